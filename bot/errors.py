@@ -1,0 +1,76 @@
+"""Typed errors. Each carries the words a Slack user should read; `render.errors` shows them.
+
+Nothing here may hold a token, a key or a password: messages are shown to users and logged.
+"""
+
+from __future__ import annotations
+
+
+class BillingBotError(Exception):
+    """Base class: `user_message` is safe to show in Slack."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class CommandError(BillingBotError):
+    """The user typed something the bot cannot run. Nothing was sent upstream.
+
+    `suggestion` is a complete command to type instead (e.g. "/billing report 2026-03 by day").
+    """
+
+    def __init__(self, user_message: str, suggestion: str | None = None) -> None:
+        super().__init__(user_message)
+        self.suggestion = suggestion
+
+
+class NotConfigured(BillingBotError):
+    """An API the command needs has no credentials configured."""
+
+    def __init__(self, api: str, variable: str) -> None:
+        super().__init__(f"{api} is not configured: set `{variable}` to use this command.")
+        self.api = api
+        self.variable = variable
+
+
+class NotAllowed(BillingBotError):
+    """The user may not do this (e.g. a billing change by a non-admin)."""
+
+
+class UpstreamError(BillingBotError):
+    """A billing API answered with an error, or could not be reached.
+
+    `detail` is the API's own explanation (MK.IO `error.detail`, Contro `error`), `ref` the
+    request reference to quote to the provider's support, `status` the HTTP status (None when
+    no answer came back at all).
+    """
+
+    def __init__(
+        self,
+        api: str,
+        user_message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+        ref: str | None = None,
+    ) -> None:
+        super().__init__(user_message)
+        self.api = api
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.ref = ref
+
+
+class NotFound(UpstreamError):
+    """404: the project, payment method, ... does not exist."""
+
+
+class Unauthorized(UpstreamError):
+    """401/403: the configured credentials were refused."""
+
+
+class Unavailable(UpstreamError):
+    """5xx, 429, timeouts, resets or a body that is not what the API documents, after retries."""
