@@ -1,0 +1,582 @@
+"""The command language: every form, every rule, and that nothing but CommandError escapes."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from bot import commands as c
+from bot.commands import (
+    COMMANDS,
+    HELP_TOPICS,
+    ControRecords,
+    ControSummary,
+    DateRange,
+    EnableMetrics,
+    Granularity,
+    Help,
+    PaymentMethods,
+    Period,
+    RateCard,
+    Report,
+    SetPaymentMethod,
+    ShowMetrics,
+    ShowPaymentMethod,
+    Usage,
+    parse,
+    quote,
+    specs_for,
+)
+from bot.errors import CommandError
+
+TODAY = date(2026, 3, 15)
+METHOD = "6f1c2a9e-3b4d-4c8e-9a7f-2d5b8e0c1f34"
+
+
+def span(start: str, end: str, label: str | None = None) -> DateRange:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return DateRange(first, last, label or f"{start}..{end}")
+
+
+def report(
+    start: str,
+    end: str,
+    label: str,
+    granularity: str = "day",
+    *,
+    projects: tuple[str, ...] = (),
+    payment_methods: tuple[str, ...] = (),
+    reported: bool = False,
+    csv: bool = False,
+    granularity_given: bool = False,
+) -> Report:
+    return Report(
+        span(start, end, label),
+        Granularity(granularity),
+        projects=projects,
+        payment_methods=payment_methods,
+        reported=reported,
+        csv=csv,
+        granularity_given=granularity_given,
+    )
+
+
+def fails(text: str, today: date = TODAY) -> CommandError:
+    """The error `text` gives, after checking its suggestion is a command that parses."""
+    with pytest.raises(CommandError) as caught:
+        parse(text, today)
+    error = caught.value
+    assert error.suggestion is not None
+    assert error.suggestion.startswith("/billing ")
+    parse(error.suggestion, today)  # must not raise
+    return error
+
+
+# --- every form -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", Help()),
+        ("   ", Help()),
+        ("help", Help()),
+        ("help report", Help("report")),
+        ("help contro", Help("contro")),
+        ("help contro records", Help("contro records")),
+        ("help payment-method", Help("payment-method")),
+        ("usage my-project", Usage("my-project")),
+        ("payment-methods", PaymentMethods()),
+        (f"ratecard {METHOD}", RateCard(METHOD)),
+        ("payment-method my-project", ShowPaymentMethod("my-project")),
+        (f"payment-method my-project set {METHOD}", SetPaymentMethod("my-project", METHOD)),
+        ("metrics my-project", ShowMetrics("my-project")),
+        ("metrics my-project enable", EnableMetrics("my-project")),
+        ("contro summary", ControSummary(Period(2026, 3))),
+        ("contro summary 2025-11", ControSummary(Period(2025, 11))),
+        ("contro summary last-month", ControSummary(Period(2026, 2))),
+        ("contro records", ControRecords(Period(2026, 3))),
+        ("contro records 2026-01", ControRecords(Period(2026, 1))),
+        ("contro records type kyc", ControRecords(Period(2026, 3), "kyc")),
+        ("contro records csv type kyc 2026-01", ControRecords(Period(2026, 1), "kyc", csv=True)),
+        ("contro records 2026-01 csv", ControRecords(Period(2026, 1), csv=True)),
+        ("report 2026-03", report("2026-03-01", "2026-04-01", "2026-03")),
+        (
+            "report 2026-03 by week project a,b csv",
+            report(
+                "2026-03-01",
+                "2026-04-01",
+                "2026-03",
+                "week",
+                projects=("a", "b"),
+                csv=True,
+                granularity_given=True,
+            ),
+        ),
+        (
+            "report 2026-03 reported payment-method x by month",
+            report(
+                "2026-03-01",
+                "2026-04-01",
+                "2026-03",
+                "month",
+                payment_methods=("x",),
+                reported=True,
+                granularity_given=True,
+            ),
+        ),
+    ],
+)
+def test_every_form(text: str, expected: c.Command) -> None:
+    assert parse(text, TODAY) == expected
+
+
+def test_every_example_in_the_help_parses() -> None:
+    for spec in COMMANDS:
+        assert 1 <= len(spec.examples) <= 2
+        for example in spec.examples:
+            assert example.startswith(f"/billing {spec.name}")
+            parse(example, TODAY)
+
+
+def test_the_help_and_the_dispatcher_name_the_same_commands() -> None:
+    assert {spec.word for spec in COMMANDS} == set(c._PARSERS)
+    assert {"usage", "report", "contro summary", "contro records", "contro"} <= HELP_TOPICS
+    for topic in HELP_TOPICS:
+        assert parse(f"help {topic}", TODAY) == Help(topic)
+        assert specs_for(topic)
+    assert [s.syntax for s in specs_for("contro")] == [
+        "contro summary [YYYY-MM]",
+        "contro records [YYYY-MM] [type <type>] [csv]",
+    ]
+    assert specs_for(None) == COMMANDS
+
+
+# --- words ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("USAGE My-Project", Usage("My-Project")),
+        ("Metrics Web-App ENABLE", EnableMetrics("Web-App")),
+        (f"Payment-Method P1 SET {METHOD.upper()}", SetPaymentMethod("P1", METHOD.upper())),
+        (
+            "CONTRO Records TYPE Card_Issuance CSV",
+            ControRecords(Period(2026, 3), "card_issuance", True),
+        ),
+        ("Help REPORT", Help("report")),
+        (
+            "Report This-Month BY Hour Project Web,API",
+            report(
+                "2026-03-01",
+                "2026-03-16",
+                "this-month",
+                "hour",
+                projects=("Web", "API"),
+                granularity_given=True,
+            ),
+        ),
+    ],
+)
+def test_words_are_case_insensitive_and_names_kept_as_typed(text: str, expected: c.Command) -> None:
+    assert parse(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  usage   my-project  ",
+        "\tusage\nmy-project\n",
+        "usage\u00a0my-project",
+        "usage\u202f\u00a0my-project\u200b",
+        "/billing usage my-project",
+    ],
+)
+def test_slack_spacing_is_forgiven(text: str) -> None:
+    assert parse(text, TODAY) == Usage("my-project")
+
+
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2013", "\u2014", "\u2212"])
+def test_smart_dashes_are_plain_dashes(dash: str) -> None:
+    result = parse(f"report last{dash}month", TODAY)
+    assert isinstance(result, Report)
+    assert result.range.label == "last-month"
+    assert parse(f"usage my{dash}project", TODAY) == Usage("my-project")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "report 2026-03 project a, b",
+        "report 2026-03 project a ,b",
+        "report 2026-03 project a , b,",
+        "report 2026-03 project ,a,,b,a",
+        "report 2026-03 projects a,b,b,a",
+        "report 2026-03 project , a , b",
+        "report 2026-03 project a, b, csv",
+    ],
+)
+def test_lists_are_comma_separated_deduplicated_and_ordered(text: str) -> None:
+    result = parse(text, TODAY)
+    assert isinstance(result, Report)
+    assert result.projects == ("a", "b")
+
+
+def test_a_list_stops_at_the_next_option() -> None:
+    result = parse("report 2026-03 project a, by week", TODAY)
+    assert isinstance(result, Report)
+    assert (result.projects, result.granularity) == (("a",), Granularity.WEEK)
+
+
+def test_payment_method_lists_too() -> None:
+    result = parse("report 2026-03 payment-method X, y,X", TODAY)
+    assert isinstance(result, Report)
+    assert result.payment_methods == ("X", "y")
+    assert result.projects == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["usage &lt;project&gt;", "usage &amp;", "&lt;@U123&gt; usage", "report &lt;range&gt;", "&"],
+)
+def test_slack_escapes_are_plain_text_and_never_crash(text: str) -> None:
+    error = fails(text)
+    assert "<" not in error.user_message
+    assert "&lt;" not in error.user_message.replace("&amp;lt;", "")
+
+
+# --- ranges ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "start", "end", "label"),
+    [
+        ("2026-01-01 2026-02-01", "2026-01-01", "2026-02-01", "2026-01-01..2026-02-01"),
+        ("2026-01-01..2026-02-01", "2026-01-01", "2026-02-01", "2026-01-01..2026-02-01"),
+        ("2026-01-01 .. 2026-02-01", "2026-01-01", "2026-02-01", "2026-01-01..2026-02-01"),
+        ("2026-01-01...2026-02-01", "2026-01-01", "2026-02-01", "2026-01-01..2026-02-01"),
+        ("2026-01-01…2026-02-01", "2026-01-01", "2026-02-01", "2026-01-01..2026-02-01"),
+        ("2026-12", "2026-12-01", "2027-01-01", "2026-12"),
+        ("2026", "2026-01-01", "2027-01-01", "2026"),
+        ("this-month", "2026-03-01", "2026-03-16", "this-month"),
+        ("last-month", "2026-02-01", "2026-03-01", "last-month"),
+        ("last month", "2026-02-01", "2026-03-01", "last-month"),
+    ],
+)
+def test_range_forms(words: str, start: str, end: str, label: str) -> None:
+    result = parse(f"report {words}", TODAY)
+    assert isinstance(result, Report)
+    assert result.range == span(start, end, label)
+
+
+def test_this_and_last_month_across_a_year_boundary() -> None:
+    new_year = date(2026, 1, 5)
+    last = parse("report last-month", new_year)
+    this = parse("report this-month", new_year)
+    assert isinstance(last, Report)
+    assert isinstance(this, Report)
+    assert last.range == span("2025-12-01", "2026-01-01", "last-month")
+    assert this.range == span("2026-01-01", "2026-01-06", "this-month")
+    assert parse("contro summary last-month", new_year) == ControSummary(Period(2025, 12))
+    assert parse("contro records", new_year) == ControRecords(Period(2026, 1))
+
+
+def test_this_month_counts_today_even_on_the_last_day() -> None:
+    result = parse("report this-month", date(2026, 12, 31))
+    assert isinstance(result, Report)
+    assert result.range == span("2026-12-01", "2027-01-01", "this-month")
+    assert result.range.days == 31
+
+
+def test_leap_years() -> None:
+    february = parse("report 2024-02", TODAY)
+    assert isinstance(february, Report)
+    assert february.range.days == 29
+    leap_day = parse("report 2024-02-29..2024-03-01", TODAY)
+    assert isinstance(leap_day, Report)
+    assert leap_day.range.days == 1
+    year = parse("report 2024", TODAY)
+    assert isinstance(year, Report)
+    assert (year.range.days, year.granularity) == (366, Granularity.DAY)
+    assert "not a real date" in fails("report 2026-02-29..2026-03-01").user_message
+    assert "not a real date" in fails("report 2023-02-29..2023-03-01").user_message
+
+
+@pytest.mark.parametrize(
+    ("words", "granularity"),
+    [
+        ("2025-01-01..2026-01-01", Granularity.DAY),  # 365 days
+        ("2024-01-01..2025-01-01", Granularity.DAY),  # 366 days
+        ("2024-01-01..2025-01-02", Granularity.MONTH),  # 367 days
+        ("2020", Granularity.DAY),
+        ("2020-01-01..2026-01-01", Granularity.MONTH),
+    ],
+)
+def test_default_granularity_is_day_then_month_over_a_year(
+    words: str, granularity: Granularity
+) -> None:
+    result = parse(f"report {words}", TODAY)
+    assert isinstance(result, Report)
+    assert (result.granularity, result.granularity_given) == (granularity, False)
+
+
+@pytest.mark.parametrize("word", ["hour", "hours", "hourly", "HOUR"])
+def test_granularity_words(word: str) -> None:
+    result = parse(f"report 2026-03 by {word}", TODAY)
+    assert isinstance(result, Report)
+    assert (result.granularity, result.granularity_given) == (Granularity.HOUR, True)
+
+
+def test_granularity_caps_are_inclusive() -> None:
+    assert parse("report 2026-01-01..2026-02-01 by hour", TODAY)  # 31 days
+    assert parse("report 2024 by day", TODAY)  # 366 days
+    assert parse("report 2020-01-01..2030-01-01 by week", TODAY)
+
+
+# --- the rules, each with a suggestion that parses ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "suggestion"),
+    [
+        # hour covers at most 31 days, day at most 366
+        (
+            "report 2026-01-01..2026-02-02 by hour csv",
+            "31 days",
+            "/billing report 2026-01-01..2026-02-02 by day csv",
+        ),
+        ("report 2024-01-01..2025-01-02 by day", "366 days", None),
+        # project and payment-method are mutually exclusive
+        (
+            "report 2026-03 project a payment-method x",
+            "not both",
+            "/billing report 2026-03 project a",
+        ),
+        ("report 2026-03 payment-method x projects a", "not both", None),
+        # start before end
+        (
+            "report 2026-03-05..2026-03-01",
+            "before the end",
+            "/billing report 2026-03-01..2026-03-05",
+        ),
+        ("report 2026-03-05 2026-03-01", "before the end", None),
+        ("report 2026-03-05..2026-03-05", "empty", "/billing report 2026-03-05..2026-03-06"),
+        # real dates
+        ("report 2026-02-30..2026-03-05", "2026-02-30", "/billing report 2026-02-28..2026-03-05"),
+        ("report 2026-01-01..2026-04-31", "not a real date", None),
+        ("report 2026-13-01..2026-03-05", "not a real date", None),
+        ("report 2026-3-1..2026-04-01", "2026-3-1", "/billing report 2026-03-01..2026-04-01"),
+        ("report 1999-01-01..2026-01-01", "1999-01-01", None),
+        ("report 2026-01-01-2026-02-01", "..", "/billing report 2026-01-01..2026-02-01"),
+        ("report 2026-01-01 to 2026-02-01", "`to`", "/billing report 2026-01-01..2026-02-01"),
+        ("report 2026-01-01", "end date", "/billing report 2026-01-01..2026-01-02"),
+        ("report 2026-01-01..", "each side", None),
+        # periods are YYYY-MM with month 01-12
+        ("report 2026-13", "2026-13", None),
+        ("report 2026-3", "2026-3", "/billing report 2026-03"),
+        ("contro summary 2026-00", "01 to 12", None),
+        ("contro summary 2026-03-01", "2026-03-01", "/billing contro summary 2026-03"),
+        ("contro records 2026-1 csv", "2026-1", "/billing contro records 2026-01 csv"),
+        ("contro summary march", "march", None),
+        ("report 26", "`26`", None),
+        ("report 20266", "20266", None),
+        # a repeated option
+        ("report 2026-03 by day by week", "given twice", "/billing report 2026-03 by day"),
+        ("report 2026-03 csv csv", "given twice", "/billing report 2026-03 csv"),
+        ("report 2026-03 project a project b", "given twice", "/billing report 2026-03 project a"),
+        (
+            "contro records 2026-01 2026-02",
+            "given twice",
+            "/billing contro records 2026-01",
+        ),
+        ("contro records type a type b", "given twice", "/billing contro records type a"),
+        # missing arguments
+        ("usage", "project name", "/billing usage my-project"),
+        ("ratecard", "payment method", f"/billing ratecard {METHOD}"),
+        ("payment-method", "project name", "/billing payment-method my-project"),
+        ("payment-method p set", "payment method", "/billing payment-methods"),
+        ("payment-method set x", "project", None),
+        ("metrics", "project name", "/billing metrics my-project"),
+        ("report", "date range", None),
+        ("report 2026-03 by", "granularity", "/billing report 2026-03 by day"),
+        ("report 2026-03 project", "project name", "/billing report 2026-03"),
+        ("report 2026-03 project csv", "project name", "/billing report 2026-03 csv"),
+        ("report 2026-03 project , ", "project name", "/billing report 2026-03"),
+        ("contro", "summary", "/billing contro summary"),
+        ("contro records type", "usage type", "/billing contro records"),
+        # unknown first words, with the nearest command and the user's other words
+        ("usgae my-project", "`usgae`", "/billing usage my-project"),
+        ("usgae", "`usgae`", "/billing usage my-project"),
+        ("reprot 2026-03 by week", "`reprot`", "/billing report 2026-03 by week"),
+        ("payment methods", "`payment`", "/billing payment-methods"),
+        ("rate card abc", "`rate`", "/billing ratecard abc"),
+        ("metric web", "`metric`", "/billing metrics web"),
+        ("summary 2026-02", "`summary`", "/billing contro summary 2026-02"),
+        ("2026-03 by week", "`2026-03`", "/billing report 2026-03 by week"),
+        ("xyzzy", "`xyzzy`", "/billing help"),
+        # unknown later words
+        ("help usgae", "`usgae`", "/billing help usage"),
+        ("report 2026-03 reportd", "`reportd`", "/billing report 2026-03 reported"),
+        ("report 2026-03 monthly", "`monthly`", "/billing report 2026-03 by month"),
+        ("report 2026-03 by fortnight", "`fortnight`", "/billing report 2026-03"),
+        ("report 2026-03 by wek", "`wek`", "/billing report 2026-03 by week"),
+        ("report 2026-03 project a b c", "`b`", "/billing report 2026-03 project a,b,c"),
+        ("report foo", "`foo`", None),
+        ("report this-year", "`this-year`", "/billing report 2026"),
+        ("report by week", "`by`", "/billing report this-month by week"),
+        ("usage a b", "`b`", "/billing usage a"),
+        ("payment-methods all", "`all`", "/billing payment-methods"),
+        ("payment-method p sett x", "`sett`", "/billing payment-method p set x"),
+        ("metrics p enabel", "`enabel`", "/billing metrics p enable"),
+        ("metrics p disable", "turned on", "/billing metrics p"),
+        ("contro sumary", "`sumary`", "/billing contro summary"),
+        ("contro 2026-02", "`2026-02`", "/billing contro summary 2026-02"),
+        ("contro summary 2026-02 csv", "`csv`", "/billing contro summary 2026-02"),
+        ("contro records kyc", "`kyc`", "/billing contro records type kyc"),
+        ("contro records cvs", "`cvs`", "/billing contro records csv"),
+        # names that cannot be names
+        ("usage a,b", "one", "/billing usage a"),
+        ("usage a, b", "one", "/billing usage a"),
+        ('usage "my-project"', "quotes", "/billing usage my-project"),
+        ("usage “my-project”", "quotes", "/billing usage my-project"),
+        ("usage &lt;project&gt;", "placeholder", "/billing usage my-project"),
+        ("usage a/b", "/", None),
+        ("report 2026-03 project a,b/c", "b/c", "/billing report 2026-03 project a"),
+    ],
+)
+def test_rules(text: str, named: str, suggestion: str | None) -> None:
+    error = fails(text)
+    assert named in error.user_message
+    if suggestion is not None:
+        assert error.suggestion == suggestion
+
+
+def test_hour_over_a_long_range_suggests_something_that_parses() -> None:
+    error = fails("report 2025-01-01..2026-06-01 by hour")
+    assert error.suggestion == "/billing report 2025-01-01..2026-06-01 by week"
+
+
+def test_too_long_text_is_refused() -> None:
+    error = fails("usage " + "a" * 5000)
+    assert error.suggestion == "/billing help"
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def test_period() -> None:
+    period = Period.parse(" 2026-12 ")
+    assert (str(period), period.year, period.month) == ("2026-12", 2026, 12)
+    assert period.range == span("2026-12-01", "2027-01-01", "2026-12")
+    assert Period.containing(date(2024, 2, 29)) == Period(2024, 2)
+    assert Period(2026, 1) < Period(2026, 2)
+    with pytest.raises(CommandError, match="01 to 12") as caught:
+        Period.parse("2026-13")
+    assert caught.value.suggestion is None
+    with pytest.raises(CommandError) as caught:
+        Period.parse("2026-3")
+    assert caught.value.suggestion == "/billing contro summary 2026-03"
+    with pytest.raises(ValueError, match="month"):
+        Period(2026, 0)
+
+
+def test_date_range() -> None:
+    assert span("2026-01-01", "2026-03-01").days == 59
+    with pytest.raises(ValueError, match="empty"):
+        DateRange(date(2026, 1, 2), date(2026, 1, 1), "x")
+
+
+@pytest.mark.parametrize(
+    ("word", "shown"),
+    [
+        ("my-project", "my-project"),
+        ("<!channel>", "&lt;!channel&gt;"),
+        ("a&b", "a&amp;b"),
+        ("&lt;", "&amp;lt;"),
+        ("`rm`", "rm"),
+        ("a\nb\tc", "a b c"),
+        ("a\x00b", "ab"),
+        ("x" * 61, "x" * 59 + "…"),
+        ("x" * 60, "x" * 60),
+    ],
+)
+def test_quote(word: str, shown: str) -> None:
+    assert quote(word) == shown
+
+
+def test_messages_echo_user_words_safely() -> None:
+    error = fails("usage <!here>`x`" + "y" * 100)
+    assert error.user_message.startswith("`&lt;!here&gt;xyyy")
+    assert "<" not in error.user_message
+    assert "`x`" not in error.user_message
+    assert "y…`" in error.user_message
+
+
+# --- totality -------------------------------------------------------------------------------
+
+_VOCABULARY = [
+    *c._PARSERS,
+    *c._REPORT_OPTIONS,
+    *c._GRANULARITIES,
+    "summary",
+    "records",
+    "type",
+    "set",
+    "enable",
+    "this-month",
+    "last-month",
+    "this",
+    "last",
+    "month",
+    "2026",
+    "2026-02",
+    "2026-13",
+    "2024-02-29",
+    "2026-02-29",
+    "2026-01-01..2026-02-01",
+    "2099-12-31",
+    "9999-12-31",
+    "0000-01-01",
+    "..",
+    ",",
+    "a,b",
+    "&lt;",
+    "&amp;",
+    "`",
+    "\u2014",
+    "\u00a0",
+    "…",
+    "",
+]
+_CHARACTERS = "abcxyz-_.,:;<>&`'\"0123456789 \u00a0\u2013\u2014…\n\t/\\?#%"
+
+
+def _garbage(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return " ".join(rng.choice(_VOCABULARY) for _ in range(rng.randrange(7)))
+    if rng.random() < 0.8:
+        return "".join(rng.choice(_CHARACTERS) for _ in range(rng.randrange(30)))
+    return "".join(chr(rng.randrange(0x110000)) for _ in range(rng.randrange(20)))
+
+
+def _suggestion(text: str, today: date) -> str | None:
+    """None when `text` parses; the suggestion (or "") when it raises CommandError."""
+    try:
+        parse(text, today)
+    except CommandError as error:
+        return error.suggestion or ""
+    return None
+
+
+def test_random_text_never_raises_anything_but_command_error() -> None:
+    rng = random.Random(20260315)
+    for _ in range(3000):
+        text = _garbage(rng)
+        today = date(2000, 1, 1) + timedelta(days=rng.randrange(36_500))
+        suggestion = _suggestion(text, today)  # anything but CommandError fails the test
+        if suggestion is not None:
+            assert suggestion.startswith("/billing "), text
+            assert _suggestion(suggestion, today) is None, (text, suggestion)
