@@ -1,0 +1,102 @@
+"""What the core hands to the renderers: API data plus the facts every answer shows
+(the period it covers, UTC with an exclusive end, and when it was fetched)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.contro.models import RecordsPage, UsageSummary
+from bot.errors import CommandError
+from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
+
+
+@dataclass(frozen=True)
+class MeterUsage:
+    meter: str
+    quantity: Decimal
+    unit: str | None
+    cost: Decimal | None  # None: the month-to-date report has no row for this meter
+
+
+@dataclass(frozen=True)
+class UsageAnswer:
+    project: str
+    start: date  # inclusive, UTC
+    end: date  # exclusive, UTC
+    meters: list[MeterUsage]  # largest cost first
+    total: Decimal  # exact sum of the report rows' costs
+    currency: str
+    uncharged: bool  # some report rows are not charged yet (dateProcessed null)
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentMethodsAnswer:
+    methods: list[PaymentMethod]
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class RateCardAnswer:
+    method: PaymentMethod | None  # None when the list could not name it
+    card: RateCard
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectPaymentMethodAnswer:
+    project: str
+    method: PaymentMethod
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class MetricsAnswer:
+    project: str
+    endpoint: MetricsEndpoint
+    show_secrets: bool  # True only for an admin, and only rendered ephemerally
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class ControSummaryAnswer:
+    summary: UsageSummary
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class ControRecordsAnswer:
+    period: str
+    type: str | None
+    page: RecordsPage
+    page_number: int  # 1-based, counted by the bot for both pagination styles
+    token: str | None  # the token that fetched this page (None: the first page)
+    fetched_at: datetime
+
+
+class RecordsPageRef(BaseModel):
+    """Which records page a button asks for; carried in the button's `value` (max 2,000 chars).
+
+    Decoding is strict: a value that was tampered with is refused, never half-used.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    type: str | None = Field(None, max_length=100)
+    token: str | None = Field(None, max_length=1000)
+    page_number: int = Field(ge=1)
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def decode(cls, value: str) -> RecordsPageRef:
+        try:
+            return cls.model_validate_json(value)
+        except ValidationError:
+            raise CommandError("That button is no longer valid: run the command again.") from None

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.answers import RateCardAnswer
+from bot.mkio.models import PaymentMethod, RateCard
+from bot.render.rate_card import render_rate_card
+from tests.unit.test_render_common import code_lines, dump, texts, visible
+
+AT = datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)
+METHOD_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+def _card(entries: list[dict[str, Any]], currency: str = "USD") -> RateCard:
+    return RateCard.model_validate(
+        {
+            "kind": "RateCard",
+            "metadata": {
+                "paymentMethodId": METHOD_ID,
+                "productPublicationName": "mkio-payg",
+                "isPrivateOffer": False,
+            },
+            "spec": {"currency": currency, "rateCard": entries},
+        }
+    )
+
+
+ENTRIES: list[dict[str, Any]] = [
+    {
+        "family": "encoding",
+        "solution": "vod",
+        "prices": [
+            {
+                "name": "advanced_sd(video_encoding_ondemand)",
+                "displayName": "Advanced SD",
+                "unit": "minute",
+                "sku": "ENC-SD",
+                "price": Decimal("0.0035"),
+                "locationPrices": [
+                    {"locationGroup": "europe", "sku": "ENC-SD-EU", "price": Decimal("0.0042")}
+                ],
+            },
+            {"name": "premium_4k", "unit": "minute", "price": Decimal("1200")},
+        ],
+    },
+    {
+        "family": "storage",
+        "solution": None,
+        "prices": [{"name": "storage_gb", "unit": "GB/month", "price": Decimal("0.02")}],
+    },
+]
+
+
+def test_prices_are_shown_exactly_per_family() -> None:
+    method = PaymentMethod.model_validate({"metadata": {"id": METHOD_ID, "displayName": "Acme"}})
+    message = render_rate_card(RateCardAnswer(method, _card(ENTRIES), AT))
+    shown = texts(message)
+    assert shown[0] == "Rate card — Acme"
+    assert shown[1] == f"Currency *USD* · publication mkio-payg · payment method `{METHOD_ID}`"
+    assert shown[2].startswith("*encoding / vod*\n```")
+    assert shown[3].startswith("*storage*\n```")
+    lines = code_lines(message)
+    assert lines[0].split() == ["Price", "name", "Unit", "Price"]
+    assert lines[2].split() == ["advanced_sd(video_encoding_ondemand)", "minute", "0.0035", "USD"]
+    assert lines[3].split() == ["↳", "europe", "0.0042", "USD"]
+    assert lines[4].split() == ["premium_4k", "minute", "1,200.00", "USD"]
+    assert lines[7].split() == ["storage_gb", "GB/month", "0.02", "USD"]
+    assert len({len(ln) for ln in lines[2:5]}) == 1  # prices right-aligned
+    assert "As of now" in visible(message)
+    assert message.text == "Rate card for Acme: 3 prices in USD"
+
+
+def test_card_currency_is_used_and_unknown_method_named_by_publication() -> None:
+    message = render_rate_card(RateCardAnswer(None, _card(ENTRIES[1:], currency="EUR"), AT))
+    assert texts(message)[0] == "Rate card — mkio-payg"
+    assert code_lines(message)[2].split() == ["storage_gb", "GB/month", "0.02", "EUR"]
+
+
+def test_empty_card() -> None:
+    message = render_rate_card(RateCardAnswer(None, _card([]), AT))
+    assert "This rate card lists no prices." in visible(message)
+
+
+def test_price_names_cannot_break_the_table_or_mention() -> None:
+    entries = [{"family": "<!here>", "prices": [{"name": "a```<!channel>", "price": "1"}]}]
+    out = dump(render_rate_card(RateCardAnswer(None, _card(entries), AT)))
+    assert "<!here>" not in out
+    assert "<!channel>" not in out
+    assert out.count("```") == 2
