@@ -1,0 +1,107 @@
+"""build_app(settings) -> BillingBot: the Bolt app with its clients, cache and listeners.
+
+No import-time side effects: everything is made here, and closed by `BillingBot.aclose`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.billing import BillingService
+from bot.cache import MemoryCache
+from bot.clock import Clock, utc_now
+from bot.config import Settings
+from bot.contro.client import ControClient
+from bot.http import RetryPolicy
+from bot.mkio.client import MkioClient
+from handlers import register_all
+from handlers.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BillingBot:
+    settings: Settings
+    app: AsyncApp
+    billing: BillingService
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for close in reversed(self._closers):
+            await close()
+        self._closers.clear()
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    mkio_transport: httpx.AsyncBaseTransport | None = None,
+    contro_transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> BillingBot:
+    mkio = (
+        MkioClient(
+            settings.mkio_api_url, settings.mkio_token, transport=mkio_transport, retry=retry
+        )
+        if settings.mkio_token
+        else None
+    )
+    contro = (
+        ControClient(
+            settings.contro_api_url,
+            settings.contro_api_key,
+            transport=contro_transport,
+            retry=retry,
+        )
+        if settings.contro_api_key
+        else None
+    )
+    cache = MemoryCache(settings.cache_ttl_seconds)
+    billing = BillingService(mkio=mkio, contro=contro, cache=cache, clock=clock)
+
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    app = AsyncApp(
+        client=slack_client(settings),
+        signing_secret=signing_secret,
+        # Without a signing secret (socket mode) there is nothing to verify against.
+        request_verification_enabled=signing_secret is not None,
+        logger=logging.getLogger("billing_bot.bolt"),
+    )
+    app.use(Deps(billing=billing, settings=settings, clock=clock).middleware())
+    register_all(app)
+
+    bot = BillingBot(settings=settings, app=app, billing=billing)
+    bot._closers.append(cache.aclose)
+    if mkio is not None:
+        bot._closers.append(mkio.aclose)
+    if contro is not None:
+        bot._closers.append(contro.aclose)
+    return bot

@@ -1,0 +1,218 @@
+"""The core: answers billing questions from the API clients through the cache.
+
+Slack-free. Each method returns an answer from `bot.answers` or raises a typed error from
+`bot.errors`; handlers only render what comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from bot.answers import (
+    ControRecordsAnswer,
+    ControSummaryAnswer,
+    MeterUsage,
+    MetricsAnswer,
+    PaymentMethodsAnswer,
+    ProjectPaymentMethodAnswer,
+    RateCardAnswer,
+    RecordsPageRef,
+    UsageAnswer,
+)
+from bot.cache import AnswerCache
+from bot.clock import Clock, month_start
+from bot.contro.client import ControClient
+from bot.errors import CommandError, NotConfigured
+from bot.mkio.client import MkioClient
+from bot.mkio.models import Granularity, PaymentMethod, ReportQuery
+
+T = TypeVar("T")
+
+RECORDS_PAGE_SIZE = 20
+
+
+class BillingService:
+    def __init__(
+        self,
+        *,
+        mkio: MkioClient | None,
+        contro: ControClient | None,
+        cache: AnswerCache,
+        clock: Clock,
+    ) -> None:
+        self._mkio = mkio
+        self._contro = contro
+        self._cache = cache
+        self._clock = clock
+
+    @property
+    def mkio(self) -> MkioClient:
+        if self._mkio is None:
+            raise NotConfigured("MK.IO", "MKIO_TOKEN")
+        return self._mkio
+
+    @property
+    def contro(self) -> ControClient:
+        if self._contro is None:
+            raise NotConfigured("Contro", "CONTRO_API_KEY")
+        return self._contro
+
+    async def _cached(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        return await self._cache.get_or_load(key, load)
+
+    async def forget_project(self, project: str) -> None:
+        """Drop every cached answer about `project` (after a billing change)."""
+        await self._cache.invalidate(f"project:{project}:")
+        await self._cache.invalidate("org:")
+
+    # -- MK.IO ----------------------------------------------------------------------------
+
+    async def usage(self, project: str) -> UsageAnswer:
+        """Month-to-date usage: quantities from the usage endpoint, cost from a report.
+
+        The usage endpoint has no cost; a month-granularity report from the 1st of this month
+        to tomorrow (UTC, end exclusive) is the authoritative cost, entitlements included.
+        """
+        mkio = self.mkio
+        today = self._clock().date()
+        start, end = month_start(today), today + timedelta(days=1)
+
+        async def load() -> UsageAnswer:
+            usage, report = await asyncio.gather(
+                mkio.project_usage(project),
+                mkio.usage_report(
+                    ReportQuery(
+                        start_date=start,
+                        end_date=end,
+                        granularity=Granularity.MONTH,
+                        project_names=(project,),
+                    )
+                ),
+            )
+            quantities: dict[str, Decimal] = defaultdict(Decimal)
+            units: dict[str, str | None] = {}
+            for row in usage.value:
+                quantities[row.meter_name] += row.quantity
+                units.setdefault(row.meter_name, row.unit)
+            costs: dict[str, Decimal] = defaultdict(Decimal)
+            report_quantities: dict[str, Decimal] = defaultdict(Decimal)
+            for data in report.value:
+                costs[data.meter_name] += data.cost
+                report_quantities[data.meter_name] += data.quantity
+                units.setdefault(data.meter_name, data.unit)
+            meters = [
+                MeterUsage(
+                    meter=name,
+                    quantity=quantities.get(name, report_quantities.get(name, Decimal(0))),
+                    unit=units.get(name),
+                    cost=costs.get(name),
+                )
+                for name in units
+            ]
+            meters.sort(key=lambda m: (-(m.cost or Decimal(0)), m.meter))
+            currencies = {data.currency for data in report.value}
+            return UsageAnswer(
+                project=project,
+                start=start,
+                end=end,
+                meters=meters,
+                total=sum((data.cost for data in report.value), Decimal(0)),
+                currency=currencies.pop() if len(currencies) == 1 else "USD",
+                uncharged=any(not data.charged for data in report.value),
+                fetched_at=self._clock(),
+            )
+
+        return await self._cached(f"project:{project}:usage:{start}:{end}", load)
+
+    async def payment_methods(self) -> PaymentMethodsAnswer:
+        mkio = self.mkio
+
+        async def load() -> PaymentMethodsAnswer:
+            return PaymentMethodsAnswer(
+                methods=await mkio.payment_methods(), fetched_at=self._clock()
+            )
+
+        return await self._cached("org:payment-methods", load)
+
+    async def find_payment_method(self, id_or_name: str) -> PaymentMethod:
+        """A payment method by ID, or by display name when exactly one has it."""
+        methods = (await self.payment_methods()).methods
+        for method in methods:
+            if method.id == id_or_name:
+                return method
+        wanted = id_or_name.lower()
+        named = [m for m in methods if (m.metadata.display_name or "").lower() == wanted]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise CommandError(
+                f"{len(named)} payment methods are named that: use the ID instead.",
+                suggestion="/billing payment-methods",
+            )
+        raise CommandError(
+            "There is no payment method with that ID or name.",
+            suggestion="/billing payment-methods",
+        )
+
+    async def rate_card(self, id_or_name: str) -> RateCardAnswer:
+        mkio = self.mkio
+        method = await self.find_payment_method(id_or_name)
+
+        async def load() -> RateCardAnswer:
+            card = await mkio.rate_card(method.id)
+            return RateCardAnswer(method=method, card=card, fetched_at=self._clock())
+
+        return await self._cached(f"org:rate-card:{method.id}", load)
+
+    async def project_payment_method(self, project: str) -> ProjectPaymentMethodAnswer:
+        mkio = self.mkio
+
+        async def load() -> ProjectPaymentMethodAnswer:
+            method = await mkio.project_payment_method(project)
+            return ProjectPaymentMethodAnswer(
+                project=project, method=method, fetched_at=self._clock()
+            )
+
+        return await self._cached(f"project:{project}:payment-method", load)
+
+    async def metrics(self, project: str, *, show_secrets: bool) -> MetricsAnswer:
+        # Not cached: the answer may carry the endpoint password.
+        endpoint = await self.mkio.metrics_endpoint(project)
+        return MetricsAnswer(
+            project=project, endpoint=endpoint, show_secrets=show_secrets, fetched_at=self._clock()
+        )
+
+    # -- Contro ---------------------------------------------------------------------------
+
+    async def contro_summary(self, period: str) -> ControSummaryAnswer:
+        contro = self.contro
+
+        async def load() -> ControSummaryAnswer:
+            return ControSummaryAnswer(
+                summary=await contro.summary(period), fetched_at=self._clock()
+            )
+
+        return await self._cached(f"contro:summary:{period}", load)
+
+    async def contro_records(self, ref: RecordsPageRef) -> ControRecordsAnswer:
+        contro = self.contro
+
+        async def load() -> ControRecordsAnswer:
+            page = await contro.records_page(
+                ref.period, type=ref.type, token=ref.token, limit=RECORDS_PAGE_SIZE
+            )
+            return ControRecordsAnswer(
+                period=ref.period,
+                type=ref.type,
+                page=page,
+                page_number=ref.page_number,
+                token=ref.token,
+                fetched_at=self._clock(),
+            )
+
+        return await self._cached(f"contro:records:{ref.encode()}", load)

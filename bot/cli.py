@@ -1,0 +1,108 @@
+"""billing-bot serve | socket | demo | sandbox"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.logs import configure_logging
+
+
+class ConfigError(Exception):
+    """A one-line explanation of what to set; shown without a traceback."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def _require(settings: Settings, *names: str) -> None:
+    missing = [n.upper() for n in names if getattr(settings, n) is None]
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} must be set (environment or .env)")
+
+
+async def _serve(host: str, port: int) -> None:
+    from bot.app import build_app
+    from bot.server import start_server
+
+    settings = _settings()
+    _require(settings, "slack_signing_secret", "slack_bot_token")
+    configure_logging(settings.secrets())
+    runner, url = await start_server(build_app(settings), host, port)
+    print(f"billing-bot listening on {url}/slack/events (health: {url}/healthz)", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _socket() -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import build_app
+
+    settings = _settings()
+    _require(settings, "slack_app_token", "slack_bot_token")
+    configure_logging(settings.secrets())
+    assert settings.slack_app_token is not None
+    bot = build_app(settings)
+    handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
+    try:
+        await handler.start_async()  # type: ignore[no-untyped-call]
+    finally:
+        await bot.aclose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="billing-bot", description="Ask billing APIs questions from Slack."
+    )
+    sub = parser.add_subparsers(dest="mode", required=True)
+    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser("demo", help="built-in sandbox plus a console; no Slack, no credentials")
+    sandbox = sub.add_parser("sandbox", help="serve the built-in billing sandbox over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8787)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.mode == "serve":
+            asyncio.run(_serve(args.host, args.port))
+        elif args.mode == "socket":
+            asyncio.run(_socket())
+        elif args.mode == "demo":
+            from bot.console import run_demo
+
+            return asyncio.run(run_demo())
+        elif args.mode == "sandbox":
+            from bot.sandbox import serve_forever
+
+            asyncio.run(serve_forever(args.host, args.port))
+    except ConfigError as exc:
+        print(f"billing-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The `/billing` slash command: ack at once, parse, hand the typed command to its family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot import commands as c
+from bot.errors import CommandError
+from bot.render.common import Message
+from bot.render.errors import render_error
+from handlers import contro, help, metrics, payment_methods, usage
+from handlers.asker import Asker
+from handlers.deps import Deps
+from handlers.reply import answer
+
+
+async def run(command: c.Command, asker: Asker, deps: Deps) -> Message:
+    match command:
+        case c.Help():
+            return help.show(command)
+        case c.Usage():
+            return await usage.show(command, deps)
+        case c.PaymentMethods():
+            return await payment_methods.list_all(deps)
+        case c.RateCard():
+            return await payment_methods.rate_card(command, deps)
+        case c.ShowPaymentMethod():
+            return await payment_methods.show_for_project(command, deps)
+        case c.ShowMetrics():
+            return await metrics.show(command, asker, deps)
+        case c.ControSummary():
+            return await contro.summary(command, deps)
+        case c.ControRecords():
+            return await contro.records(command, deps)
+        case _:
+            raise CommandError(
+                "That command is not available in this version yet.", suggestion="/billing help"
+            )
+
+
+def progress_text(command: c.Command) -> str:
+    match command:
+        case c.Usage(project=project):
+            return f"fetching this month's usage of `{c.quote(project)}`"
+        case c.ControRecords() | c.ControSummary():
+            return "asking Contro"
+        case _:
+            return "asking MK.IO"
+
+
+async def on_billing(
+    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    deps = Deps.of(context)
+    try:
+        parsed = c.parse(command.get("text") or "", today=deps.today())
+    except CommandError as exc:
+        await respond(**render_error(exc).to_slack(), response_type="ephemeral")
+        return
+    asker = Asker(user_id=command["user_id"], channel_id=command.get("channel_id"))
+    await answer(respond, run(parsed, asker, deps), working=progress_text(parsed))
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/billing")(on_billing)
