@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -91,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.mode == "demo":
             from bot.console import run_demo
 
+            # The console is the user interface here: only errors go to stderr.
+            configure_logging([], level=logging.ERROR)
             return asyncio.run(run_demo())
         elif args.mode == "sandbox":
             from bot.sandbox import serve_forever

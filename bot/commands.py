@@ -520,6 +520,12 @@ class _Ctx:
             )
         return word
 
+    def rest(self, i: int, what: str) -> str:
+        """Words i.. as one name: payment-method display names may contain spaces."""
+        for j in range(i, max(i + 1, len(self.words))):
+            self.name(j, what)
+        return " ".join(self.words[i:])
+
     def relative(self, i: int) -> tuple[str, int] | None:
         """`this-month` / `last-month` (also as two words) at i: its label and word count."""
         if self.low(i) in ("this-month", "last-month"):
@@ -880,9 +886,7 @@ def _parse_payment_methods(ctx: _Ctx) -> PaymentMethods:
 
 
 def _parse_ratecard(ctx: _Ctx) -> RateCard:
-    method = ctx.name(1, "payment method ID")
-    ctx.end(2)
-    return RateCard(method)
+    return RateCard(ctx.rest(1, "payment method ID or name"))
 
 
 def _parse_payment_method(ctx: _Ctx) -> ShowPaymentMethod | SetPaymentMethod:
@@ -899,9 +903,7 @@ def _parse_payment_method(ctx: _Ctx) -> ShowPaymentMethod | SetPaymentMethod:
             f"`{PREFIX} payment-methods` lists them.",
             f"{PREFIX} payment-methods",
         )
-    method = ctx.name(3, "payment method ID")
-    ctx.end(4)
-    return SetPaymentMethod(project, method)
+    return SetPaymentMethod(project, ctx.rest(3, "payment method ID or name"))
 
 
 def _parse_metrics(ctx: _Ctx) -> ShowMetrics | EnableMetrics:

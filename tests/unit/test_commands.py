@@ -580,3 +580,13 @@ def test_random_text_never_raises_anything_but_command_error() -> None:
         if suggestion is not None:
             assert suggestion.startswith("/billing "), text
             assert _suggestion(suggestion, today) is None, (text, suggestion)
+
+
+def test_payment_method_display_names_may_have_spaces() -> None:
+    today = date(2026, 11, 21)
+    assert parse("ratecard Azure Marketplace (Contoso Media)", today) == RateCard(
+        "Azure Marketplace (Contoso Media)"
+    )
+    assert parse("payment-method my-project set Direct  invoice", today) == SetPaymentMethod(
+        "my-project", "Direct invoice"
+    )

@@ -1,0 +1,127 @@
+"""The whole stack on loopback sockets: the real Bolt app served over HTTP, the built-in
+billing sandbox, and a local stand-in for the Slack Web API that records what the bot sent."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import BillingBot, build_app
+from bot.config import Settings
+from bot.devslack import LocalSlack, SentRequest, SlackCall, SlackSender, message_text
+from bot.http import RetryPolicy
+from bot.sandbox import Sandbox, start
+from bot.server import start_server
+
+ADMIN = "U_ADMIN"
+MEMBER = "U_MEMBER"
+NOW = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
+
+
+@dataclass
+class TestClock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Stack:
+    sandbox: Sandbox
+    slack: LocalSlack
+    sender: SlackSender
+    bot: BillingBot
+    settings: Settings
+    clock: TestClock
+    bot_url: str
+    runners: list[web.AppRunner] = field(default_factory=list)
+
+    async def ask(self, text: str, *, user_id: str = MEMBER) -> tuple[SentRequest, SlackCall]:
+        """Send `/billing <text>` and wait for the final answer posted to its response_url."""
+        sent = await self.sender.command(text, user_id=user_id)
+        assert sent.status == 200, sent.body
+        return sent, await self.final_response(sent.response_url)
+
+    async def final_response(self, url: str, *, wait: float = 10.0) -> SlackCall:
+        """The last message for `url` once any "working on it" message has been replaced."""
+
+        def is_final(call: SlackCall) -> bool:
+            return (
+                call.kind == "response"
+                and url.endswith(call.method)
+                and not str(call.body.get("text", "")).startswith("Working on it")
+            )
+
+        calls = await self.slack.wait_for(is_final, timeout=wait)
+        return calls[-1]
+
+    def billing_requests(self, path_part: str = "") -> list[Any]:
+        return [r for r in self.sandbox.requests if path_part in r.path]
+
+
+async def make_stack(**settings_overrides: Any) -> Stack:
+    clock = TestClock()
+    sandbox = Sandbox(clock=clock)
+    sandbox_runner, sandbox_url = await start(sandbox, "127.0.0.1", 0)
+    slack = LocalSlack()
+    await slack.start("127.0.0.1", 0)
+    signing_secret = secrets.token_hex(16)
+    values: dict[str, Any] = {
+        "slack_bot_token": SecretStr("xoxb-test-" + secrets.token_hex(8)),
+        "slack_signing_secret": SecretStr(signing_secret),
+        "slack_api_url": slack.api_url,
+        "mkio_api_url": f"{sandbox_url}/api/v1",
+        "mkio_token": SecretStr(sandbox.mkio_token),
+        "contro_api_url": f"{sandbox_url}/v1",
+        "contro_api_key": SecretStr(sandbox.contro_key),
+        "billing_admins": frozenset({ADMIN}),
+        "audit_channel": "C_AUDIT",
+        "cache_ttl_seconds": 60,
+    }
+    values.update(settings_overrides)
+    settings = Settings(_env_file=None, **values)
+    bot = build_app(settings, clock=clock, retry=RetryPolicy.immediate())
+    bot_runner, bot_url = await start_server(bot, "127.0.0.1", 0)
+    sender = SlackSender(bot_url, signing_secret, slack)
+    return Stack(
+        sandbox=sandbox,
+        slack=slack,
+        sender=sender,
+        bot=bot,
+        settings=settings,
+        clock=clock,
+        bot_url=bot_url,
+        runners=[bot_runner, sandbox_runner],
+    )
+
+
+async def close_stack(stack: Stack) -> None:
+    await stack.sender.aclose()
+    for runner in stack.runners:
+        await runner.cleanup()
+    await stack.slack.aclose()
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[Stack]:
+    s = await make_stack()
+    try:
+        yield s
+    finally:
+        await close_stack(s)
+
+
+def seen(call: SlackCall) -> str:
+    """What the user sees of a recorded message."""
+    return message_text(call.body)

@@ -1,0 +1,100 @@
+"""Slow, failing and unconfigured billing APIs; the cache's effect on what reaches them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from tests.e2e.conftest import Stack, close_stack, make_stack, seen
+
+
+def usage_calls(stack: Stack) -> int:
+    """Upstream calls one `usage my-project` answer needs: the usage endpoint and a report."""
+    paths = [r.path for r in stack.sandbox.requests]
+    usage = paths.count("/api/v1/projects/my-project/usage")
+    assert usage == paths.count("/api/v1/organization/reports/usage")
+    return usage
+
+
+async def test_ack_is_immediate_while_the_billing_api_takes_two_seconds(stack: Stack) -> None:
+    stack.sandbox.delay = 2.0
+    sent = await stack.sender.command("usage my-project")
+    assert sent.status == 200
+    assert sent.elapsed < 0.5, f"acked after {sent.elapsed:.2f}s"
+
+    working = await stack.slack.wait_for(
+        lambda c: c.kind == "response" and "Working on it" in str(c.body.get("text")),
+        timeout=2,
+    )
+    assert "my-project" in seen(working[0])
+    final = await stack.final_response(sent.response_url)
+    assert final.body.get("replace_original") is True, "the answer replaces the progress message"
+    assert "Total month to date" in seen(final)
+
+
+async def test_two_identical_questions_within_the_ttl_make_one_upstream_call(
+    stack: Stack,
+) -> None:
+    _, first = await stack.ask("usage my-project")
+    _, second = await stack.ask("usage my-project")
+    assert seen(first) == seen(second)
+    assert usage_calls(stack) == 1
+
+
+async def test_ten_concurrent_identical_questions_make_one_upstream_call(stack: Stack) -> None:
+    stack.sandbox.delay = 0.3
+    sent = await asyncio.gather(*(stack.sender.command("usage my-project") for _ in range(10)))
+    replies = await asyncio.gather(*(stack.final_response(s.response_url) for s in sent))
+    assert all("Total month to date" in seen(r) for r in replies)
+    assert usage_calls(stack) == 1
+
+
+async def test_a_single_500_is_retried_and_the_user_gets_the_right_answer(stack: Stack) -> None:
+    stack.sandbox.add_fault(path="/organization/paymentMethods", status=500, times=1)
+    _, reply = await stack.ask("payment-methods")
+    text = seen(reply)
+    for name, method_id in stack.sandbox.payment_method_ids().items():
+        assert name in text
+        assert method_id in text
+    assert "500" not in text
+    assert len(stack.sandbox.requests) == 2
+
+
+async def test_a_503_every_time_gives_a_clear_error_without_trace_or_secret(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stack.sandbox.add_fault(path="/projects/my-project/paymentMethod", status=503, times=100)
+    _, reply = await stack.ask("payment-method my-project")
+    text = seen(reply)
+    assert "MK.IO" in text
+    assert "503" in text
+    assert "try again" in text.lower()
+    assert "Traceback" not in text
+    assert "Error(" not in text
+    assert len(stack.sandbox.requests) == 3, "at most 3 tries"
+
+    secrets = stack.settings.secrets()
+    assert secrets
+    slack_traffic = " ".join(str(c.body) for c in stack.slack.calls)
+    for secret in secrets:
+        assert secret not in slack_traffic
+        assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("words", "variable"),
+    [("usage my-project", "MKIO_TOKEN"), ("contro summary", "CONTRO_API_KEY")],
+)
+async def test_an_unconfigured_api_answers_not_configured(words: str, variable: str) -> None:
+    stack = await make_stack(mkio_token=None, contro_api_key=None)
+    try:
+        _, reply = await stack.ask(words)
+        text = seen(reply)
+        assert "not configured" in text
+        assert variable in text
+        assert stack.sandbox.requests == []
+    finally:
+        await close_stack(stack)
