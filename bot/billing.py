@@ -7,11 +7,12 @@ Slack-free. Each method returns an answer from `bot.answers` or raises a typed e
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from bot.answers import (
     ControRecordsAnswer,
@@ -26,14 +27,21 @@ from bot.answers import (
 )
 from bot.cache import AnswerCache
 from bot.clock import Clock, month_start
+from bot.commands import Report
 from bot.contro.client import ControClient
 from bot.errors import CommandError, NotConfigured
 from bot.mkio.client import MkioClient
 from bot.mkio.models import Granularity, PaymentMethod, ReportQuery
+from bot.reports import ReportSummary, summarize
 
 T = TypeVar("T")
 
 RECORDS_PAGE_SIZE = 20
+
+
+def slug(name: str) -> str:
+    """ "Azure Marketplace (Contoso)" -> "azure-marketplace-contoso"."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
 
 
 class BillingService:
@@ -140,13 +148,15 @@ class BillingService:
         return await self._cached("org:payment-methods", load)
 
     async def find_payment_method(self, id_or_name: str) -> PaymentMethod:
-        """A payment method by ID, or by display name when exactly one has it."""
+        """A payment method by ID, or by display name when exactly one has it. A name may be
+        typed in any case, or as a slug (`azure-marketplace-contoso-media`) where a command
+        takes one word."""
         methods = (await self.payment_methods()).methods
         for method in methods:
             if method.id == id_or_name:
                 return method
-        wanted = id_or_name.lower()
-        named = [m for m in methods if (m.metadata.display_name or "").lower() == wanted]
+        wanted = slug(id_or_name)
+        named = [m for m in methods if m.metadata.display_name and slug(m.name) == wanted]
         if len(named) == 1:
             return named[0]
         if len(named) > 1:
@@ -158,6 +168,33 @@ class BillingService:
             "There is no payment method with that ID or name.",
             suggestion="/billing payment-methods",
         )
+
+    async def report_query(self, command: Report) -> tuple[ReportQuery, tuple[str, ...]]:
+        """The API query for a `report` command, and the names of its payment-method filter
+        (given by ID or unique display name; resolved before anything is reported)."""
+        methods = [await self.find_payment_method(m) for m in command.payment_methods]
+        query = ReportQuery(
+            start_date=command.range.start,
+            end_date=command.range.end,
+            granularity=command.granularity,
+            project_names=command.projects,
+            payment_method_ids=tuple(m.id for m in methods),
+            filter_on_reported_date=command.reported,
+        )
+        return query, tuple(m.name for m in methods)
+
+    async def report(self, query: ReportQuery, filter_names: tuple[str, ...]) -> ReportSummary:
+        mkio = self.mkio
+
+        async def load() -> ReportSummary:
+            report = await mkio.usage_report(query)
+            return summarize(report, query, filter_names=filter_names, fetched_at=self._clock())
+
+        return await self._cached(f"org:report:{query.model_dump_json()}", load)
+
+    async def report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
+        """Stream the report's CSV into `dest`; the bytes written. Never cached: it is a file."""
+        return await self.mkio.usage_report_csv(query, dest)
 
     async def rate_card(self, id_or_name: str) -> RateCardAnswer:
         mkio = self.mkio

@@ -6,4 +6,4 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Asker:
     user_id: str
-    channel_id: str | None
+    channel_id: str

@@ -8,12 +8,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
 from bot.errors import CommandError
 from bot.render.common import Message
 from bot.render.errors import render_error
-from handlers import contro, help, metrics, payment_methods, usage
+from handlers import contro, help, metrics, payment_methods, reports, usage
 from handlers.asker import Asker
 from handlers.deps import Deps
 from handlers.reply import answer
@@ -54,7 +55,11 @@ def progress_text(command: c.Command) -> str:
 
 
 async def on_billing(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
 ) -> None:
     await ack()
     deps = Deps.of(context)
@@ -63,8 +68,12 @@ async def on_billing(
     except CommandError as exc:
         await respond(**render_error(exc).to_slack(), response_type="ephemeral")
         return
-    asker = Asker(user_id=command["user_id"], channel_id=command.get("channel_id"))
-    await answer(respond, run(parsed, asker, deps), working=progress_text(parsed))
+    asker = Asker(user_id=command["user_id"], channel_id=command["channel_id"])
+    match parsed:
+        case c.Report():
+            await reports.post_report(parsed, asker, deps, client, respond)
+        case _:
+            await answer(respond, run(parsed, asker, deps), working=progress_text(parsed))
 
 
 def register(app: AsyncApp) -> None:

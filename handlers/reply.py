@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.delivery import ChannelMessage, ChannelUnavailable
 from bot.errors import BillingBotError
 from bot.render.common import Message
 from bot.render.errors import render_error, render_unexpected
@@ -21,17 +22,22 @@ PROGRESS_AFTER_SECONDS = 1.0
 Send = Callable[..., Awaitable[Any]]
 
 
-async def produce(work: Awaitable[Message]) -> Message:
-    """The answer, or the words for whatever went wrong. No stack trace reaches Slack."""
-    try:
-        return await work
-    except BillingBotError as exc:
+def words_for(exc: Exception) -> Message:
+    """What to tell the user about `exc`. No stack trace reaches Slack; bugs get a reference."""
+    if isinstance(exc, BillingBotError):
         log.info("answered with an error: %s", type(exc).__name__)
         return render_error(exc)
-    except Exception:
-        incident = secrets.token_hex(4)
-        log.exception("unexpected error, incident %s", incident)
-        return render_unexpected(incident)
+    incident = secrets.token_hex(4)
+    log.error("unexpected error, incident %s", incident, exc_info=exc)
+    return render_unexpected(incident)
+
+
+async def produce(work: Awaitable[Message]) -> Message:
+    """The answer, or the words for whatever went wrong."""
+    try:
+        return await work
+    except Exception as exc:
+        return words_for(exc)
 
 
 async def answer(
@@ -56,3 +62,25 @@ async def answer(
     await respond(
         **message.to_slack(), response_type=response_type, replace_original=replace_original
     )
+
+
+async def in_channel(
+    respond: Send,
+    post: ChannelMessage,
+    *,
+    preparing: Message,
+    work: Callable[[ChannelMessage], Awaitable[None]],
+    failed: Callable[[Message], Message],
+) -> None:
+    """Work whose result everyone in the channel sees: a "preparing" message first, edited
+    in place by `work`; a failure replaces it with the reason. If the bot cannot post in the
+    channel, only the asker is told how to invite it."""
+    try:
+        await post.post(preparing)
+    except ChannelUnavailable as exc:
+        await respond(**render_error(exc).to_slack(), response_type="ephemeral")
+        return
+    try:
+        await work(post)
+    except Exception as exc:
+        await post.update(failed(words_for(exc)))

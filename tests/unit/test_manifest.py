@@ -54,4 +54,11 @@ def test_manifest_declares_what_the_bot_listens_to() -> None:
     }
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "app_mentions:read", "im:history"} <= scopes
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "files:write",
+        "channels:join",
+        "app_mentions:read",
+        "im:history",
+    }

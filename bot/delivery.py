@@ -1,0 +1,98 @@
+"""Posting in a channel for everyone to see: a message the bot keeps editing in place
+(progress, then the result) and files uploaded in its thread."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import BillingBotError
+from bot.render.common import Message
+
+log = logging.getLogger(__name__)
+
+# Slack refuses these when the bot is not a member of the conversation.
+_NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
+# chat.update is rate limited (Tier 3): progress edits are spaced out.
+PROGRESS_INTERVAL_SECONDS = 2.0
+
+
+class ChannelUnavailable(BillingBotError):
+    """The bot cannot post in the channel; the message says how to invite it."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(
+            f"I can't post in <#{channel}> because I'm not a member of it. "
+            "Invite me with `/invite @billing` and ask again."
+        )
+
+
+def _error_of(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", "")) if exc.response is not None else ""
+
+
+class ChannelMessage:
+    """One message in `channel`: posted once, then edited; files go in its thread."""
+
+    def __init__(self, client: AsyncWebClient, channel: str) -> None:
+        self._client = client
+        self.channel = channel
+        self.ts: str | None = None
+        self._last_progress = 0.0
+
+    async def post(self, message: Message) -> str:
+        try:
+            self.ts = await self._post(message)
+        except SlackApiError as exc:
+            if _error_of(exc) not in _NOT_A_MEMBER:
+                raise
+            await self._join()
+            self.ts = await self._post(message)
+        return self.ts
+
+    async def _post(self, message: Message) -> str:
+        response = await self._client.chat_postMessage(channel=self.channel, **message.to_slack())
+        return str(response["ts"])
+
+    async def _join(self) -> None:
+        """Public channels can be joined; anything else needs an invitation."""
+        try:
+            await self._client.conversations_join(channel=self.channel)
+        except SlackApiError as exc:
+            log.info("could not join %s: %s", self.channel, _error_of(exc))
+            raise ChannelUnavailable(self.channel) from None
+
+    async def update(self, message: Message) -> None:
+        if self.ts is None:
+            await self.post(message)
+            return
+        await self._client.chat_update(channel=self.channel, ts=self.ts, **message.to_slack())
+
+    async def progress(self, message: Message) -> None:
+        """An update that is dropped when the last one was under PROGRESS_INTERVAL ago."""
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_INTERVAL_SECONDS:
+            return
+        self._last_progress = now
+        await self.update(message)
+
+    async def reply(self, message: Message) -> None:
+        """A message in this message's thread."""
+        await self._client.chat_postMessage(
+            channel=self.channel, thread_ts=self.ts, **message.to_slack()
+        )
+
+    async def upload(self, path: Path, *, filename: str, title: str, comment: str) -> None:
+        """Upload `path` into this message's thread with slack-sdk's files_upload_v2."""
+        await self._client.files_upload_v2(
+            channel=self.channel,
+            thread_ts=self.ts,
+            file=str(path),
+            filename=filename,
+            title=title,
+            initial_comment=comment,
+        )

@@ -1,0 +1,223 @@
+"""`/billing report …`: the usage summary posted in the channel for managers, the "preparing…"
+message updated in place while it is made, its failure, and the uploaded CSV's comment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, localcontext
+
+from slack_sdk.models.blocks import Block
+
+from bot.clock import next_month_start
+from bot.mkio.models import Granularity, ReportQuery
+from bot.money import format_money
+from bot.render.common import (
+    MAX_FALLBACK,
+    Align,
+    Column,
+    Message,
+    code,
+    context,
+    escape,
+    facts,
+    finish,
+    header,
+    inert,
+    period_text,
+    section,
+    table,
+    truncate,
+)
+from bot.reports import CostLine, FilterKind, ReportSummary, coarsen, filters_of, fold
+
+TOP_LINES = 10  # project and meter lines shown before the rest fold into "others (N)"
+MAX_PERIODS = 31  # period lines shown; more are summed into a coarser granularity
+MAX_FILTER_NAMES = 20  # filter names listed before "and N more"
+
+_UNIT: dict[Granularity, tuple[str, str]] = {  # (column heading, plural)
+    Granularity.HOUR: ("Hour (UTC)", "hours"),
+    Granularity.DAY: ("Day", "days"),
+    Granularity.WEEK: ("Week", "weeks"),
+    Granularity.MONTH: ("Month", "months"),
+    Granularity.YEAR: ("Year", "years"),
+}
+_FILTER_LABEL = {FilterKind.PROJECTS: "projects", FilterKind.PAYMENT_METHODS: "payment methods"}
+REPORTED_NOTE = "by reported date (usage charged in this range, even if it happened earlier)"
+
+
+# -- words for the query --------------------------------------------------------------------
+
+
+def range_label(start: date, end: date) -> str:
+    """ "2026-03" for a whole month, "2026" for a whole year, "2026-03-01" for one day, else
+    "2026-03-01 → 2026-03-15" (end exclusive)."""
+    if start.day == 1 and end == next_month_start(start):
+        return f"{start:%Y-%m}"
+    if (start.month, start.day) == (1, 1) and end == date(start.year + 1, 1, 1):
+        return f"{start:%Y}"
+    if end - start == timedelta(days=1):
+        return start.isoformat()
+    return f"{start.isoformat()} → {end.isoformat()}"
+
+
+def format_period(at: datetime, granularity: Granularity) -> str:
+    """A report row's `date` as the granularity reads: "2026-03-01 13:00" (hour, UTC),
+    "2026-03-01" (day), "week of 2026-03-02", "2026-03" (month), "2026" (year)."""
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if granularity is Granularity.HOUR:
+        return f"{utc:%Y-%m-%d %H:%M}"
+    if granularity is Granularity.DAY:
+        return f"{utc:%Y-%m-%d}"
+    if granularity is Granularity.WEEK:
+        return f"week of {utc:%Y-%m-%d}"
+    if granularity is Granularity.MONTH:
+        return f"{utc:%Y-%m}"
+    return f"{utc:%Y}"
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(code(name) for name in names[:MAX_FILTER_NAMES])
+    hidden = len(names) - MAX_FILTER_NAMES
+    return f"{shown} and {hidden:,} more" if hidden > 0 else shown
+
+
+def _query_text(query: ReportQuery, filter_names: tuple[str, ...]) -> str:
+    """ "per day · projects `a`, `b` · by reported date (…)" (mrkdwn, names escaped)."""
+    kind, names = filters_of(query, filter_names)
+    parts = [f"per {query.granularity.value}"]
+    parts.append(f"{_FILTER_LABEL[kind]} {_names(names)}" if kind else "all projects")
+    if query.meter_names:
+        parts.append(f"meters {_names(query.meter_names)}")
+    parts.append(REPORTED_NOTE if query.filter_on_reported_date else "by usage date")
+    return " · ".join(parts)
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _bounds(query: ReportQuery) -> str:
+    return f"{query.start_date.isoformat()} → {query.end_date.isoformat()}"
+
+
+# -- the summary ----------------------------------------------------------------------------
+
+
+def _share(cost: Decimal, total: Decimal) -> str:
+    """ "12.3%" of the total; "—" when the total is not positive (credits can make it so)."""
+    if total <= 0:
+        return "—"
+    with localcontext() as ctx:
+        ctx.prec = 100  # quantize never fails, however lopsided the figures
+        return f"{(cost * 100 / total).quantize(Decimal('0.1'))}%"
+
+
+def _cost_table(lines: list[CostLine], s: ReportSummary, *, what: str, title: str) -> list[Block]:
+    columns = (Column(what), Column("Cost", Align.RIGHT), Column("Share", Align.RIGHT))
+    rows = [
+        [line.name, format_money(line.cost, s.currency), _share(line.cost, s.total)]
+        for line in fold(lines, TOP_LINES)
+    ]
+    return table(columns, rows, title=title, noun=f"{what.lower()}s")
+
+
+def _period_table(s: ReportSummary) -> list[Block]:
+    asked = s.query.granularity
+    shown, periods = coarsen(s.by_period, asked, max_periods=MAX_PERIODS)
+    heading, plural = _UNIT[shown]
+    title = f"*Cost per {shown.value}*"
+    if shown is not asked:
+        how = " (each week in the month it starts)" if asked is Granularity.WEEK else ""
+        title += f" — {len(s.by_period):,} {_UNIT[asked][1]} summed per {shown.value}{how}"
+    columns = (Column(heading), Column("Cost", Align.RIGHT))
+    rows = [[format_period(at, shown), format_money(cost, s.currency)] for at, cost in periods]
+    return table(columns, rows, title=title, max_rows=MAX_PERIODS, noun=plural)
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
+
+
+def render_report(s: ReportSummary) -> Message:
+    """The summary a manager reads at a glance: the total, the largest projects and meters,
+    the cost per period, and exactly what was asked and when it was fetched."""
+    q = s.query
+    total = format_money(s.total, s.currency)
+    blocks: list[Block] = [header(f"Usage report — {range_label(q.start_date, q.end_date)}")]
+    if s.rows:
+        blocks.append(section(f"*Total: {escape(total)}* ({_rows(s.rows)})"))
+        blocks += _cost_table(s.by_project, s, what="Project", title="*Cost per project*")
+        blocks += _cost_table(s.by_meter, s, what="Meter", title="*Cost per meter*")
+        if len(s.by_period) > 1:
+            blocks += _period_table(s)
+    else:
+        blocks.append(section(f"*Total: {escape(total)}*: no usage in this range."))
+    notes: list[str] = []
+    if s.uncharged_rows:
+        uncharged = format_money(s.uncharged_cost, s.currency)
+        notes.append(
+            f":hourglass: {_rows(s.uncharged_rows)} ({escape(uncharged)}) not charged yet: "
+            "figures may still change."
+        )
+    if s.other_currencies:
+        others = ", ".join(
+            f"{escape(format_money(o.cost, o.currency))} ({_rows(o.rows)})"
+            for o in s.other_currencies
+        )
+        notes.append(
+            f":warning: The report also holds {others} in other currencies, not in these "
+            f"totals: amounts in different currencies are never added up."
+        )
+    if notes:
+        blocks.append(context(*notes))
+    blocks.append(context(_capitalized(_query_text(q, s.filter_names))))
+    blocks.append(facts(s.fetched_at, (q.start_date, q.end_date)))
+    return finish(escape(f"Usage report {_bounds(q)}: {total}"), blocks)
+
+
+# -- progress, failure and the upload -------------------------------------------------------
+
+
+def _query_context(query: ReportQuery) -> Block:
+    query_text = _capitalized(_query_text(query, ()))
+    return context(period_text(query.start_date, query.end_date), query_text)
+
+
+def render_report_progress(stage: str, *, query: ReportQuery, detail: str | None = None) -> Message:
+    """The in-channel "Preparing the usage report…" message, updated in place.
+
+    `stage` ("asking MK.IO", "writing the CSV file: 1.2 MB so far") and `detail` are short
+    phrases written by the bot; `inert` keeps any `<` or `>` in them from mentioning."""
+    label = range_label(query.start_date, query.end_date)
+    said = _capitalized(stage.strip())
+    blocks: list[Block] = [
+        section(f":hourglass_flowing_sand: *Preparing the usage report — {label}…*\n{inert(said)}")
+    ]
+    if detail:
+        blocks.append(context(inert(detail)))
+    blocks.append(_query_context(query))
+    return finish(inert(f"Preparing the usage report {_bounds(query)}: {stage}"), blocks)
+
+
+def render_report_failed(query: ReportQuery, reason: Message) -> Message:
+    """The "preparing…" message replaced by why the report could not be made; `reason` is an
+    error message already rendered (`render.errors`), whose blocks are shown as they are."""
+    label = range_label(query.start_date, query.end_date)
+    blocks: list[Block] = [
+        section(f":x: *Could not prepare the usage report — {label}*"),
+        *reason.blocks,
+        _query_context(query),
+    ]
+    return finish(inert(f"Usage report {_bounds(query)} failed: {reason.text}"), blocks)
+
+
+def render_upload_comment(s: ReportSummary, filename: str) -> str:
+    """The uploaded CSV's initial comment (mrkdwn, escaped): the file, range, granularity,
+    filters."""
+    q = s.query
+    said = (
+        f":page_facing_up: {code(filename)}: MK.IO usage report, "
+        f"{_bounds(q)} (UTC, end exclusive) · {_query_text(q, s.filter_names)}"
+    )
+    return truncate(said, MAX_FALLBACK)

@@ -1,0 +1,65 @@
+"""`report …`: a summary for the channel, and with `csv` the file in its thread."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as c
+from bot.delivery import ChannelMessage
+from bot.mkio.models import ReportQuery
+from bot.render.report import (
+    render_report,
+    render_report_failed,
+    render_report_progress,
+    render_upload_comment,
+)
+from bot.reports import ReportSummary, report_filename
+from handlers.asker import Asker
+from handlers.deps import Deps
+from handlers.reply import Send, in_channel, words_for
+
+
+async def post_report(
+    command: c.Report, asker: Asker, deps: Deps, client: AsyncWebClient, respond: Send
+) -> None:
+    try:
+        query, names = await deps.billing.report_query(command)
+    except Exception as exc:  # an unknown payment method: nothing is posted in the channel
+        await respond(**words_for(exc).to_slack(), response_type="ephemeral")
+        return
+
+    async def work(post: ChannelMessage) -> None:
+        summary = await deps.billing.report(query, names)
+        await post.update(render_report(summary))
+        if command.csv:
+            await upload_csv(post, summary, deps)
+
+    await in_channel(
+        respond,
+        ChannelMessage(client, asker.channel_id),
+        preparing=render_report_progress("asking MK.IO", query=query),
+        work=work,
+        failed=lambda reason: render_report_failed(query, reason),
+    )
+
+
+async def upload_csv(post: ChannelMessage, summary: ReportSummary, deps: Deps) -> None:
+    """Stream MK.IO's CSV to a temporary file, then upload it in the summary's thread."""
+    query: ReportQuery = summary.query
+    filename = report_filename(query, summary.filter_names)
+    try:
+        with tempfile.TemporaryDirectory(prefix="billing-bot-") as folder:
+            path = Path(folder) / filename
+            with path.open("wb") as dest:
+                await deps.billing.report_csv(query, dest)
+            await post.upload(
+                path,
+                filename=filename,
+                title=filename,
+                comment=render_upload_comment(summary, filename),
+            )
+    except Exception as exc:
+        await post.reply(words_for(exc))

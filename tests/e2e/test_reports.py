@@ -1,0 +1,175 @@
+"""`/billing report`: rules checked before any call, the channel summary, the CSV upload."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from bot.devslack import SlackCall
+from tests.e2e.conftest import Stack, seen
+
+MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount.quantize(Decimal('0.01')):,} USD"
+
+
+def report_requests(stack: Stack) -> list[dict[str, object]]:
+    return [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
+
+
+async def channel_messages(stack: Stack, count: int = 1) -> list[SlackCall]:
+    """chat.update calls that turned the "preparing" message into its final state."""
+    return await stack.slack.wait_for(
+        lambda c: c.method == "chat.update" and "Preparing" not in str(c.body.get("text")),
+        count=count,
+    )
+
+
+async def test_report_posts_a_summary_whose_total_is_the_sum_of_the_rows(stack: Stack) -> None:
+    sent = await stack.sender.command("report 2026-03", channel_id="C_FINANCE")
+    assert sent.status == 200
+    [summary] = await channel_messages(stack)
+
+    rows = stack.sandbox.report_rows(MARCH)
+    total = sum((Decimal(str(r["cost"])) for r in rows), Decimal(0))
+    text = seen(summary)
+    assert f"Total: {money(total)}" in text
+    for project in {r["project"] for r in rows}:
+        project_total = sum(Decimal(str(r["cost"])) for r in rows if r["project"] == project)
+        line = next(line for line in text.splitlines() if line.strip().startswith(project))
+        assert money(project_total) in line
+    assert "2026-03-01 → 2026-04-01 (UTC, end exclusive)" in text
+
+    [preparing] = stack.slack.api_calls("chat.postMessage")
+    assert preparing.body["channel"] == "C_FINANCE"
+    assert summary.body["ts"] == preparing.ts, "the summary replaces the preparing message"
+    assert not preparing.ephemeral
+    assert report_requests(stack) == [MARCH]
+
+
+async def test_report_csv_uploads_the_file_in_the_summary_thread(stack: Stack) -> None:
+    await stack.sender.command("report 2026-03 csv", channel_id="C_FINANCE")
+    [summary] = await channel_messages(stack)
+    [complete] = await stack.slack.wait_for(lambda c: c.method == "files.completeUploadExternal")
+    assert complete.body["channel_id"] == "C_FINANCE"
+    assert complete.body["thread_ts"] == summary.body["ts"]
+    [file_entry] = complete.body["files"]
+    name = stack.slack.upload(file_entry["id"])["name"]
+    assert name.startswith("mkio-usage_2026-03-01_to_2026-04-01")
+    assert name.endswith(".csv")
+
+    data = stack.slack.files[file_entry["id"]].decode()
+    parsed = list(csv.DictReader(io.StringIO(data)))
+    rows = stack.sandbox.report_rows(MARCH)
+    assert len(parsed) == len(rows)
+    file_total = sum((Decimal(r["cost"]) for r in parsed), Decimal(0))
+    assert money(file_total) in seen(summary)
+
+    requests = report_requests(stack)
+    assert MARCH in requests
+    assert {**MARCH, "format": "csv", "download": True} in requests
+
+
+async def test_payment_method_filter_by_unique_display_name_sends_its_id(stack: Stack) -> None:
+    name, method_id = next(iter(stack.sandbox.payment_method_ids().items()))
+    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+    await stack.sender.command(f"report 2026-03 by month payment-method {slug}")
+    await channel_messages(stack)
+    assert report_requests(stack) == [
+        {**MARCH, "granularity": "month", "paymentMethodIds": [method_id]}
+    ]
+
+
+async def test_an_unknown_payment_method_filter_reports_nothing(stack: Stack) -> None:
+    name = next(iter(stack.sandbox.payment_method_ids()))
+    _, reply = await stack.ask(f"report 2026-03 payment-method {name.split()[0]}")
+    assert "no payment method with that ID or name" in seen(reply)
+    assert report_requests(stack) == []
+    assert not stack.slack.api_calls("chat.postMessage")
+
+
+async def test_this_month_ends_tomorrow_and_reported_sets_the_flag(stack: Stack) -> None:
+    await stack.sender.command("report this-month by week project my-project,archive reported")
+    await channel_messages(stack)
+    assert report_requests(stack) == [
+        {
+            "startDate": "2026-11-01",
+            "endDate": "2026-11-22",
+            "granularity": "week",
+            "projectNames": ["my-project", "archive"],
+            "filterOnReportedDate": True,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("words", "says", "instead"),
+    [
+        (
+            "report 2026-01-01 2026-03-15 by hour",
+            "31 days",
+            "/billing report 2026-01-01 2026-03-15 by day",
+        ),
+        (
+            "report 2024-01-01..2026-01-01 by day",
+            "366 days",
+            "/billing report 2024-01-01..2026-01-01 by week",
+        ),
+        ("report 2026-03 project a payment-method b", "not both", "/billing report 2026-03"),
+        ("report 2026-03-10 2026-03-01", "before", "/billing report"),
+        ("report 2026-02-30 2026-03-10", "not a real date", "/billing report"),
+        ("report 2026-13", "2026-13", "/billing report"),
+    ],
+)
+async def test_each_rule_is_checked_before_any_call(
+    stack: Stack, words: str, says: str, instead: str
+) -> None:
+    _, reply = await stack.ask(words)
+    text = seen(reply)
+    assert says in text
+    assert "Try: `" + instead in text
+    assert stack.sandbox.requests == []
+    assert not stack.slack.api_calls("chat.postMessage")
+    assert reply.body.get("response_type", "ephemeral") == "ephemeral"
+
+
+async def test_a_failing_report_replaces_the_preparing_message_with_the_reason(
+    stack: Stack,
+) -> None:
+    stack.sandbox.add_fault(path="/organization/reports/usage", status=503, times=10)
+    await stack.sender.command("report 2026-03")
+    [failed] = await channel_messages(stack)
+    text = seen(failed)
+    assert "Could not prepare" in text
+    assert "503" in text
+    assert "Traceback" not in text
+
+
+async def test_the_bot_joins_a_public_channel_it_is_not_in(stack: Stack) -> None:
+    stack.slack.fail_next("chat.postMessage", error="not_in_channel", status=200, retry_after=None)
+    await stack.sender.command("report 2026-03", channel_id="C_PUBLIC")
+    await channel_messages(stack)
+    [join] = stack.slack.api_calls("conversations.join")
+    assert join.body["channel"] == "C_PUBLIC"
+
+
+async def test_a_private_channel_gets_instructions_to_invite_the_bot(stack: Stack) -> None:
+    stack.slack.fail_next(
+        "chat.postMessage", error="channel_not_found", status=200, retry_after=None
+    )
+    stack.slack.fail_next(
+        "conversations.join",
+        error="method_not_supported_for_channel_type",
+        status=200,
+        retry_after=None,
+    )
+    sent = await stack.sender.command("report 2026-03", channel_id="G_PRIVATE")
+    reply = await stack.final_response(sent.response_url)
+    assert "/invite @billing" in seen(reply)
+    assert reply.body.get("response_type", "ephemeral") == "ephemeral"
+    assert report_requests(stack) == []
