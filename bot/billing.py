@@ -30,6 +30,7 @@ from bot.clock import Clock, month_start
 from bot.commands import Report
 from bot.contro.client import ControClient
 from bot.errors import CommandError, NotConfigured
+from bot.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.mkio.client import MkioClient
 from bot.mkio.models import Granularity, PaymentMethod, ReportQuery
 from bot.reports import ReportSummary, summarize
@@ -235,6 +236,27 @@ class BillingService:
             )
 
         return await self._cached(f"contro:summary:{period}", load)
+
+    async def export_contro_records(
+        self,
+        period: str,
+        type: str | None,
+        dest: BinaryIO,
+        on_progress: Callable[[ExportProgress], Awaitable[None]],
+    ) -> tuple[ControExport, str | None]:
+        """Every record of the period streamed into `dest` as CSV, and how the export differs
+        from Contro's own summary for the period (None: it matches)."""
+        export = await export_contro_records(
+            # every page is reported: the caller decides how often to show it
+            self.contro,
+            period,
+            dest,
+            type=type,
+            on_progress=on_progress,
+            progress_every=0,
+        )
+        summary = await self.contro_summary(period)
+        return export, reconcile(export, summary.summary)
 
     async def contro_records(self, ref: RecordsPageRef) -> ControRecordsAnswer:
         contro = self.contro

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,6 +21,9 @@ log = logging.getLogger(__name__)
 _NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
 # chat.update is rate limited (Tier 3): progress edits are spaced out.
 PROGRESS_INTERVAL_SECONDS = 2.0
+# files_upload_v2 reads the whole file into memory (and copies it); past this size the same
+# three Web API steps run with the file streamed from disk instead.
+STREAM_UPLOADS_OVER_BYTES = 16 * 1024 * 1024
 
 
 class ChannelUnavailable(BillingBotError):
@@ -87,12 +92,29 @@ class ChannelMessage:
         )
 
     async def upload(self, path: Path, *, filename: str, title: str, comment: str) -> None:
-        """Upload `path` into this message's thread with slack-sdk's files_upload_v2."""
-        await self._client.files_upload_v2(
-            channel=self.channel,
+        """Upload `path` into this message's thread."""
+        size = (await asyncio.to_thread(path.stat)).st_size
+        if size <= STREAM_UPLOADS_OVER_BYTES:
+            await self._client.files_upload_v2(
+                channel=self.channel,
+                thread_ts=self.ts,
+                file=str(path),
+                filename=filename,
+                title=title,
+                initial_comment=comment,
+            )
+            return
+        ticket = await self._client.files_getUploadURLExternal(filename=filename, length=size)
+        async with aiohttp.ClientSession() as session:
+            with path.open("rb") as body:
+                async with session.post(str(ticket["upload_url"]), data=body) as response:
+                    if response.status != 200:
+                        raise BillingBotError(
+                            f"Slack did not accept the file ({response.status}): try again."
+                        )
+        await self._client.files_completeUploadExternal(
+            files=[{"id": str(ticket["file_id"]), "title": title}],
+            channel_id=self.channel,
             thread_ts=self.ts,
-            file=str(path),
-            filename=filename,
-            title=title,
             initial_comment=comment,
         )

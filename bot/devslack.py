@@ -178,7 +178,7 @@ class LocalSlack:
         """Serve on `host:port` (0: any free port); returns the base URL."""
         if self._runner is not None:
             raise RuntimeError("LocalSlack is already started")
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=1024 * 1024 * 1024)  # exports of 1M+ rows
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{n}", self._handle_response)
         app.router.add_post("/upload/{file_id}", self._handle_upload)

@@ -72,6 +72,8 @@ async def on_billing(
     match parsed:
         case c.Report():
             await reports.post_report(parsed, asker, deps, client, respond)
+        case c.ControRecords(csv=True):
+            await contro.post_export(parsed, asker, deps, client, respond)
         case _:
             await answer(respond, run(parsed, asker, deps), working=progress_text(parsed))
 

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
 from bot.answers import RecordsPageRef
+from bot.delivery import ChannelMessage
+from bot.exports import ExportProgress, contro_export_filename
 from bot.ids import ActionId
 from bot.render.common import Message
 from bot.render.contro import render_contro_records, render_contro_summary
+from bot.render.export import (
+    render_export_comment,
+    render_export_done,
+    render_export_failed,
+    render_export_progress,
+)
+from handlers.asker import Asker
 from handlers.deps import Deps
-from handlers.reply import answer
+from handlers.reply import Send, answer, in_channel
 
 
 async def summary(command: c.ControSummary, deps: Deps) -> Message:
@@ -25,6 +37,40 @@ async def summary(command: c.ControSummary, deps: Deps) -> Message:
 async def records(command: c.ControRecords, deps: Deps) -> Message:
     first = RecordsPageRef(period=str(command.period), type=command.type, page_number=1)
     return render_contro_records(await deps.billing.contro_records(first))
+
+
+async def post_export(
+    command: c.ControRecords, asker: Asker, deps: Deps, client: AsyncWebClient, respond: Send
+) -> None:
+    """Every record of the period as a CSV file in the channel, with progress on the way."""
+    period, kind = str(command.period), command.type
+
+    async def work(post: ChannelMessage) -> None:
+        async def progress(done: ExportProgress) -> None:
+            await post.progress(render_export_progress(period, kind, done))
+
+        filename = contro_export_filename(period, kind)
+        with tempfile.TemporaryDirectory(prefix="billing-bot-") as folder:
+            path = Path(folder) / filename
+            with path.open("wb") as dest:
+                export, mismatch = await deps.billing.export_contro_records(
+                    period, kind, dest, progress
+                )
+            await post.update(render_export_done(export, mismatch, deps.clock()))
+            await post.upload(
+                path,
+                filename=filename,
+                title=filename,
+                comment=render_export_comment(export, filename),
+            )
+
+    await in_channel(
+        respond,
+        ChannelMessage(client, asker.channel_id),
+        preparing=render_export_progress(period, kind),
+        work=work,
+        failed=lambda reason: render_export_failed(period, kind, reason),
+    )
 
 
 async def page(value: str, deps: Deps) -> Message:

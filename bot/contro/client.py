@@ -27,8 +27,9 @@ CONTRO: Final = Api(
 )
 
 MAX_LIMIT: Final = 100
-#: `iter_pages` stops (with `Unavailable`) after this many pages: 100,000 records at limit=100.
-MAX_PAGES: Final = 1000
+#: `iter_pages` stops (with `Unavailable`) after this many pages: ten million records at
+#: limit=100, far past any real period. A repeated token stops a looping API much sooner.
+MAX_PAGES: Final = 100_000
 
 _CURSOR = "c:"
 _PAGE = "p:"

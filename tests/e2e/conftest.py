@@ -70,9 +70,9 @@ class Stack:
         return [r for r in self.sandbox.requests if path_part in r.path]
 
 
-async def make_stack(**settings_overrides: Any) -> Stack:
+async def make_stack(*, contro_pagination: str = "cursor", **settings_overrides: Any) -> Stack:
     clock = TestClock()
-    sandbox = Sandbox(clock=clock)
+    sandbox = Sandbox(clock=clock, contro_pagination=contro_pagination)  # type: ignore[arg-type]
     sandbox_runner, sandbox_url = await start(sandbox, "127.0.0.1", 0)
     slack = LocalSlack()
     await slack.start("127.0.0.1", 0)
