@@ -20,10 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.billing import BillingService
 from bot.cache import MemoryCache
+from bot.change_service import ChangeService
+from bot.changes import MemoryPendingStore
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.contro.client import ControClient
 from bot.http import RetryPolicy
+from bot.logs import redact
 from bot.mkio.client import MkioClient
 from handlers import register_all
 from handlers.deps import Deps
@@ -36,6 +39,7 @@ class BillingBot:
     settings: Settings
     app: AsyncApp
     billing: BillingService
+    changes: ChangeService
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -65,6 +69,7 @@ def build_app(
     contro_transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
 ) -> BillingBot:
+    redact(*settings.secrets())
     mkio = (
         MkioClient(
             settings.mkio_api_url, settings.mkio_token, transport=mkio_transport, retry=retry
@@ -84,6 +89,7 @@ def build_app(
     )
     cache = MemoryCache(settings.cache_ttl_seconds)
     billing = BillingService(mkio=mkio, contro=contro, cache=cache, clock=clock)
+    changes = ChangeService(billing, MemoryPendingStore(), clock)
 
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -95,10 +101,10 @@ def build_app(
         request_verification_enabled=signing_secret is not None,
         logger=logging.getLogger("billing_bot.bolt"),
     )
-    app.use(Deps(billing=billing, settings=settings, clock=clock).middleware())
+    app.use(Deps(billing=billing, changes=changes, settings=settings, clock=clock).middleware())
     register_all(app)
 
-    bot = BillingBot(settings=settings, app=app, billing=billing)
+    bot = BillingBot(settings=settings, app=app, billing=billing, changes=changes)
     bot._closers.append(cache.aclose)
     if mkio is not None:
         bot._closers.append(mkio.aclose)

@@ -40,7 +40,7 @@ async def _serve(host: str, port: int) -> None:
 
     settings = _settings()
     _require(settings, "slack_signing_secret", "slack_bot_token")
-    configure_logging(settings.secrets())
+    configure_logging()
     runner, url = await start_server(build_app(settings), host, port)
     print(f"billing-bot listening on {url}/slack/events (health: {url}/healthz)", flush=True)
     try:
@@ -56,7 +56,7 @@ async def _socket() -> None:
 
     settings = _settings()
     _require(settings, "slack_app_token", "slack_bot_token")
-    configure_logging(settings.secrets())
+    configure_logging()
     assert settings.slack_app_token is not None
     bot = build_app(settings)
     handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console import run_demo
 
             # The console is the user interface here: only errors go to stderr.
-            configure_logging([], level=logging.ERROR)
+            configure_logging(logging.ERROR)
             return asyncio.run(run_demo())
         elif args.mode == "sandbox":
             from bot.sandbox import serve_forever

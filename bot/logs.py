@@ -1,45 +1,78 @@
-"""Logging setup, with every configured secret masked out of every line."""
+"""Logging: every secret the bot knows is masked out of every log record, whichever handler
+(or library, such as slack-sdk's DEBUG request dumps) ends up writing it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from typing import Any
+
+MASK = "***"
+_MIN_SECRET_LENGTH = 4
 
 
-class RedactSecrets(logging.Filter):
-    """Replaces each secret value by `***` in the formatted message and the traceback."""
+class SecretRedactor:
+    """A log-record factory that formats each record's message eagerly and masks secrets in
+    it (and in its traceback). Installed once per process: logging itself is process-wide."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+    def __init__(self) -> None:
+        self._secrets: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+        self._installed = False
 
-    def add(self, secret: str) -> None:
-        if len(secret) >= 4 and secret not in self._secrets:
-            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+    def install(self) -> None:
+        with self._lock:
+            if self._installed:
+                return
+            make_record = logging.getLogRecordFactory()
 
-    def _clean(self, text: str) -> str:
+            def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+                return self._clean(make_record(*args, **kwargs))
+
+            logging.setLogRecordFactory(factory)
+            self._installed = True
+
+    def add(self, *secrets: str) -> None:
+        """Mask these values from now on (configured tokens, a metrics password seen)."""
+        wanted = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
+        with self._lock:
+            # longest first, so a secret containing another is masked whole
+            self._secrets = tuple(sorted(set(self._secrets) | wanted, key=len, reverse=True))
+
+    def clean(self, text: str) -> str:
         for secret in self._secrets:
-            text = text.replace(secret, "***")
+            if secret in text:
+                text = text.replace(secret, MASK)
         return text
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            record.msg = self._clean(record.getMessage())
-            record.args = None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = self._clean(record.exc_text)
-        return True
+    def _clean(self, record: logging.LogRecord) -> logging.LogRecord:
+        if not self._secrets:
+            return record
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's to report, not ours
+            return record
+        record.msg, record.args = self.clean(message), None
+        if record.exc_info:
+            record.exc_text = self.clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return record
 
 
-def configure_logging(secrets: Iterable[str], level: int = logging.INFO) -> RedactSecrets:
-    """Log to stderr through a redacting filter on the handler (so every logger is covered)."""
-    redact = RedactSecrets(secrets)
+redactor = SecretRedactor()
+
+
+def redact(*secrets: str) -> None:
+    """Register secrets to be masked in every log line from now on."""
+    redactor.install()
+    redactor.add(*secrets)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr with a plain format; secrets are masked by `redactor`."""
+    redactor.install()
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(redact)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    return redact

@@ -14,7 +14,7 @@ from bot import commands as c
 from bot.errors import CommandError
 from bot.render.common import Message
 from bot.render.errors import render_error
-from handlers import contro, help, metrics, payment_methods, reports, usage
+from handlers import changes, contro, help, metrics, payment_methods, reports, usage
 from handlers.asker import Asker
 from handlers.deps import Deps
 from handlers.reply import answer
@@ -38,10 +38,10 @@ async def run(command: c.Command, asker: Asker, deps: Deps) -> Message:
             return await contro.summary(command, deps)
         case c.ControRecords():
             return await contro.records(command, deps)
-        case _:
-            raise CommandError(
-                "That command is not available in this version yet.", suggestion="/billing help"
-            )
+        case c.SetPaymentMethod() | c.EnableMetrics():
+            return await changes.preview(command, asker, deps)
+        case c.Report():
+            raise AssertionError("reports are posted in the channel, not answered here")
 
 
 def progress_text(command: c.Command) -> str:

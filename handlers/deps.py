@@ -9,6 +9,7 @@ from datetime import date
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.billing import BillingService
+from bot.change_service import ChangeService
 from bot.clock import Clock
 from bot.config import Settings
 
@@ -18,6 +19,7 @@ _KEY = "billing_bot_deps"
 @dataclass(frozen=True)
 class Deps:
     billing: BillingService
+    changes: ChangeService
     settings: Settings
     clock: Clock
 

@@ -13,6 +13,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 
 from bot.http import Api, ApiClient, RetryPolicy, path
+from bot.logs import redact
 from bot.mkio.models import (
     MetricsEndpoint,
     PaymentMethod,
@@ -132,10 +133,12 @@ class MkioClient:
     # -- metrics export ---------------------------------------------------------------------
 
     async def metrics_endpoint(self, project: str) -> MetricsEndpoint:
-        return await self._get(
-            MetricsEndpoint,
-            path("/projects/{}/metricsEndpoint", project),
-            what=f"project `{project}`",
+        return _masked_in_logs(
+            await self._get(
+                MetricsEndpoint,
+                path("/projects/{}/metricsEndpoint", project),
+                what=f"project `{project}`",
+            )
         )
 
     async def enable_metrics_endpoint(self, project: str) -> MetricsEndpoint:
@@ -146,7 +149,7 @@ class MkioClient:
             json={"spec": {"enabled": True}},
             what=f"project `{project}`",
         )
-        return self._api.validate(MetricsEndpoint, answer.data, answer)
+        return _masked_in_logs(self._api.validate(MetricsEndpoint, answer.data, answer))
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -204,3 +207,10 @@ class MkioClient:
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     scheme = url.scheme.lower()
     return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme)
+
+
+def _masked_in_logs(endpoint: MetricsEndpoint) -> MetricsEndpoint:
+    """The connection details are secrets: no log line may carry them from now on."""
+    if endpoint.status is not None:
+        redact(endpoint.status.password.get_secret_value(), endpoint.status.username)
+    return endpoint

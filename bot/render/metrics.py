@@ -10,7 +10,7 @@ from bot.mkio.models import MetricsStatus
 from bot.render.common import Message, code, context, escape, facts, finish, header, md, section
 
 
-def _secret_fields(status: MetricsStatus) -> list[TextObject]:
+def secret_fields(status: MetricsStatus) -> list[TextObject]:
     # Values as plain text: shown exactly as they are, no mrkdwn, no emoji, no links.
     values = {
         "URL": status.url,
@@ -44,7 +44,7 @@ def render_metrics(a: MetricsAnswer) -> Message:
         blocks.append(context("No connection details yet: ask again in a minute."))
     else:
         blocks.append(section(f"Metrics export is *on* for {project}. Connection details:"))
-        blocks.append(SectionBlock(fields=_secret_fields(status)))
+        blocks.append(SectionBlock(fields=secret_fields(status)))
         blocks.append(context(":lock: Only you can see this. Do not share these details."))
     blocks.append(facts(a.fetched_at))
     # The fallback text never carries connection details: it reaches notifications and logs.

@@ -1,0 +1,166 @@
+"""Previews, confirmations and cancellations of billing changes (see `bot.changes`)."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from bot.billing import BillingService
+from bot.changes import (
+    CONFIRMATION_TTL,
+    ChangeKind,
+    ChangeStatus,
+    MethodRef,
+    MetricsPreview,
+    Outcome,
+    PaymentMethodPreview,
+    PendingChange,
+    PendingStore,
+    already_assigned,
+    compare_prices,
+    month_to_date,
+    month_to_date_query,
+    new_change_id,
+)
+from bot.clock import Clock
+from bot.errors import CommandError, NotFound, UpstreamError
+from bot.mkio.models import MetricsEndpoint, PaymentMethod
+
+log = logging.getLogger(__name__)
+
+
+class ChangeService:
+    def __init__(self, billing: BillingService, store: PendingStore, clock: Clock) -> None:
+        self._billing = billing
+        self._store = store
+        self._clock = clock
+
+    async def _require_project(self, project: str) -> None:
+        names = {p.name for p in await self._billing.mkio.list_projects()}
+        if project not in names:
+            raise CommandError(
+                f"MK.IO has no project `{project}`.", suggestion="/billing help payment-method"
+            )
+
+    async def _current_method(self, project: str) -> PaymentMethod | None:
+        try:
+            return await self._billing.mkio.project_payment_method(project)
+        except NotFound:
+            return None  # the project exists (checked first) but has no method yet
+
+    def _pending(self, kind: ChangeKind, project: str, user: str, channel: str) -> PendingChange:
+        now = self._clock()
+        return PendingChange(
+            id=new_change_id(),
+            kind=kind,
+            project=project,
+            requested_by=user,
+            channel=channel,
+            requested_at=now,
+            expires_at=now + CONFIRMATION_TTL,
+        )
+
+    async def preview_payment_method(
+        self, project: str, method: str, *, user: str, channel: str
+    ) -> PaymentMethodPreview:
+        await self._require_project(project)
+        new = await self._billing.find_payment_method(method)
+        current = await self._current_method(project)
+        if current is not None and current.id == new.id:
+            raise already_assigned(project, new)
+
+        mkio = self._billing.mkio
+        today = self._clock().date()
+        report = await mkio.usage_report(month_to_date_query(project, today))
+        new_card = (await self._billing.rate_card(new.id)).card
+        current_card = (await self._billing.rate_card(current.id)).card if current else None
+        start, end = month_to_date(today)
+        prices = compare_prices(
+            [(r.meter_name, r.meter_sku, r.quantity, r.unit) for r in report.value],
+            current_card,
+            new_card,
+            start=start,
+            end=end,
+            billed_so_far=sum((r.cost for r in report.value), Decimal(0)),
+        )
+        change = self._pending(ChangeKind.PAYMENT_METHOD, project, user, channel).model_copy(
+            update={
+                "before_method": MethodRef.of(current) if current else None,
+                "after_method": MethodRef.of(new),
+            }
+        )
+        await self._store.add(change)
+        return PaymentMethodPreview(change=change, current=current, new=new, prices=prices)
+
+    async def preview_metrics(self, project: str, *, user: str, channel: str) -> MetricsPreview:
+        endpoint = await self._billing.mkio.metrics_endpoint(project)
+        if endpoint.spec.enabled:
+            raise CommandError(
+                f"Metrics export is already on for `{project}`.",
+                suggestion=f"/billing metrics {project}",
+            )
+        change = self._pending(ChangeKind.METRICS, project, user, channel).model_copy(
+            update={"metrics_enabled_before": False}
+        )
+        await self._store.add(change)
+        return MetricsPreview(change=change)
+
+    async def confirm(self, change_id: str, *, user: str) -> Outcome:
+        claim = await self._store.claim(
+            change_id, user=user, now=self._clock(), status=ChangeStatus.CONFIRMED
+        )
+        if not claim.won or claim.change is None:
+            return Outcome(change=claim.change, refused=claim.reason)
+        change = claim.change
+        endpoint: MetricsEndpoint | None = None
+        try:
+            if change.kind is ChangeKind.PAYMENT_METHOD:
+                final = await self._switch_method(change)
+            else:
+                final, endpoint = await self._enable_metrics(change)
+        except UpstreamError as exc:
+            final = change.model_copy(
+                update={"status": ChangeStatus.FAILED, "error": exc.user_message, "ref": exc.ref}
+            )
+        except Exception:
+            log.exception("billing change %s failed unexpectedly", change.id)
+            final = change.model_copy(
+                update={"status": ChangeStatus.FAILED, "error": "an unexpected error"}
+            )
+        await self._store.save(final)
+        if final.status is ChangeStatus.DONE:
+            await self._billing.forget_project(change.project)
+        return Outcome(change=final, endpoint=endpoint)
+
+    async def _switch_method(self, change: PendingChange) -> PendingChange:
+        assert change.after_method is not None
+        current = await self._current_method(change.project)
+        expected = change.before_method.id if change.before_method else None
+        if (current.id if current else None) != expected:
+            now_using = current.name if current else "no payment method"
+            return change.model_copy(
+                update={
+                    "status": ChangeStatus.STALE,
+                    "error": f"since the preview, `{change.project}` changed to {now_using}",
+                }
+            )
+        await self._billing.mkio.set_project_payment_method(change.project, change.after_method.id)
+        return change.model_copy(update={"status": ChangeStatus.DONE})
+
+    async def _enable_metrics(
+        self, change: PendingChange
+    ) -> tuple[PendingChange, MetricsEndpoint | None]:
+        mkio = self._billing.mkio
+        if (await mkio.metrics_endpoint(change.project)).spec.enabled:
+            stale = change.model_copy(
+                update={"status": ChangeStatus.STALE, "error": "export was turned on meanwhile"}
+            )
+            return stale, None
+        endpoint = await mkio.enable_metrics_endpoint(change.project)
+        return change.model_copy(update={"status": ChangeStatus.DONE}), endpoint
+
+    async def cancel(self, change_id: str, *, user: str) -> Outcome:
+        claim = await self._store.claim(
+            change_id, user=user, now=self._clock(), status=ChangeStatus.CANCELLED
+        )
+        return Outcome(change=claim.change, refused=None if claim.won else claim.reason)

@@ -1,0 +1,99 @@
+"""Billing changes: admin-only previews, and the Confirm / Cancel buttons."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as c
+from bot.changes import ChangeStatus, Outcome
+from bot.ids import ActionId
+from bot.render.changes import (
+    audit_line,
+    render_audit,
+    render_metrics_credentials,
+    render_metrics_preview,
+    render_not_admin,
+    render_outcome,
+    render_payment_method_preview,
+)
+from bot.render.common import Message
+from handlers.asker import Asker
+from handlers.deps import Deps
+from handlers.reply import words_for
+
+audit_log = logging.getLogger("billing_bot.audit")
+
+# A decision that reached MK.IO (or found the state changed) is audited; refusals are not.
+AUDITED = frozenset({ChangeStatus.DONE, ChangeStatus.FAILED, ChangeStatus.STALE})
+
+
+async def preview(
+    command: c.SetPaymentMethod | c.EnableMetrics, asker: Asker, deps: Deps
+) -> Message:
+    if not deps.is_admin(asker.user_id):
+        return render_not_admin(deps.settings.billing_admins)
+    who = {"user": asker.user_id, "channel": asker.channel_id}
+    if isinstance(command, c.SetPaymentMethod):
+        method_preview = await deps.changes.preview_payment_method(
+            command.project, command.payment_method, **who
+        )
+        return render_payment_method_preview(method_preview, now=deps.clock())
+    metrics_preview = await deps.changes.preview_metrics(command.project, **who)
+    return render_metrics_preview(metrics_preview, now=deps.clock())
+
+
+async def deliver(
+    outcome: Outcome, respond: AsyncRespond, client: AsyncWebClient, deps: Deps
+) -> None:
+    message = render_outcome(outcome, now=deps.clock())
+    # Someone else's click must not replace the asker's confirmation.
+    replace = outcome.refused != "not-yours"
+    await respond(**message.to_slack(), response_type="ephemeral", replace_original=replace)
+    change = outcome.change
+    if outcome.refused is not None or change is None:
+        return
+    if outcome.endpoint is not None:
+        credentials = render_metrics_credentials(change.project, outcome.endpoint)
+        await respond(**credentials.to_slack(), response_type="ephemeral", replace_original=False)
+    if change.status in AUDITED:
+        audit_log.info(audit_line(change))
+        if deps.settings.audit_channel:
+            await client.chat_postMessage(
+                channel=deps.settings.audit_channel, **render_audit(change).to_slack()
+            )
+
+
+async def on_decision(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps = Deps.of(context)
+    user = str(body["user"]["id"])
+    change_id = str(action.get("value", ""))
+    try:
+        if action.get("action_id") == ActionId.CHANGE_CONFIRM:
+            outcome = await deps.changes.confirm(change_id, user=user)
+        else:
+            outcome = await deps.changes.cancel(change_id, user=user)
+        await deliver(outcome, respond, client, deps)
+    except Exception as exc:
+        await respond(
+            **words_for(exc).to_slack(), response_type="ephemeral", replace_original=False
+        )
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.CHANGE_CONFIRM.value)(on_decision)
+    app.action(ActionId.CHANGE_CANCEL.value)(on_decision)

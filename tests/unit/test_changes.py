@@ -1,0 +1,90 @@
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bot.changes import (
+    CONFIRMATION_TTL,
+    ChangeKind,
+    ChangeStatus,
+    MemoryPendingStore,
+    PendingChange,
+    compare_prices,
+)
+from bot.mkio.models import RateCard
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+def change(**overrides: object) -> PendingChange:
+    values: dict[str, object] = {
+        "id": "c1",
+        "kind": ChangeKind.METRICS,
+        "project": "p",
+        "requested_by": "U1",
+        "channel": "C1",
+        "requested_at": NOW,
+        "expires_at": NOW + CONFIRMATION_TTL,
+    }
+    values.update(overrides)
+    return PendingChange.model_validate(values)
+
+
+async def test_only_one_of_many_concurrent_claims_wins() -> None:
+    store = MemoryPendingStore()
+    await store.add(change())
+    claims = await asyncio.gather(
+        *(store.claim("c1", user="U1", now=NOW, status=ChangeStatus.CONFIRMED) for _ in range(20))
+    )
+    assert sum(c.won for c in claims) == 1
+    assert {c.reason for c in claims if not c.won} == {"decided"}
+
+
+async def test_claims_are_refused_for_others_after_expiry_and_for_unknown_ids() -> None:
+    store = MemoryPendingStore()
+    await store.add(change())
+    other = await store.claim("c1", user="U2", now=NOW, status=ChangeStatus.CONFIRMED)
+    late = await store.claim(
+        "c1", user="U1", now=NOW + timedelta(minutes=10), status=ChangeStatus.CONFIRMED
+    )
+    unknown = await store.claim("nope", user="U1", now=NOW, status=ChangeStatus.CONFIRMED)
+    assert (other.won, other.reason) == (False, "not-yours")
+    assert (late.won, late.reason) == (False, "expired")
+    assert (unknown.won, unknown.change) == (False, None)
+    stored = await store.get("c1")
+    assert stored is not None
+    assert stored.status is ChangeStatus.PENDING
+
+
+async def test_a_pending_change_survives_json_for_a_shared_store() -> None:
+    original = change(status=ChangeStatus.DONE, decided_by="U1", decided_at=NOW)
+    assert PendingChange.model_validate_json(original.model_dump_json()) == original
+
+
+def card(prices: list[dict[str, object]]) -> RateCard:
+    return RateCard.model_validate(
+        {"spec": {"currency": "USD", "rateCard": [{"family": "f", "prices": prices}]}}
+    )
+
+
+def test_prices_match_by_name_then_sku_and_say_when_there_is_none() -> None:
+    current = card([{"name": "encode", "price": Decimal("0.01")}])
+    new = card(
+        [
+            {"name": "advanced_sd(encode)", "sku": "SKU1", "price": Decimal("0.02")},
+            {"name": "egress", "price": Decimal("0.5")},
+        ]
+    )
+    rows = [
+        ("encode", "SKU1", Decimal("100"), "minutes"),
+        ("encode", "SKU1", Decimal("50"), "minutes"),
+        ("egress", None, Decimal("3"), "GB"),
+    ]
+    day = NOW.date()
+    comparison = compare_prices(rows, current, new, start=day, end=day, billed_so_far=Decimal(1))
+    encode = next(m for m in comparison.meters if m.meter == "encode")
+    assert encode.quantity == Decimal("150")
+    assert (encode.current_cost, encode.new_cost) == (Decimal("1.50"), Decimal("3.00"))
+    assert comparison.unpriced_current == ["egress"]
+    assert comparison.unpriced_new == []
+    assert comparison.current_total == Decimal("1.50")
+    assert comparison.new_total == Decimal("4.50")
