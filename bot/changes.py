@@ -193,6 +193,15 @@ class PriceComparison:
         return sum((m.new_cost for m in self.meters if m.new_cost is not None), Decimal(0))
 
     @property
+    def comparable(self) -> tuple[Decimal, Decimal, int]:
+        """(cost now, cost new) over the meters priced on both cards, and how many they are:
+        a meter missing from one card must not count as a saving."""
+        both = [m for m in self.meters if m.current_cost is not None and m.new_cost is not None]
+        now = sum((m.current_cost or Decimal(0) for m in both), Decimal(0))
+        new = sum((m.new_cost or Decimal(0) for m in both), Decimal(0))
+        return now, new, len(both)
+
+    @property
     def unpriced_current(self) -> list[str]:
         return [m.meter for m in self.meters if m.current_price is None]
 

@@ -254,12 +254,17 @@ def _totals(p: PaymentMethodPreview) -> tuple[str, str]:
             "*Difference:* not comparable: the cards are in "
             f"{escape(prices.current_currency)} and {escape(prices.new_currency)}"
         )
+    elif p.current is not None and prices.comparable[2] == 0:
+        out.append("*Difference:* not comparable: no meter is priced on both cards")
     elif p.current is not None:
-        delta = prices.new_total - prices.current_total
+        cost_now, cost_new, priced_on_both = prices.comparable
+        every_meter = priced_on_both == len(prices.meters)
+        delta = cost_new - cost_now
         diff = _signed_money(delta, prices.new_currency)
-        if not prices.current_total.is_zero():
-            diff += f" ({_percent(delta, prices.current_total)})"
-        out.append(f"*Difference (new − current):* {diff}")
+        if not cost_now.is_zero():
+            diff += f" ({_percent(delta, cost_now)})"
+        scope = "" if every_meter else ", on the meters priced on both cards"
+        out.append(f"*Difference (new − current{scope}):* {diff}")
         summary += f", difference {diff}"
     billed = format_money(prices.billed_so_far, prices.current_currency)
     out.append(f"*Billed so far this month:* {billed} (from the usage report: authoritative)")

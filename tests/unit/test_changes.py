@@ -88,3 +88,14 @@ def test_prices_match_by_name_then_sku_and_say_when_there_is_none() -> None:
     assert comparison.unpriced_new == []
     assert comparison.current_total == Decimal("1.50")
     assert comparison.new_total == Decimal("4.50")
+
+
+def test_the_difference_only_counts_meters_priced_on_both_cards() -> None:
+    current = card([{"name": "a", "price": Decimal("1")}, {"name": "b", "price": Decimal("2")}])
+    new = card([{"name": "a", "price": Decimal("1.5")}])
+    rows = [("a", None, Decimal("10"), None), ("b", None, Decimal("10"), None)]
+    day = NOW.date()
+    comparison = compare_prices(rows, current, new, start=day, end=day, billed_so_far=Decimal(0))
+    assert comparison.current_total == Decimal("30")
+    assert comparison.new_total == Decimal("15")
+    assert comparison.comparable == (Decimal("10"), Decimal("15"), 1)

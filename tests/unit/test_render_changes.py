@@ -239,8 +239,11 @@ def test_preview_totals_difference_and_billed() -> None:
     # current: 4.32075 + 2.50 = 6.82075; new: 3.7035 + 0.15 = 3.8535
     assert "*Priced with the current card:* 6.82 USD" in shown
     assert "*Priced with the new card:* 3.85 USD" in shown
-    # 3.8535 − 6.82075 = −2.96725, −43.5 %
-    assert "*Difference (new − current):* -2.97 USD (-43.5%)" in shown
+    # only Streaming is priced on both: 3.7035 − 4.32075 = −0.61725, −14.3 %
+    assert (
+        "*Difference (new − current, on the meters priced on both cards):* -0.62 USD (-14.3%)"
+        in shown
+    )
     assert "*Billed so far this month:* 6.83 USD" in shown
     assert "authoritative" in shown
 
@@ -253,13 +256,21 @@ def test_preview_difference_has_a_plus_sign_when_dearer() -> None:
     assert "*Difference (new − current):* +50.00 USD (+50.0%)" in shown
 
 
-def test_preview_difference_without_percent_when_current_total_is_zero() -> None:
+def test_preview_difference_without_percent_when_current_cost_is_zero() -> None:
     prices = _prices(
-        meters=[MeterPrices("Streaming", None, Decimal("100"), "GB", None, Decimal("1"))]
+        meters=[MeterPrices("Streaming", None, Decimal("100"), "GB", Decimal("0"), Decimal("1"))]
     )
     shown = visible(render_payment_method_preview(_preview(prices=prices), now=NOW))
     line = next(ln for ln in shown.split("\n") if ln.startswith("*Difference"))
     assert line == "*Difference (new − current):* +100.00 USD"
+
+
+def test_preview_difference_needs_a_meter_priced_on_both_cards() -> None:
+    prices = _prices(
+        meters=[MeterPrices("Streaming", None, Decimal("100"), "GB", None, Decimal("1"))]
+    )
+    shown = visible(render_payment_method_preview(_preview(prices=prices), now=NOW))
+    assert "not comparable: no meter is priced on both cards" in shown
 
 
 def test_preview_different_currencies_are_not_subtracted() -> None:
