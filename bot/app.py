@@ -18,10 +18,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.backends import Backends, make_backends
 from bot.billing import BillingService
-from bot.cache import MemoryCache
 from bot.change_service import ChangeService
-from bot.changes import MemoryPendingStore
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.contro.client import ControClient
@@ -40,6 +39,7 @@ class BillingBot:
     app: AsyncApp
     billing: BillingService
     changes: ChangeService
+    backends: Backends
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -87,9 +87,9 @@ def build_app(
         if settings.contro_api_key
         else None
     )
-    cache = MemoryCache(settings.cache_ttl_seconds)
-    billing = BillingService(mkio=mkio, contro=contro, cache=cache, clock=clock)
-    changes = ChangeService(billing, MemoryPendingStore(), clock)
+    backends = make_backends(settings)
+    billing = BillingService(mkio=mkio, contro=contro, cache=backends.cache, clock=clock)
+    changes = ChangeService(billing, backends.pending, clock)
 
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -101,11 +101,16 @@ def build_app(
         request_verification_enabled=signing_secret is not None,
         logger=logging.getLogger("billing_bot.bolt"),
     )
-    app.use(Deps(billing=billing, changes=changes, settings=settings, clock=clock).middleware())
+    deps = Deps(
+        billing=billing, changes=changes, dedupe=backends.dedupe, settings=settings, clock=clock
+    )
+    app.use(deps.middleware())
     register_all(app)
 
-    bot = BillingBot(settings=settings, app=app, billing=billing, changes=changes)
-    bot._closers.append(cache.aclose)
+    bot = BillingBot(
+        settings=settings, app=app, billing=billing, changes=changes, backends=backends
+    )
+    bot._closers.append(backends.aclose)
     if mkio is not None:
         bot._closers.append(mkio.aclose)
     if contro is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     audit_channel: str | None = None
     cache_ttl_seconds: float = Field(60.0, ge=0)
     redis_url: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("billing_admins", mode="before")
     @classmethod

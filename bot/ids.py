@@ -4,11 +4,23 @@ from enum import StrEnum
 
 
 class ActionId(StrEnum):
-    CONTRO_RECORDS_PAGE = "contro_records_page"
+    CONTRO_RECORDS_PAGE = "contro_records_page"  # Next
+    CONTRO_RECORDS_PREVIOUS = "contro_records_previous"
     CHANGE_CONFIRM = "billing_change_confirm"
     CHANGE_CANCEL = "billing_change_cancel"
+    SHARE = "share_in_channel"
+    HOME_REFRESH = "home_refresh"
+    HOME_LAST_MONTH_REPORT = "home_last_month_report"
+    HOME_RATE_CARDS = "home_rate_cards"
 
 
 class BlockId(StrEnum):
     CONTRO_RECORDS_NAV = "contro_records_nav"
     CHANGE_DECISION = "billing_change_decision"
+    SHARE = "share"
+    HOME_ACTIONS = "home_actions"
+
+
+class CallbackId(StrEnum):
+    REPORT_FORM = "billing_report_form"  # the report modal's view
+    REPORT_SHORTCUT = "billing_report_shortcut"  # the global shortcut "Billing report"

@@ -12,6 +12,7 @@ from bot.billing import BillingService
 from bot.change_service import ChangeService
 from bot.clock import Clock
 from bot.config import Settings
+from bot.dedupe import Dedupe
 
 _KEY = "billing_bot_deps"
 
@@ -20,6 +21,7 @@ _KEY = "billing_bot_deps"
 class Deps:
     billing: BillingService
     changes: ChangeService
+    dedupe: Dedupe
     settings: Settings
     clock: Clock
 

@@ -8,6 +8,8 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
+from bot.ids import CallbackId
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tests" / "schemas"
 REMOTE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
@@ -49,10 +51,14 @@ def test_manifest_declares_what_the_bot_listens_to() -> None:
     manifest = load_manifest()
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/billing"]
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
         "app_mention",
         "message.im",
     }
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert shortcut["callback_id"] == CallbackId.REPORT_SHORTCUT
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert scopes == {
         "commands",
