@@ -193,6 +193,16 @@ class BillingService:
 
         return await self._cached(f"org:report:{query.model_dump_json()}", load)
 
+    async def month_to_date(self) -> ReportSummary:
+        """Every project's cost this month so far (1st to tomorrow, UTC, by month)."""
+        today = self._clock().date()
+        query = ReportQuery(
+            start_date=month_start(today),
+            end_date=today + timedelta(days=1),
+            granularity=Granularity.MONTH,
+        )
+        return await self.report(query, ())
+
     async def report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
         """Stream the report's CSV into `dest`; the bytes written. Never cached: it is a file."""
         return await self.mkio.usage_report_csv(query, dest)

@@ -14,7 +14,16 @@ from bot import commands as c
 from bot.errors import CommandError
 from bot.render.common import Message
 from bot.render.errors import render_error
-from handlers import changes, contro, help, metrics, payment_methods, reports, usage
+from handlers import (
+    changes,
+    contro,
+    help,
+    metrics,
+    payment_methods,
+    report_form,
+    reports,
+    usage,
+)
 from handlers.asker import Asker
 from handlers.deps import Deps
 from handlers.reply import answer
@@ -63,6 +72,11 @@ async def on_billing(
 ) -> None:
     await ack()
     deps = Deps.of(context)
+    if (command.get("text") or "").strip().lower() == "report":
+        await report_form.open_form(
+            client, command["trigger_id"], deps, channel_id=command.get("channel_id")
+        )
+        return
     try:
         parsed = c.parse(command.get("text") or "", today=deps.today())
     except CommandError as exc:
