@@ -13,6 +13,9 @@ from bot.contro.models import RecordsPage, UsageSummary
 from bot.errors import CommandError
 from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
 
+# Page tokens kept for Previous: about 40 bytes each, well inside a button's 2,000 characters.
+MAX_BACK_PAGES = 30
+
 
 @dataclass(frozen=True)
 class MeterUsage:
@@ -76,23 +79,37 @@ class ControRecordsAnswer:
     page_number: int  # 1-based, counted by the bot for both pagination styles
     token: str | None  # the token that fetched this page (None: the first page)
     fetched_at: datetime
+    back: tuple[str | None, ...] = ()  # tokens of the pages before this one
+
+    @property
+    def ref(self) -> RecordsPageRef:
+        return RecordsPageRef(
+            period=self.period,
+            type=self.type,
+            token=self.token,
+            page_number=self.page_number,
+            back=self.back,
+        )
 
 
 class RecordsPageRef(BaseModel):
     """Which records page a button asks for; carried in the button's `value` (max 2,000 chars).
 
-    Decoding is strict: a value that was tampered with is refused, never half-used.
+    `back` holds the tokens of the pages before this one (None for the first page), so the
+    Previous button can go back through cursor pagination too; only the latest
+    MAX_BACK_PAGES are kept. Decoding is strict: a tampered value is refused, never half-used.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     type: str | None = Field(None, max_length=100)
-    token: str | None = Field(None, max_length=1000)
+    token: str | None = Field(None, max_length=200)
     page_number: int = Field(ge=1)
+    back: tuple[str | None, ...] = Field((), max_length=MAX_BACK_PAGES)
 
     def encode(self) -> str:
-        return self.model_dump_json(exclude_none=True)
+        return self.model_dump_json(exclude_none=True, exclude_defaults=True)
 
     @classmethod
     def decode(cls, value: str) -> RecordsPageRef:
@@ -100,3 +117,21 @@ class RecordsPageRef(BaseModel):
             return cls.model_validate_json(value)
         except ValidationError:
             raise CommandError("That button is no longer valid: run the command again.") from None
+
+    def next(self, token: str) -> RecordsPageRef:
+        back = (*self.back, self.token)[-MAX_BACK_PAGES:]
+        return self.model_copy(
+            update={"token": token, "page_number": self.page_number + 1, "back": back}
+        )
+
+    def previous(self) -> RecordsPageRef | None:
+        """None when the way back is not known (first page, or history trimmed)."""
+        if self.page_number <= 1 or not self.back:
+            return None
+        return self.model_copy(
+            update={
+                "token": self.back[-1],
+                "page_number": self.page_number - 1,
+                "back": self.back[:-1],
+            }
+        )

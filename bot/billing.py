@@ -282,6 +282,8 @@ class BillingService:
                 page_number=ref.page_number,
                 token=ref.token,
                 fetched_at=self._clock(),
+                back=ref.back,
             )
 
-        return await self._cached(f"contro:records:{ref.encode()}", load)
+        key = f"contro:records:{ref.period}:{ref.type}:{ref.token}:{ref.page_number}"
+        return await self._cached(key, load)

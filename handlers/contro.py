@@ -85,10 +85,11 @@ async def on_page(
     await answer(
         respond,
         page(str(action.get("value", "")), deps),
-        working="fetching the next page",
+        working="fetching that page",
         replace_original=True,
     )
 
 
 def register(app: AsyncApp) -> None:
     app.action(ActionId.CONTRO_RECORDS_PAGE.value)(on_page)
+    app.action(ActionId.CONTRO_RECORDS_PREVIOUS.value)(on_page)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from bot.answers import ControRecordsAnswer, ControSummaryAnswer, RecordsPageRef
+from bot.answers import ControRecordsAnswer, ControSummaryAnswer
 from bot.contro.models import CURRENCY, UsageRecord
 from bot.ids import ActionId, BlockId
 from bot.money import format_money
@@ -58,18 +58,37 @@ def _created(r: UsageRecord) -> str:
     return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
 
 
-def _next_button(a: ControRecordsAnswer, token: str) -> ActionsBlock:
-    ref = RecordsPageRef(period=a.period, type=a.type, token=token, page_number=a.page_number + 1)
-    button = ButtonElement(
-        text="Next page", action_id=ActionId.CONTRO_RECORDS_PAGE.value, value=ref.encode()
-    )
-    return ActionsBlock(block_id=BlockId.CONTRO_RECORDS_NAV.value, elements=[button])
+def _navigation(a: ControRecordsAnswer) -> ActionsBlock | None:
+    """Previous / Next buttons that update the message in place."""
+    buttons = []
+    previous = a.ref.previous()
+    if previous is not None:
+        buttons.append(
+            ButtonElement(
+                text="Previous page",
+                action_id=ActionId.CONTRO_RECORDS_PREVIOUS.value,
+                value=previous.encode(),
+            )
+        )
+    if a.page.next_token:
+        buttons.append(
+            ButtonElement(
+                text="Next page",
+                action_id=ActionId.CONTRO_RECORDS_PAGE.value,
+                value=a.ref.next(a.page.next_token).encode(),
+            )
+        )
+    if not buttons:
+        return None
+    return ActionsBlock(block_id=BlockId.CONTRO_RECORDS_NAV.value, elements=buttons)
 
 
 def render_contro_records(a: ControRecordsAnswer) -> Message:
     page = a.page
     records = page.records
-    where = f"page {a.page_number}" + (f" of {page.pages:,}" if page.pages else "")
+    where = f"page {a.page_number}" + (
+        f" of {page.pages:,}" if page.pages else (", more after this" if page.next_token else "")
+    )
     of_total = f" of {page.total:,}" if page.total is not None else ""
     subtotal = format_money(sum((r.amount for r in records), Decimal(0)), CURRENCY)
     kind = f" · type {a.type}" if a.type else ""
@@ -86,8 +105,9 @@ def render_contro_records(a: ControRecordsAnswer) -> Message:
         none = "No more" if a.page_number > 1 else "No"
         with_type = f" of type {code(a.type)}" if a.type else ""
         blocks.append(section(f"{none} Contro records{with_type} in {escape(a.period)}."))
-    if page.next_token:
-        blocks.append(_next_button(a, page.next_token))
+    navigation = _navigation(a)
+    if navigation is not None:
+        blocks.append(navigation)
     blocks.append(facts(a.fetched_at, a.period))
     n = f"{len(records):,} record{'s' if len(records) != 1 else ''}"
     text = f"Contro records for {a.period}{kind}, {where}: {n}, {subtotal}"

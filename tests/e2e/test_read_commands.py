@@ -164,6 +164,12 @@ async def test_contro_records_first_page_then_next_page_in_place(stack: Stack) -
     assert "page 2" in text.lower()
     record_calls = [r for r in stack.sandbox.requests if r.path.endswith("/records")]
     assert len(record_calls) == 2
+
+    back = await stack.sender.click(second.body, "contro_records_previous")
+    first_again = await stack.final_response(back.response_url)
+    assert first_again.body.get("replace_original") is True
+    assert records[0]["id"] in seen(first_again)
+    assert "page 1" in seen(first_again).lower()
     assert record_calls[0].query.get("period") == "2026-10"
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -113,8 +114,26 @@ def test_records_table_subtotal_and_next_button_round_trip() -> None:
     assert button["text"]["text"] == "Next page"
     ref = RecordsPageRef.decode(button["value"])
     assert ref == RecordsPageRef(
-        period="2026-03", type="kyc", token="cursor:abc/123", page_number=3
+        period="2026-03", type="kyc", token="cursor:abc/123", page_number=3, back=(None,)
     )
+
+
+def test_previous_goes_back_through_cursor_pages_and_next_keeps_the_way_back() -> None:
+    page_two = RecordsPageRef(period="2026-03", page_number=1).next("c:2")
+    page_three = page_two.next("c:3")
+    assert page_three.back == (None, "c:2")
+    assert page_three.previous() == page_two
+    assert page_two.previous() == RecordsPageRef(period="2026-03", page_number=1)
+    answer = _records({"records": RECORDS, "next_token": "c:4"}, page_number=3, type_=None)
+    answer = dataclasses.replace(answer, token="c:3", back=(None, "c:2"))
+    nav = next(
+        b for b in render_contro_records(answer).to_slack()["blocks"] if b["type"] == "actions"
+    )
+    previous, following = nav["elements"]
+    assert previous["action_id"] == ActionId.CONTRO_RECORDS_PREVIOUS
+    assert RecordsPageRef.decode(previous["value"]) == page_two
+    assert RecordsPageRef.decode(following["value"]).back == (None, "c:2", "c:3")
+    assert "page 3, more after this" in visible(render_contro_records(answer))
 
 
 def test_last_page_has_no_button_and_unknown_page_count() -> None:
