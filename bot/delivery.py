@@ -43,9 +43,12 @@ def _error_of(exc: SlackApiError) -> str:
 class ChannelMessage:
     """One message in `channel`: posted once, then edited; files go in its thread."""
 
-    def __init__(self, client: AsyncWebClient, channel: str) -> None:
+    def __init__(
+        self, client: AsyncWebClient, channel: str, *, thread_ts: str | None = None
+    ) -> None:
         self._client = client
         self.channel = channel
+        self.thread_ts = thread_ts  # post inside this thread (an answer to a mention)
         self.ts: str | None = None
         self._last_progress = 0.0
 
@@ -60,8 +63,15 @@ class ChannelMessage:
         return self.ts
 
     async def _post(self, message: Message) -> str:
-        response = await self._client.chat_postMessage(channel=self.channel, **message.to_slack())
+        response = await self._client.chat_postMessage(
+            channel=self.channel, thread_ts=self.thread_ts, **message.to_slack()
+        )
         return str(response["ts"])
+
+    @property
+    def _thread(self) -> str | None:
+        """Where replies and files go: the thread this message is in, or its own."""
+        return self.thread_ts or self.ts
 
     async def _join(self) -> None:
         """Public channels can be joined; anything else needs an invitation."""
@@ -88,7 +98,7 @@ class ChannelMessage:
     async def reply(self, message: Message) -> None:
         """A message in this message's thread."""
         await self._client.chat_postMessage(
-            channel=self.channel, thread_ts=self.ts, **message.to_slack()
+            channel=self.channel, thread_ts=self._thread, **message.to_slack()
         )
 
     async def upload(self, path: Path, *, filename: str, title: str, comment: str) -> None:
@@ -97,7 +107,7 @@ class ChannelMessage:
         if size <= STREAM_UPLOADS_OVER_BYTES:
             await self._client.files_upload_v2(
                 channel=self.channel,
-                thread_ts=self.ts,
+                thread_ts=self._thread,
                 file=str(path),
                 filename=filename,
                 title=title,
@@ -115,6 +125,6 @@ class ChannelMessage:
         await self._client.files_completeUploadExternal(
             files=[{"id": str(ticket["file_id"]), "title": title}],
             channel_id=self.channel,
-            thread_ts=self.ts,
+            thread_ts=self._thread,
             initial_comment=comment,
         )

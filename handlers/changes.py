@@ -26,7 +26,7 @@ from bot.render.changes import (
 from bot.render.common import Message
 from handlers.asker import Asker
 from handlers.deps import Deps
-from handlers.reply import words_for
+from handlers.reply import whisper, words_for
 
 audit_log = logging.getLogger("billing_bot.audit")
 
@@ -61,7 +61,7 @@ async def deliver(
         return
     if outcome.endpoint is not None:
         credentials = render_metrics_credentials(change.project, outcome.endpoint)
-        await respond(**credentials.to_slack(), response_type="ephemeral", replace_original=False)
+        await whisper(respond, credentials)
     if change.status in AUDITED:
         audit_log.info(audit_line(change))
         if deps.settings.audit_channel:
@@ -89,9 +89,7 @@ async def on_decision(
             outcome = await deps.changes.cancel(change_id, user=user)
         await deliver(outcome, respond, client, deps)
     except Exception as exc:
-        await respond(
-            **words_for(exc).to_slack(), response_type="ephemeral", replace_original=False
-        )
+        await whisper(respond, words_for(exc))
 
 
 def register(app: AsyncApp) -> None:

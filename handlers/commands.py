@@ -14,6 +14,7 @@ from bot import commands as c
 from bot.errors import CommandError
 from bot.render.common import Message
 from bot.render.errors import render_error
+from bot.render.share import with_share_button
 from handlers import (
     changes,
     contro,
@@ -53,6 +54,23 @@ async def run(command: c.Command, asker: Asker, deps: Deps) -> Message:
             raise AssertionError("reports are posted in the channel, not answered here")
 
 
+# Answers only the asker sees, which they may share in the channel (never secrets: metrics
+# details, billing-change previews and errors are not among them).
+SHAREABLE = (
+    c.Usage,
+    c.RateCard,
+    c.PaymentMethods,
+    c.ShowPaymentMethod,
+    c.ControSummary,
+    c.ControRecords,
+)
+
+
+async def personal(command: c.Command, text: str, asker: Asker, deps: Deps) -> Message:
+    message = await run(command, asker, deps)
+    return with_share_button(message, text) if isinstance(command, SHAREABLE) else message
+
+
 def progress_text(command: c.Command) -> str:
     match command:
         case c.Usage(project=project):
@@ -89,7 +107,8 @@ async def on_billing(
         case c.ControRecords(csv=True):
             await contro.post_export(parsed, asker, deps, client, respond)
         case _:
-            await answer(respond, run(parsed, asker, deps), working=progress_text(parsed))
+            work = personal(parsed, command.get("text") or "", asker, deps)
+            await answer(respond, work, working=progress_text(parsed))
 
 
 def register(app: AsyncApp) -> None:

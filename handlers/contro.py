@@ -66,7 +66,7 @@ async def post_export(
 
     await in_channel(
         respond,
-        ChannelMessage(client, asker.channel_id),
+        ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts),
         preparing=render_export_progress(period, kind),
         work=work,
         failed=lambda reason: render_export_failed(period, kind, reason),

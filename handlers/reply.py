@@ -32,6 +32,11 @@ def words_for(exc: Exception) -> Message:
     return render_unexpected(incident)
 
 
+async def whisper(respond: Send, message: Message) -> None:
+    """A new message only the clicker or asker sees; whatever they clicked stays as it is."""
+    await respond(**message.to_slack(), response_type="ephemeral", replace_original=False)
+
+
 async def produce(work: Awaitable[Message]) -> Message:
     """The answer, or the words for whatever went wrong."""
     try:

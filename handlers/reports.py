@@ -39,7 +39,7 @@ async def post_report(
 
     await in_channel(
         respond,
-        ChannelMessage(client, asker.channel_id),
+        ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts),
         preparing=render_report_progress("asking MK.IO", query=query),
         work=work,
         failed=lambda reason: render_report_failed(query, reason),

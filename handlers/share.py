@@ -1,7 +1,52 @@
-"""The "Share in channel" button (issue 5): not written yet."""
+"""The "Share in channel" button: the same answer, asked again, posted for everyone."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot import commands as c
+from bot.errors import CommandError
+from bot.ids import ActionId
+from bot.render.common import Message
+from bot.render.share import render_shared
+from handlers.asker import Asker
+from handlers.commands import SHAREABLE, run
+from handlers.deps import Deps
+from handlers.reply import whisper, words_for
+
+
+async def shared(text: str, user_id: str, channel_id: str, deps: Deps) -> Message:
+    command = c.parse(text, today=deps.today())
+    if not isinstance(command, SHAREABLE):
+        raise CommandError("That answer cannot be shared in the channel.")
+    # private=False: whatever the sharer may see, the channel gets no secret.
+    message = await run(command, Asker(user_id, channel_id, private=False), deps)
+    return render_shared(message, user_id)
+
+
+async def on_share(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps = Deps.of(context)
+    user_id = str(body["user"]["id"])
+    channel_id = str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
+    try:
+        message = await shared(str(action.get("value", "")), user_id, channel_id, deps)
+    except Exception as exc:
+        await whisper(respond, words_for(exc))
+        return
+    await respond(**message.to_slack(), response_type="in_channel", replace_original=False)
 
 
 def register(app: AsyncApp) -> None:
-    """Listener for the share button."""
+    app.action(ActionId.SHARE.value)(on_share)

@@ -1,0 +1,52 @@
+"""Personal answers stay private until the asker shares them in the channel."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import ADMIN, MEMBER, Stack, seen
+
+
+async def test_usage_is_private_until_shared_then_posted_saying_who_shared(stack: Stack) -> None:
+    _, private = await stack.ask("usage my-project")
+    assert private.body.get("response_type", "ephemeral") == "ephemeral"
+    assert "Share in channel" in seen(private)
+
+    sent = await stack.sender.click(private.body, "share_in_channel", user_id=MEMBER)
+    [public] = await stack.slack.wait_for(
+        lambda c: c.kind == "response" and c.url == sent.response_url
+    )
+    assert public.body["response_type"] == "in_channel"
+    assert public.body.get("replace_original") is not True
+    text = seen(public)
+    assert f"Shared by <@{MEMBER}>" in text
+    assert "Total month to date" in text
+    assert "Share in channel" not in text, "the shared copy has no buttons"
+    paths = [r.path for r in stack.sandbox.requests]
+    assert paths.count("/api/v1/projects/my-project/usage") == 1, "shared from the cache"
+
+
+async def test_metrics_answers_and_change_previews_have_no_share_button(stack: Stack) -> None:
+    _, metrics = await stack.ask("metrics video-platform", user_id=ADMIN)
+    _, preview = await stack.ask("metrics my-project enable", user_id=ADMIN)
+    _, error = await stack.ask("usage no-such-project")
+    for reply in (metrics, preview, error):
+        assert "share_in_channel" not in str(reply.body)
+
+
+async def test_a_forged_share_of_a_secret_or_change_is_refused(stack: Stack) -> None:
+    _, private = await stack.ask("usage my-project")
+    password = stack.sandbox.metrics_endpoint("video-platform")["status"]["password"]
+    for forged in ("metrics video-platform", "payment-method my-project set x", "nonsense"):
+        sent = await stack.sender.click(
+            private.body, "share_in_channel", user_id=ADMIN, value=forged
+        )
+        [reply] = await stack.slack.wait_for(
+            lambda c, url=sent.response_url: c.kind == "response" and c.url == url
+        )
+        assert reply.body.get("response_type", "ephemeral") == "ephemeral"
+        assert password not in str(reply.body)
+    changes = [
+        r
+        for r in stack.sandbox.requests
+        if r.method in ("POST", "PATCH") and "/projects/" in r.path
+    ]
+    assert changes == []
