@@ -191,16 +191,23 @@ class BillingService:
             report = await mkio.usage_report(query)
             return summarize(report, query, filter_names=filter_names, fetched_at=self._clock())
 
-        return await self._cached(f"org:report:{query.model_dump_json()}", load)
+        return await self._cached(self._report_key(query), load)
 
-    async def month_to_date(self) -> ReportSummary:
-        """Every project's cost this month so far (1st to tomorrow, UTC, by month)."""
+    @staticmethod
+    def _report_key(query: ReportQuery) -> str:
+        return f"org:report:{query.model_dump_json()}"
+
+    async def month_to_date(self, *, fresh: bool = False) -> ReportSummary:
+        """Every project's cost this month so far (1st to tomorrow, UTC, by month); `fresh`
+        drops the cached answer first (a Refresh button)."""
         today = self._clock().date()
         query = ReportQuery(
             start_date=month_start(today),
             end_date=today + timedelta(days=1),
             granularity=Granularity.MONTH,
         )
+        if fresh:
+            await self._cache.invalidate(self._report_key(query))
         return await self.report(query, ())
 
     async def report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
