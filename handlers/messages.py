@@ -1,7 +1,91 @@
-"""Mentions and direct messages (issue 5): not written yet."""
+"""Mentions and direct messages: the command language, plus plain phrasings, answered in
+the message's thread. A Slack retry of an event never produces a second answer."""
 
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.phrases import understand
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as c
+from bot.delivery import ChannelMessage
+from bot.errors import CommandError
+from bot.render.errors import render_error
+from handlers import contro, reports
+from handlers.asker import Asker
+from handlers.commands import progress_text, run
+from handlers.deps import Deps
+from handlers.reply import answer_in_thread
+
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+CHANGES_NEED_A_COMMAND = CommandError(
+    "Billing changes need a confirmation only you can see, so they are made with the slash "
+    "command, not in a conversation.",
+    suggestion="/billing help payment-method",
+)
+
+
+def _thread_responder(post: ChannelMessage) -> Any:
+    """`respond` for the report path: its private notes go in the thread instead."""
+
+    async def respond(**message: Any) -> None:
+        for key in ("response_type", "replace_original"):
+            message.pop(key, None)
+        await post.client.chat_postMessage(
+            channel=post.channel, thread_ts=post.thread_ts, **message
+        )
+
+    return respond
+
+
+async def converse(
+    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    if event.get("bot_id") or event.get("subtype"):
+        return  # other bots, edits, joins: nothing to answer
+    event_id = body.get("event_id")
+    if event_id and not await deps.dedupe.first_time(f"event:{event_id}"):
+        return  # a Slack retry of an event already answered
+    channel = str(event["channel"])
+    thread = str(event.get("thread_ts") or event["ts"])
+    # private=False: a thread or a DM history is not a place for secrets
+    asker = Asker(str(event["user"]), channel, private=False, thread_ts=thread)
+    post = ChannelMessage(client, channel, thread_ts=thread)
+    text = MENTION.sub(" ", str(event.get("text") or ""))
+    try:
+        command = understand(text, deps.today())
+        if isinstance(command, c.SetPaymentMethod | c.EnableMetrics):
+            raise CHANGES_NEED_A_COMMAND
+    except CommandError as exc:
+        await post.post(render_error(exc))
+        return
+    match command:
+        case c.Report():
+            await reports.post_report(command, asker, deps, client, _thread_responder(post))
+        case c.ControRecords(csv=True):
+            await contro.post_export(command, asker, deps, client, _thread_responder(post))
+        case _:
+            await answer_in_thread(post, run(command, asker, deps), working=progress_text(command))
+
+
+async def on_mention(
+    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await converse(body, event, client, Deps.of(context))
+
+
+async def on_message(
+    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    if event.get("channel_type") == "im":
+        await converse(body, event, client, Deps.of(context))
 
 
 def register(app: AsyncApp) -> None:
-    """Listeners for app_mention and message.im."""
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)

@@ -89,3 +89,12 @@ async def in_channel(
         await work(post)
     except Exception as exc:
         await post.update(failed(words_for(exc)))
+
+
+async def answer_in_thread(post: ChannelMessage, work: Awaitable[Message], *, working: str) -> None:
+    """`answer` for conversations: the reply goes in the thread, with progress if it is slow."""
+    task = asyncio.ensure_future(produce(work))
+    done, _ = await asyncio.wait({task}, timeout=PROGRESS_AFTER_SECONDS)
+    if not done:
+        await post.post(render_working(working))
+    await post.update(await task)

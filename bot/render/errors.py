@@ -30,7 +30,8 @@ def render_error(exc: BillingBotError) -> Message:
     notes: list[str] = []
     if isinstance(exc, CommandError):
         icon = ":thinking_face:"
-        if exc.suggestion:
+        # A message that already says "Did you mean `…`?" needs no second "Try:".
+        if exc.suggestion and f"`{exc.suggestion}`" not in exc.user_message:
             said += f"\nTry: `{inert(exc.suggestion).replace('`', '')}`"
             fallback += f" Try: {exc.suggestion}"
     elif isinstance(exc, NotConfigured):

@@ -119,3 +119,11 @@ def test_working_neither_double_escapes_nor_lets_a_mention_through() -> None:
     raw = render_working("fetching usage of `<!channel>`")
     assert "<!channel>" not in dump(raw)
     assert raw.text == "Working on it… fetching usage of `&lt;!channel&gt;`"
+
+
+def test_a_suggestion_the_message_already_names_is_not_repeated() -> None:
+    exc = CommandError(
+        "I didn't understand that. Did you mean `/billing usage x`?", suggestion="/billing usage x"
+    )
+    shown = visible(render_error(exc))
+    assert shown.count("/billing usage x") == 1
