@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo test lint typecheck unit install redis-server clean
 
 $(BIN)/billing-bot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,21 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+# The Redis tests start their own redis-server (Debian's package) on a loopback port.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "make test: redis-server is missing and installing it needs root or sudo: apt-get install redis-server" >&2; exit 1; fi; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "make test: redis-server is missing and there is no apt-get: install Redis (6.2 or later) so that redis-server is on PATH" >&2; exit 1; }; \
+	  echo "installing redis-server (apt-get)"; log=$$(mktemp); \
+	  if ! { $$SUDO apt-get update -q && \
+	         $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server; } >"$$log" 2>&1; \
+	  then cat "$$log" >&2; rm -f "$$log"; echo "make test: could not install redis-server (see above)" >&2; exit 1; fi; \
+	  rm -f "$$log"; \
+	}
+
+test: lint typecheck redis-server
 	$(BIN)/pytest -q
 
 clean:

@@ -16,7 +16,10 @@ def create_web_app(bot: BillingBot) -> web.Application:
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        """200 when every configured backend (Redis) answers, 503 when one does not."""
+        backends = await bot.backends.health()
+        ok = all(backends.values())
+        return web.json_response({"ok": ok, "backends": backends}, status=200 if ok else 503)
 
     async def close_bot(_: web.Application) -> None:
         await bot.aclose()
