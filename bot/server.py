@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from bot.app import BillingBot
 
+log = logging.getLogger(__name__)
+
 EVENTS_PATH = "/slack/events"
+# On shutdown, answers already acknowledged get this long to reach Slack before the clients
+# close. (A very long export is cut off; its user sees the "preparing" message stay.)
+DRAIN_SECONDS = 25.0
+
+
+def _is_answer(task: asyncio.Task[object]) -> bool:
+    """Work the bot started (Bolt listeners, answers, uploads), not aiohttp's connections."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is None or "/aiohttp/" not in code.co_filename
+
+
+async def drain(seconds: float) -> int:
+    """Wait, at most `seconds`, for answers in progress; how many were cut off."""
+    current = asyncio.current_task()
+    pending = {
+        t for t in asyncio.all_tasks() if t is not current and not t.done() and _is_answer(t)
+    }
+    if not pending:
+        return 0
+    log.info("shutting down: finishing %d answers in progress", len(pending))
+    _, unfinished = await asyncio.wait(pending, timeout=seconds)
+    if unfinished:
+        log.warning("shutting down: %d answers did not finish in time", len(unfinished))
+    return len(unfinished)
 
 
 def create_web_app(bot: BillingBot) -> web.Application:
@@ -21,12 +50,17 @@ def create_web_app(bot: BillingBot) -> web.Application:
         ok = all(backends.values())
         return web.json_response({"ok": ok, "backends": backends}, status=200 if ok else 503)
 
+    async def finish_answers(_: web.Application) -> None:
+        # Runs once the listening socket is closed: no new request, only work in progress.
+        await drain(DRAIN_SECONDS)
+
     async def close_bot(_: web.Application) -> None:
         await bot.aclose()
 
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.on_shutdown.append(finish_answers)
     web_app.on_cleanup.append(close_bot)
     return web_app
 
