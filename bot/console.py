@@ -1,9 +1,11 @@
 """`billing-bot demo`: the production Bolt app, driven from a console.
 
 Everything runs on 127.0.0.1 ephemeral ports: the built-in billing sandbox, a local stand-in
-for Slack (`bot.devslack.LocalSlack`) and the bot's own HTTP server. A typed line becomes a
-signed `/billing` slash command (or a button click) sent over HTTP, exactly as Slack would
-send it; what the bot posts back to the stand-in is printed the way a user would read it.
+for Slack (`bot.devslack.LocalSlack`) and the bot's own HTTP server. A typed line becomes what
+Slack would send over HTTP, signed: a `/billing` slash command, a button click, an
+`@billing` mention or a direct message (Events API), the Home tab being opened, the "Billing
+report" shortcut, or the submission of the report form filled in with `set` lines. What the
+bot posts back to the stand-in is printed the way a user would read it.
 """
 
 from __future__ import annotations
@@ -18,14 +20,27 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TextIO
 
 import httpx
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.devslack import LocalSlack, SentRequest, SlackCall, SlackSender, buttons, message_text
+from bot.devslack import (
+    LocalSlack,
+    SentRequest,
+    SlackCall,
+    SlackSender,
+    buttons,
+    element_options,
+    message_text,
+    view_state,
+)
+from bot.ids import CallbackId
+from bot.ids import ReportFormId as F
 
 HOST = "127.0.0.1"
 DEMO_USER = "U_DEMO"
@@ -38,6 +53,27 @@ QUIET_SECONDS = 0.75
 ACK_LIMIT_SECONDS = 3.0
 PROMPT = "> "
 QUIT_WORDS = frozenset({"quit", "exit", "q", "/quit", "/exit"})
+HELP_WORDS = frozenset({":help", ":h", "?"})
+MENTION_NAMES = frozenset({"@billing", "@billing-bot"})
+MODAL_METHODS = frozenset({"views.open", "views.update", "views.push"})
+
+CONSOLE_HELP = f"""\
+What you can type (anything else is sent as `/billing <text>`):
+  /billing <command>     a slash command in #{DEMO_CHANNEL} (`/billing help` lists them)
+  @billing <text>        mention the bot in #{DEMO_CHANNEL}: it answers in the thread,
+                         e.g. `@billing how much has my-project used this month?`
+  dm <text>              a direct message to the bot, e.g. `dm contro summary`
+  home                   open the bot's Home tab
+  <number>               press that button of the last message or Home tab shown
+  report form            the "Billing report" shortcut (`/billing report` opens it too)
+  set <field> <value>    fill in the open form: `set start 2026-10-01`, `set end 2026-11-01`,
+                         `set granularity week`, `set projects my-project,archive`,
+                         `set payment-methods <name or id>`, `set csv on`, `set reported off`,
+                         `set channel C_DEMO`; `set <field>` alone empties the field
+  form                   show the open form again
+  submit | cancel        submit the form | close it
+  :help                  this list
+  quit                   leave (so does Ctrl-D)"""
 
 
 async def run_demo(*, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -114,9 +150,12 @@ def _banner(*, sandbox_base: str, slack_base: str, events_url: str, projects: li
     ]
     if projects:
         lines.append(f"Sandbox projects: {', '.join(projects)}")
-    lines.append(
-        "Type `/billing help` (or just `help`), a number to press a button, `quit` to leave."
-    )
+    lines += [
+        "Type `/billing help` (or just `help`) for the bot's commands, a number to press a button,",
+        "`@billing <text>` to mention the bot, `dm <text>` to message it, `home` for its Home tab,",
+        "`report form` for the report form (then `set <field> <value>` and `submit`),",
+        "`:help` for everything the console takes, `quit` to leave.",
+    ]
     return "\n".join(lines)
 
 
@@ -138,8 +177,13 @@ class Console:
         self.interactive = interactive
         self.banner = banner
         self._shown = 0  # slack.calls[:_shown] have been printed
-        self._pressable: SlackCall | None = None  # the last message shown with buttons
+        self._pressable: SlackCall | None = None  # the last message or Home tab with buttons
+        self._form: OpenForm | None = None  # the modal open in the console, if any
         self._at_prompt = False
+        # Set while no line is being handled: only then does the follower print, so what a
+        # line brings is printed in order (an ack before the messages that raced it).
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -189,11 +233,22 @@ class Console:
 
     async def handle(self, line: str) -> bool:
         """Act on one typed line; False to leave."""
+        self._idle.clear()
+        try:
+            return await self._handle(line)
+        finally:
+            self._idle.set()
+
+    async def _handle(self, line: str) -> bool:
         words = line.strip()
         if not words:
             return True
-        if words.lower() in QUIT_WORDS:
+        lowered = words.lower()
+        if lowered in QUIT_WORDS:
             return False
+        if lowered in HELP_WORDS:
+            self._say(CONSOLE_HELP)
+            return True
         if words.isdigit():
             await self._press(int(words))
             return True
@@ -202,23 +257,54 @@ class Console:
             if command.lower() != "/billing":
                 self._say(f"Only /billing is installed here: try `/billing {rest}`.")
                 return True
-            words = rest.strip()
-        await self._command(words)
+            await self._command(rest.strip())
+            return True
+        if words.startswith("@"):
+            await self._mention(words)
+            return True
+        first, _, rest = words.partition(" ")
+        rest = rest.strip()
+        match first.lower():
+            case "dm":
+                await self._direct_message(rest)
+            case "home" if not rest:
+                await self._exchange(self.sender.home_opened(user_id=DEMO_USER))
+            case "report" if rest.lower() == "form":
+                shortcut = self.sender.shortcut(CallbackId.REPORT_SHORTCUT.value, user_id=DEMO_USER)
+                await self._exchange(shortcut)
+            case "set":
+                self._set(rest)
+            case "form" if not rest:
+                self._show_form()
+            case "submit" if not rest:
+                await self._submit()
+            case "cancel" if not rest:
+                self._cancel()
+            case _:
+                await self._command(words)
         return True
 
     async def _command(self, text: str) -> None:
-        start = len(self.slack.calls)
-        try:
-            sent = await self.sender.command(text, user_id=DEMO_USER, channel_id=DEMO_CHANNEL)
-        except httpx.HTTPError as exc:
-            self._say(f"(could not reach the bot: {type(exc).__name__})")
+        await self._exchange(self.sender.command(text, user_id=DEMO_USER, channel_id=DEMO_CHANNEL))
+
+    async def _mention(self, words: str) -> None:
+        handle, _, rest = words.partition(" ")
+        if handle.lower() not in MENTION_NAMES:
+            self._say(f"Only @billing is here: try `@billing {rest.strip()}`.")
             return
-        self._show_ack(sent)
-        await self._await_reply(start)
+        await self._exchange(
+            self.sender.mention(rest.strip(), user_id=DEMO_USER, channel_id=DEMO_CHANNEL)
+        )
+
+    async def _direct_message(self, text: str) -> None:
+        if not text:
+            self._say("Type the message after `dm`, e.g. `dm contro summary`.")
+            return
+        await self._exchange(self.sender.direct_message(text, user_id=DEMO_USER))
 
     async def _press(self, number: int) -> None:
         target = self._pressable
-        found = buttons(target.body) if target is not None else []
+        found = buttons(_content(target)) if target is not None else []
         if target is None or not found:
             self._say("There is no button to press.")
             return
@@ -229,15 +315,110 @@ class Console:
         action_id = str(button.get("action_id") or "")
         nth = sum(1 for b in found[: number - 1] if b.get("action_id") == action_id)
         self._say(f"(you press [{number}] {_label(button)})")
-        start = len(self.slack.calls)
-        try:
-            sent = await self.sender.click(
+        if target.method == "views.publish":
+            click = self.sender.home_click(target, action_id, user_id=DEMO_USER, nth=nth)
+        else:
+            click = self.sender.click(
                 target, action_id, user_id=DEMO_USER, channel_id=DEMO_CHANNEL, nth=nth
             )
-        except httpx.HTTPError as exc:
-            self._say(f"(could not reach the bot: {type(exc).__name__})")
+        await self._exchange(click)
+
+    async def _exchange(self, request: Awaitable[SentRequest]) -> None:
+        """Send one request (not yet sent: awaited here), show its ack, then the bot's reply."""
+        start = len(self.slack.calls)
+        sent = await self._send(request)
+        if sent is None:
             return
         self._show_ack(sent)
+        await self._await_reply(start)
+
+    async def _send(self, request: Awaitable[SentRequest]) -> SentRequest | None:
+        try:
+            return await request
+        except httpx.HTTPError as exc:
+            self._say(f"(could not reach the bot: {type(exc).__name__})")
+            return None
+
+    # -- the form ----------------------------------------------------------------------------
+
+    def _open_form(self) -> OpenForm | None:
+        if self._form is None:
+            self._say("No form is open: `report form` or `/billing report` opens one.")
+        return self._form
+
+    def _show_form(self) -> None:
+        form = self._open_form()
+        if form is not None:
+            self._say(_block(f"[modal] {form.title}", form.text()))
+
+    def _set(self, args: str) -> None:
+        form = self._open_form()
+        if form is None:
+            return
+        name, _, value = args.partition(" ")
+        if not name:
+            self._say(f"Which field? The form has: {', '.join(form.field_names())}.")
+            return
+        try:
+            line = form.set(name, value.strip())
+        except ValueError as exc:
+            self._say(str(exc))
+            return
+        self._say(f"(form) {line}")
+
+    def _cancel(self) -> None:
+        form = self._open_form()
+        if form is not None:
+            self._form = None
+            self._say(f"(you close the {form.title} form)")
+
+    async def _submit(self) -> None:
+        form = self._open_form()
+        if form is None:
+            return
+        try:
+            state = form.state()
+        except (LookupError, ValueError) as exc:
+            self._say(f"(the form cannot be submitted: {exc})")
+            return
+        self._say(f"(you press [{form.submit_label}])")
+        start = len(self.slack.calls)
+        sent = await self._send(
+            self.sender.view_submission(
+                form.call, user_id=DEMO_USER, state=state, view_id=form.view_id
+            )
+        )
+        if sent is None:
+            return
+        answer = _json_object(sent.body) if sent.status == 200 else None
+        action = answer.get("response_action") if answer is not None else None
+        if answer is not None and action == "errors":
+            errors = answer.get("errors")
+            self._say(
+                _block(
+                    "billing-bot (on the form, which stays open)",
+                    form.errors_text(errors if isinstance(errors, dict) else {}),
+                )
+            )
+            self._warn_if_slow(sent)
+            return
+        replacement = answer.get("view") if answer is not None else None
+        if action in ("update", "push") and isinstance(replacement, dict):
+            method = "views.update" if action == "update" else "views.push"
+            body: dict[str, Any] = {"view": replacement}
+            if action == "update" and form.view_id:
+                body["view_id"] = form.view_id
+            replaced = SlackCall(kind="api", method=method, body=body, headers={})
+            self._say(self._render_form(replaced))
+            self._warn_if_slow(sent)
+            return
+        if sent.status == 200 and (not sent.body.strip() or action == "clear"):
+            if self._form is form:
+                self._form = None
+            self._say("(the form closes)")
+            self._warn_if_slow(sent)
+        else:
+            self._show_ack(sent)  # not what the report form answers: shown as it came
         await self._await_reply(start)
 
     async def _await_reply(self, start: int) -> None:
@@ -292,13 +473,15 @@ class Console:
     async def _follow(self) -> None:
         """Print what arrives while nobody is waiting for it (late replacements, audit lines)."""
         while True:
+            await self._idle.wait()
             try:
                 await self.slack.wait_for(
                     lambda c: True, after=self._shown, timeout=3600, include_failed=True
                 )
             except TimeoutError:
                 continue
-            self._drain()
+            if self._idle.is_set():
+                self._drain()
 
     # -- output ------------------------------------------------------------------------------
 
@@ -319,27 +502,48 @@ class Console:
             self._prompt()
 
     def _render(self, call: SlackCall) -> str | None:
+        if call.ok and call.kind == "api" and call.method in MODAL_METHODS and _is_modal(call):
+            return self._render_form(call)
         text = render_call(call, self.slack, home_channel=DEMO_CHANNEL)
         if call.ok and call.visible and call.method != "files.completeUploadExternal":
             pressable = self._pressable
-            if buttons(call.body):
+            if buttons(_content(call)):
                 self._pressable = call
-            elif pressable is not None and call.ts == pressable.ts:
+            elif pressable is not None and call.ts is not None and call.ts == pressable.ts:
                 self._pressable = None  # replaced or deleted: its buttons are gone
         return text
+
+    def _render_form(self, call: SlackCall) -> str:
+        """A modal the bot opened or updated becomes the console's form: what the user set
+        stays through an update, as Slack keeps it (same block and action IDs)."""
+        previous = self._form if call.method == "views.update" else None
+        named = call.body.get("view_id")
+        view_id = str(named) if named else None
+        if previous is not None and view_id and previous.view_id not in (None, view_id):
+            previous = None  # an update of another view than the open one
+        form = OpenForm(
+            call,
+            view_id=view_id or (previous.view_id if previous else None),
+            current_conversation=DEMO_CHANNEL,
+        )
+        if previous is not None:
+            form.keep(previous.chosen)
+        self._form = form
+        note = " (updated)" if call.method == "views.update" else ""
+        return _block(f"[modal] {form.title}{note}", form.text())
 
     def _show_ack(self, sent: SentRequest) -> None:
         if sent.status != 200:
             self._say(f"(the bot answered HTTP {sent.status}: {_one_line(sent.body)})")
         elif sent.body.strip():
-            try:
-                parsed = json.loads(sent.body)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, dict):
+            parsed = _json_object(sent.body)
+            if parsed is not None:
                 self._say(_block("billing-bot (only visible to you)", _seen(parsed)))
             else:
                 self._say(_block("billing-bot (only visible to you)", sent.body))
+        self._warn_if_slow(sent)
+
+    def _warn_if_slow(self, sent: SentRequest) -> None:
         if sent.elapsed > ACK_LIMIT_SECONDS:
             self._say(
                 f"(the bot took {sent.elapsed:.1f} s to acknowledge: Slack would have shown "
@@ -387,18 +591,325 @@ def render_call(call: SlackCall, slack: LocalSlack, *, home_channel: str) -> str
     if method == "chat.postEphemeral":
         return _block(_who("billing-bot", ["only visible to you"]), _seen(body))
     if method == "chat.update":
+        if channel.startswith("D"):
+            return _block(_who("billing-bot", ["direct message", "updated"]), _seen(body))
         who = "billing-bot" if channel == home_channel else f"#{channel}"
         return _block(_who(who, ["updated"]), _seen(body))
     if method == "chat.delete":
         return "(billing-bot deleted a message)"
     if method == "files.completeUploadExternal":
         return _files_text(call, slack)
+    if method == "views.publish":
+        return _block("[Home tab] billing-bot", _seen(dict(_content(call))))
     if method.startswith("views."):
-        view = body.get("view") if isinstance(body.get("view"), dict) else {}
-        assert isinstance(view, dict)
+        if _is_modal(call):
+            with contextlib.suppress(LookupError, ValueError):  # inputs it cannot show
+                form = OpenForm(call, view_id=None, current_conversation=home_channel)
+                return _block(f"[modal] {form.title}", form.text())
+        view = _content(call)
         title = _plain(view.get("title")) or "view"
         return _block(f"[modal] {title}", _seen({"blocks": view.get("blocks") or []}))
     return None
+
+
+# -- the form -------------------------------------------------------------------------------
+
+# What `set` calls the report form's fields (other inputs go by their block_id) ...
+FIELD_NAMES: dict[str, str] = {
+    F.START_BLOCK.value: "start",
+    F.END_BLOCK.value: "end",
+    F.GRANULARITY_BLOCK.value: "granularity",
+    F.PROJECTS_BLOCK.value: "projects",
+    F.PAYMENT_METHODS_BLOCK.value: "payment-methods",
+    F.CHANNEL_BLOCK.value: "channel",
+}
+# ... and its checkboxes (others go by their value), each a field of its own: `set csv on`.
+CHECKBOX_NAMES: dict[str, str] = {
+    F.OPTION_CSV.value: "csv",
+    F.OPTION_REPORTED.value: "reported",
+}
+FIELD_ALIASES: dict[str, str] = {
+    "from": "start",
+    "to": "end",
+    "by": "granularity",
+    "project": "projects",
+    "payment-method": "payment-methods",
+    "methods": "payment-methods",
+    "pm": "payment-methods",
+    "post-in": "channel",
+}
+ON_WORDS = frozenset({"", "on", "yes", "y", "true", "1", "x"})
+OFF_WORDS = frozenset({"off", "no", "n", "false", "0"})
+MAX_CHOICES_SHOWN = 12
+_SINGLE_SELECTS = frozenset({"static_select", "radio_buttons"})
+_MULTI_SELECTS = frozenset({"multi_static_select", "checkboxes"})
+_CONVERSATION_INPUTS = frozenset(
+    {
+        "conversations_select",
+        "channels_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One thing `set` changes: an input of the form, or one checkbox of a checkbox group."""
+
+    name: str
+    block: Mapping[str, Any]
+    element: Mapping[str, Any]
+    option: Mapping[str, Any] | None = None  # the checkbox, for one of a group
+
+    @property
+    def block_id(self) -> str:
+        return str(self.block.get("block_id") or "")
+
+    @property
+    def label(self) -> str:
+        return _plain(self.block.get("label"))
+
+    @property
+    def kind(self) -> str:
+        return str(self.element.get("type") or "")
+
+
+@dataclass
+class OpenForm:
+    """A modal the bot rendered (its `views.open`/`views.update` call), as the console shows
+    it, and what the user `set` in it (by block_id, as `view_state` takes it)."""
+
+    call: SlackCall
+    view_id: str | None
+    current_conversation: str | None
+    chosen: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def view(self) -> Mapping[str, Any]:
+        return _content(self.call)
+
+    @property
+    def title(self) -> str:
+        return _plain(self.view.get("title")) or "form"
+
+    @property
+    def submit_label(self) -> str:
+        return _plain(self.view.get("submit")) or "Submit"
+
+    @property
+    def fields(self) -> list[FormField]:
+        return _form_fields(self.view)
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def state(self) -> dict[str, Any]:
+        """`view.state` as Slack would submit it."""
+        return view_state(self.view, self.chosen, current_conversation=self.current_conversation)
+
+    def keep(self, chosen: Mapping[str, Any]) -> None:
+        """Carry over what was set in the previous rendering, where this one still offers it."""
+        inputs = {f.block_id for f in self.fields}
+        for block_id, value in chosen.items():
+            if block_id not in inputs:
+                continue
+            try:
+                view_state(self.view, {block_id: value})
+            except (LookupError, ValueError):
+                continue
+            self.chosen[block_id] = value
+
+    def set(self, name: str, typed: str) -> str:
+        """Set field `name` from what was typed (empty: clear it); the field's new line.
+
+        ValueError, with what to type instead, for an unknown field or an unusable value."""
+        key = name.lower().replace("_", "-")
+        key = FIELD_ALIASES.get(key, key)
+        found = next((f for f in self.fields if f.name.lower() == key), None)
+        if found is None:
+            raise ValueError(
+                f"The form has no field `{name}`; it has: {', '.join(self.field_names())}."
+            )
+        entry = self._entries().get(found.block_id, {})
+        self.chosen[found.block_id] = _typed_value(found, typed, entry)
+        return self._line(found, self._entries().get(found.block_id, {}), width=0)
+
+    def text(self) -> str:
+        """Every block of the form; each input with its field name, its value and choices."""
+        entries = self._entries()
+        fields = self.fields
+        width = max((len(f.name) for f in fields), default=0)
+        lines: list[str] = []
+        for block in self.view.get("blocks") or []:
+            if not isinstance(block, Mapping):
+                continue
+            if block.get("type") != "input":
+                shown = _seen({"blocks": [block]})
+                if shown:
+                    lines.append(shown)
+                continue
+            for f in fields:
+                if f.block is block:
+                    entry = entries.get(f.block_id, {})
+                    lines.append(self._line(f, entry, width=width))
+                    choices = _choices_text(f)
+                    if choices:
+                        lines.append(" " * (width + 2) + choices)
+        lines.append(
+            f"(fill it in with `set <field> <value>`, then `submit` to press "
+            f"[{self.submit_label}], or `cancel`)"
+        )
+        return "\n".join(lines)
+
+    def errors_text(self, errors: Mapping[str, Any]) -> str:
+        """The field errors of a `response_action: errors` answer, each on its field."""
+        fields = self.fields
+        lines: list[str] = []
+        for block_id, message in errors.items():
+            names = [f.name for f in fields if f.block_id == block_id]
+            label = next((f.label for f in fields if f.block_id == block_id), "")
+            where = f"{'/'.join(names)} ({label})" if names else block_id
+            lines.append(f"{where}: {message}")
+        return "\n".join(lines) or "(errors, but on no field)"
+
+    def _entries(self) -> dict[str, Mapping[str, Any]]:
+        """block_id -> that input's state entry ({"type": ..., "selected_...": ...})."""
+        values = self.state()["values"]
+        entries: dict[str, Mapping[str, Any]] = {}
+        for block_id, by_action in values.items():
+            for entry in by_action.values():
+                entries[block_id] = entry
+        return entries
+
+    @staticmethod
+    def _line(f: FormField, entry: Mapping[str, Any], *, width: int) -> str:
+        name = f.name.ljust(width)
+        if f.option is not None:
+            picked = {o.get("value") for o in entry.get("selected_options") or []}
+            box = "[x]" if f.option.get("value") in picked else "[ ]"
+            return f"{name}  {f.label}: {box} {_plain(f.option.get('text'))}"
+        optional = " (optional)" if f.block.get("optional") else ""
+        return f"{name}  {f.label}{optional}: {_entry_text(f, entry)}"
+
+
+def _form_fields(view: Mapping[str, Any]) -> list[FormField]:
+    fields: list[FormField] = []
+    for block in view.get("blocks") or []:
+        if not isinstance(block, Mapping) or block.get("type") != "input":
+            continue
+        element = block.get("element")
+        if not isinstance(element, Mapping):
+            continue
+        if element.get("type") == "checkboxes":
+            for option in element_options(element):
+                value = str(option.get("value") or "")
+                fields.append(FormField(CHECKBOX_NAMES.get(value, value), block, element, option))
+        else:
+            block_id = str(block.get("block_id") or "")
+            fields.append(FormField(FIELD_NAMES.get(block_id, block_id), block, element))
+    return fields
+
+
+def _option_name(option: Mapping[str, Any]) -> str:
+    """How the console names an option: its value, or its label when the value is an ID."""
+    value = str(option.get("value") or "")
+    label = _plain(option.get("text"))
+    return value if not label or label.lower() == value.lower() else label
+
+
+def _entry_text(f: FormField, entry: Mapping[str, Any]) -> str:
+    values = [v for k, v in entry.items() if k != "type"]
+    value = values[0] if values else None
+    if isinstance(value, list):
+        shown = [_one_value(f, v) for v in value]
+        return ", ".join(shown) if shown else _empty(f)
+    return _one_value(f, value) if value else _empty(f)
+
+
+def _one_value(f: FormField, value: object) -> str:
+    if isinstance(value, Mapping):
+        return _option_name(value)
+    return f"#{value}" if f.kind in _CONVERSATION_INPUTS else str(value)
+
+
+def _empty(f: FormField) -> str:
+    placeholder = _plain(f.element.get("placeholder"))
+    return f"(empty: {placeholder})" if placeholder else "(empty)"
+
+
+def _choices_text(f: FormField) -> str:
+    if f.option is not None or f.kind not in _SINGLE_SELECTS | _MULTI_SELECTS:
+        return ""
+    names = [_option_name(o) for o in element_options(f.element)]
+    if not names:
+        return "(nothing to choose from)"
+    shown = ", ".join(names[:MAX_CHOICES_SHOWN])
+    if len(names) > MAX_CHOICES_SHOWN:
+        shown += f", …and {len(names) - MAX_CHOICES_SHOWN} more"
+    how = "one of" if f.kind in _SINGLE_SELECTS else "any of, comma-separated"
+    return f"{how}: {shown}"
+
+
+def _typed_value(f: FormField, typed: str, entry: Mapping[str, Any]) -> object:
+    """What `view_state` takes for field `f`, from what the user typed."""
+    if f.option is not None:
+        word = typed.lower()
+        if word not in ON_WORDS | OFF_WORDS:
+            raise ValueError(f"`set {f.name} on` or `set {f.name} off`.")
+        mine = f.option.get("value")
+        picked = {o.get("value") for o in entry.get("selected_options") or []}
+        picked = picked | {mine} if word in ON_WORDS else picked - {mine}
+        return [o.get("value") for o in element_options(f.element) if o.get("value") in picked]
+    if not typed:
+        return [] if f.kind in _MULTI_SELECTS or f.kind.startswith("multi_") else None
+    if f.kind == "datepicker":
+        try:
+            return date.fromisoformat(typed).isoformat()
+        except ValueError:
+            raise ValueError(
+                f"`{f.name}` takes a date as YYYY-MM-DD, e.g. `set {f.name} 2026-10-01`."
+            ) from None
+    if f.kind in _SINGLE_SELECTS:
+        return _match_option(f, typed)
+    if f.kind in _MULTI_SELECTS:
+        return list(dict.fromkeys(_match_option(f, item) for item in _items(typed)))
+    if f.kind in _CONVERSATION_INPUTS:
+        ids = [_conversation(item) for item in _items(typed)]
+        return ids if f.kind.startswith("multi_") else ids[0] if ids else None
+    if f.kind.startswith("multi_"):
+        return _items(typed)
+    return typed
+
+
+def _items(typed: str) -> list[str]:
+    return [item.strip() for item in typed.split(",") if item.strip()]
+
+
+def _conversation(typed: str) -> str:
+    """`#C_DEMO`, `<#C_DEMO|demo>` or `C_DEMO`: the conversation ID."""
+    return typed.strip().removeprefix("<").removeprefix("#").split("|", 1)[0].rstrip(">")
+
+
+def _match_option(f: FormField, typed: str) -> str:
+    """The value of the option `typed` names: its value or label, or the start of one."""
+    options = element_options(f.element)
+    exact = [o for o in options if o.get("value") == typed]
+    low = typed.lower()
+
+    def names(option: Mapping[str, Any]) -> tuple[str, str]:
+        return str(option.get("value") or "").lower(), _plain(option.get("text")).lower()
+
+    same = [o for o in options if low in names(o)]
+    starting = [o for o in options if any(n.startswith(low) for n in names(o))]
+    for found in (exact, same, starting):
+        if len(found) == 1:
+            return str(found[0].get("value"))
+    if starting:
+        could = ", ".join(_option_name(o) for o in starting)
+        raise ValueError(f"“{typed}” could be {could}: type more of it.")
+    listed = ", ".join(_option_name(o) for o in options) or "nothing to choose from"
+    raise ValueError(f"“{typed}” is not a choice for `{f.name}`: {listed}.")
 
 
 def _files_text(call: SlackCall, slack: LocalSlack) -> str:
@@ -418,6 +929,26 @@ def _files_text(call: SlackCall, slack: LocalSlack) -> str:
 
 
 # -- formatting helpers ---------------------------------------------------------------------
+
+
+def _content(call: SlackCall) -> Mapping[str, Any]:
+    """What a call shows: the view of a `views.*` call, the message of the others."""
+    if call.method.startswith("views."):
+        view = call.body.get("view")
+        return view if isinstance(view, Mapping) else {}
+    return call.body
+
+
+def _is_modal(call: SlackCall) -> bool:
+    return call.method.startswith("views.") and _content(call).get("type") == "modal"
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _seen(message: dict[str, Any]) -> str:

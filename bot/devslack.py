@@ -3,8 +3,10 @@
 - `LocalSlack` impersonates the Slack Web API (point `AsyncWebClient(base_url=...)` at
   `api_url`), the `response_url` endpoints and the file upload URLs, and records every call.
 - `SlackSender` sends the bot what Slack would: signed slash commands, `block_actions` clicks
-  built from the buttons the bot actually rendered, and Events API envelopes.
-- `message_text` and `buttons` show a message the way a user would see it.
+  built from the buttons the bot actually rendered (in messages and in the Home tab), Events
+  API envelopes (mentions, DMs, the Home tab opened), shortcuts and modal submissions.
+- `message_text` and `buttons` show a message the way a user would see it; `view_state` fills
+  in a modal the way a user would.
 
 Nothing here logs request headers: the bot token arrives in `Authorization`.
 """
@@ -38,7 +40,9 @@ __all__ = [
     "SlackCall",
     "SlackSender",
     "buttons",
+    "element_options",
     "message_text",
+    "view_state",
 ]
 
 BOT_USER_ID = "UBOT"
@@ -925,6 +929,197 @@ class SlackSender:
         headers = {"Content-Type": "application/json", **_retry_headers(retry_num)}
         return await self._send(body, headers, response_url="")
 
+    async def mention(
+        self,
+        text: str,
+        *,
+        user_id: str = "U_MEMBER",
+        channel_id: str = "C_GENERAL",
+        ts: str | None = None,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> SentRequest:
+        """An `app_mention` event: `user_id` wrote "@billing `text`" in `channel_id`."""
+        event: dict[str, Any] = {
+            "type": "app_mention",
+            "user": user_id,
+            "channel": channel_id,
+            "text": f"<@{BOT_USER_ID}> {text}".rstrip(),
+        }
+        if ts is not None:
+            event["ts"] = ts
+        if thread_ts is not None:
+            event["thread_ts"] = thread_ts
+        return await self.event(event, event_id=event_id, retry_num=retry_num)
+
+    async def direct_message(
+        self,
+        text: str,
+        *,
+        user_id: str = "U_MEMBER",
+        ts: str | None = None,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> SentRequest:
+        """A `message.im` event: `user_id` wrote `text` in their DM with the bot.
+
+        The DM channel is the one LocalSlack posts in for `chat.postMessage(channel=user_id)`
+        ("D" and the user ID without its first letter).
+        """
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel_type": "im",
+            "user": user_id,
+            "channel": _conversation_id(user_id),
+            "text": text,
+        }
+        if ts is not None:
+            event["ts"] = ts
+        if thread_ts is not None:
+            event["thread_ts"] = thread_ts
+        return await self.event(event, event_id=event_id, retry_num=retry_num)
+
+    async def home_opened(
+        self,
+        *,
+        user_id: str = "U_MEMBER",
+        tab: str = "home",
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> SentRequest:
+        """An `app_home_opened` event: `user_id` opened the app's `tab` ("home" or "messages")."""
+        event = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": _conversation_id(user_id),
+            "tab": tab,
+        }
+        return await self.event(event, event_id=event_id, retry_num=retry_num)
+
+    async def interaction(
+        self, payload: Mapping[str, Any], *, retry_num: int | None = None
+    ) -> SentRequest:
+        """Any interactivity payload, signed and form-encoded as `payload=<json>`, as Slack
+        posts block actions, shortcuts and view submissions."""
+        response_url = payload.get("response_url")
+        return await self._send_form(
+            {"payload": json.dumps(payload)},
+            response_url=response_url if isinstance(response_url, str) else "",
+            headers=_retry_headers(retry_num),
+        )
+
+    async def shortcut(self, callback_id: str, *, user_id: str = "U_MEMBER") -> SentRequest:
+        """A global shortcut (the lightning-bolt menu): a fresh trigger_id, and no channel."""
+        payload: dict[str, Any] = {
+            "type": "shortcut",
+            "token": "deprecated-verification-token",
+            "action_ts": f"{self._clock():.6f}",
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "user": _user_payload(user_id, self.team_id),
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": self.slack.trigger_id(),
+        }
+        return await self.interaction(payload)
+
+    async def home_click(
+        self,
+        view: SlackCall | Mapping[str, Any],
+        action_id: str,
+        *,
+        user_id: str = "U_MEMBER",
+        text: str | None = None,
+        nth: int = 0,
+        view_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> SentRequest:
+        """Press a button of a Home tab the bot published: `view` is the `views.publish` call
+        (or the view itself). Slack sends `block_actions` with a `view` container and the view,
+        and neither a response_url nor a channel. The button is chosen as `click` chooses it.
+        """
+        content = _view_of(view)
+        button = _find_button(content, action_id, text=text, nth=nth)
+        the_id = view_id or str(content.get("id") or f"V{secrets.token_hex(4).upper()}")
+        action: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": button["block_id"],
+            "text": button.get("text", {"type": "plain_text", "text": ""}),
+            "action_ts": f"{self._clock():.6f}",
+        }
+        for key in ("value", "style"):
+            if key in button:
+                action[key] = button[key]
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": _user_payload(user_id, self.team_id),
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+            "container": {"type": "view", "view_id": the_id},
+            "trigger_id": self.slack.trigger_id(),
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": self._view_payload(content, the_id, state={"values": {}}),
+            "actions": [action],
+        }
+        return await self.interaction(payload, retry_num=retry_num)
+
+    async def view_submission(
+        self,
+        view: SlackCall | Mapping[str, Any],
+        *,
+        user_id: str = "U_MEMBER",
+        state: Mapping[str, Any] | None = None,
+        view_id: str | None = None,
+    ) -> SentRequest:
+        """Submit a modal the bot rendered: `view` is its `views.open`, `views.update` or
+        `views.push` call (or the view itself).
+
+        `state` is the submitted `view.state` (`{"values": ...}`, see `view_state`); by default
+        every input keeps its initial value. The view ID is `view_id`, else the one the
+        `views.update` named, else a new one. The bot's answer is in the returned body: empty
+        to close the modal, or a `response_action` (`errors`, `update`, `push`, `clear`).
+        """
+        content = _view_of(view)
+        named = view.body.get("view_id") if isinstance(view, SlackCall) else None
+        the_id = view_id or str(named or content.get("id") or f"V{secrets.token_hex(4).upper()}")
+        payload: dict[str, Any] = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "user": _user_payload(user_id, self.team_id),
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+            "trigger_id": self.slack.trigger_id(),
+            "view": self._view_payload(
+                content, the_id, state=dict(state) if state is not None else view_state(content)
+            ),
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        return await self.interaction(payload)
+
+    def _view_payload(
+        self, view: Mapping[str, Any], view_id: str, *, state: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The view as Slack sends it back in a payload: what the bot rendered, plus Slack's
+        own fields."""
+        return {
+            **view,
+            "id": view_id,
+            "team_id": self.team_id,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "hash": secrets.token_hex(8),
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "state": state,
+        }
+
     async def raw(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
         """POST `body` with exactly `headers` (nothing signed): for bad-signature tests."""
         return await self._client.post(self.url, content=body, headers=headers)
@@ -1095,6 +1290,138 @@ def _iter_buttons(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
             for element in elements:
                 if isinstance(element, Mapping) and element.get("type") == "button":
                     yield {**element, "block_id": block_id}
+
+
+# --------------------------------------------------------------------------------------------
+# Views: what a user fills in and presses
+
+
+def view_state(
+    view: Mapping[str, Any],
+    chosen: Mapping[str, Any] | None = None,
+    *,
+    current_conversation: str | None = None,
+) -> dict[str, Any]:
+    """`view.state` as Slack builds it from a view's inputs: `{"values": {block_id:
+    {action_id: {"type": ..., "selected_...": ...}}}}`.
+
+    Each input holds its initial value unless `chosen` (by block_id) says otherwise: a date
+    ("YYYY-MM-DD"), an option value (a list of them for multi-selects and checkboxes), a
+    conversation, channel or user ID, or text; None (or an empty list) leaves it empty. Only
+    options the view offers can be chosen (LookupError). `current_conversation` is what a
+    conversation select with `default_to_current_conversation` starts with. An input of a kind
+    this cannot fill raises ValueError.
+    """
+    given = chosen or {}
+    values: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        if not isinstance(block, Mapping) or block.get("type") != "input":
+            continue
+        element = block.get("element")
+        if not isinstance(element, Mapping):
+            continue
+        block_id = str(block.get("block_id") or "")
+        entry = _input_state(
+            element,
+            given.get(block_id),
+            chosen=block_id in given,
+            current_conversation=current_conversation,
+        )
+        values[block_id] = {str(element.get("action_id") or ""): entry}
+    return {"values": values}
+
+
+def element_options(element: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The options a select or checkbox group offers, option groups flattened, in order."""
+    found = [dict(o) for o in element.get("options") or [] if isinstance(o, Mapping)]
+    for group in element.get("option_groups") or []:
+        if isinstance(group, Mapping):
+            found.extend(dict(o) for o in group.get("options") or [] if isinstance(o, Mapping))
+    return found
+
+
+# The state key and the initial-value key of each input kind holding one plain value.
+_PLAIN_INPUTS: dict[str, tuple[str, str]] = {
+    "datepicker": ("selected_date", "initial_date"),
+    "timepicker": ("selected_time", "initial_time"),
+    "channels_select": ("selected_channel", "initial_channel"),
+    "users_select": ("selected_user", "initial_user"),
+    "plain_text_input": ("value", "initial_value"),
+    "multi_conversations_select": ("selected_conversations", "initial_conversations"),
+    "multi_channels_select": ("selected_channels", "initial_channels"),
+    "multi_users_select": ("selected_users", "initial_users"),
+}
+
+
+def _input_state(
+    element: Mapping[str, Any],
+    value: object,
+    *,
+    chosen: bool,
+    current_conversation: str | None,
+) -> dict[str, Any]:
+    kind = str(element.get("type") or "")
+    entry: dict[str, Any] = {"type": kind}
+    if kind in _PLAIN_INPUTS:
+        key, initial = _PLAIN_INPUTS[kind]
+        entry[key] = value if chosen else element.get(initial)
+    elif kind in ("static_select", "radio_buttons"):
+        picked = _pick_option(element, str(value)) if value else None
+        entry["selected_option"] = picked if chosen else element.get("initial_option")
+    elif kind in ("multi_static_select", "checkboxes"):
+        items = value if isinstance(value, list | tuple) else [] if value is None else [value]
+        picked_all = [_pick_option(element, str(v)) for v in items]
+        entry["selected_options"] = (
+            picked_all if chosen else list(element.get("initial_options") or [])
+        )
+    elif kind == "conversations_select":
+        default = element.get("initial_conversation") or (
+            current_conversation if element.get("default_to_current_conversation") else None
+        )
+        entry["selected_conversation"] = value if chosen else default
+    else:
+        raise ValueError(f"cannot fill an input of type {kind!r}")
+    return entry
+
+
+def _pick_option(element: Mapping[str, Any], value: str) -> dict[str, Any]:
+    for option in element_options(element):
+        if option.get("value") == value:
+            return option
+    raise LookupError(f"{value!r} is not an option of {element.get('action_id')!r}")
+
+
+def _view_of(view: SlackCall | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The view of a `views.*` call (or the view itself)."""
+    if isinstance(view, SlackCall):
+        content = view.body.get("view")
+        if not isinstance(content, Mapping):
+            raise ValueError(f"the {view.method} call has no view")
+        return content
+    return view
+
+
+def _find_button(
+    content: Mapping[str, Any], action_id: str, *, text: str | None, nth: int
+) -> dict[str, Any]:
+    """The `nth` button with `action_id` (and label `text`, if given), with its block_id."""
+    candidates = [
+        b
+        for b in buttons(content)
+        if b.get("action_id") == action_id and (text is None or _label(b) == text)
+    ]
+    if len(candidates) <= nth:
+        rendered = ", ".join(f"{b.get('action_id')!r} ({_label(b)})" for b in buttons(content))
+        raise LookupError(
+            f"no button #{nth} with action_id {action_id!r}"
+            f"{f' and text {text!r}' if text else ''}; the view has: {rendered or 'none'}"
+        )
+    return candidates[nth]
+
+
+def _user_payload(user_id: str, team_id: str) -> dict[str, str]:
+    name = _user_name(user_id)
+    return {"id": user_id, "username": name, "name": name, "team_id": team_id}
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
+import slack_bolt
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
@@ -18,10 +20,19 @@ EVENTS_PATH = "/slack/events"
 DRAIN_SECONDS = 25.0
 
 
+# Code whose tasks are answers in progress: Bolt's listener runs and the bot's own work.
+_ANSWER_CODE = (
+    str(Path(slack_bolt.__file__).parent),
+    str(Path(__file__).parent),  # bot/
+    str(Path(__file__).parent.parent / "handlers"),
+)
+
+
 def _is_answer(task: asyncio.Task[object]) -> bool:
-    """Work the bot started (Bolt listeners, answers, uploads), not aiohttp's connections."""
+    """Work the bot started (listeners, answers, uploads), not aiohttp's connections nor
+    whoever is waiting for the shutdown."""
     code = getattr(task.get_coro(), "cr_code", None)
-    return code is None or "/aiohttp/" not in code.co_filename
+    return code is not None and code.co_filename.startswith(_ANSWER_CODE)
 
 
 async def drain(seconds: float) -> int:

@@ -1,8 +1,10 @@
 """bot.console: the `billing-bot demo` console.
 
-The first test runs the whole demo (sandbox, local Slack, the real bot). The others drive the
-console against a small Bolt app of their own, so the console's behaviour (numbered buttons,
-replacements, audit lines, uploads) is pinned down whatever the bot's answers say.
+The first tests run the whole demo (sandbox, local Slack, the real bot): slash commands,
+mentions, DMs, the Home tab and the report form. The others drive the console against a small
+Bolt app of their own, so the console's behaviour (numbered buttons, replacements, audit
+lines, uploads) is pinned down whatever the bot's answers say, and fill in the report form
+without any server.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,26 +24,134 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.console import Console, _lines, render_call, run_demo
+from bot import commands as c
+from bot.console import CONSOLE_HELP, Console, OpenForm, _lines, render_call, run_demo
 from bot.devslack import LocalSlack, SlackCall, SlackSender
+from bot.ids import ReportFormId as F
+from bot.mkio.models import Granularity
+from bot.render.report_form import render_report_form
+from bot.report_form import Choice, ChoiceList, FormChoices, FormState, defaults, to_submission
 
 SECRET = "console-test-signing-secret"
+# The quiet that ends a reply, shortened to keep this file fast: the bot's and the test app's
+# messages follow each other within some 30 ms on loopback.
+QUIET_SECONDS = 0.3
+
+
+@pytest.fixture(autouse=True)
+def short_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.console.QUIET_SECONDS", QUIET_SECONDS)
+
+
+async def demo(*lines: str) -> str:
+    """Run the whole demo with `lines` piped in; what it printed."""
+    stdin = io.StringIO("".join(f"{line}\n" for line in lines))
+    stdout = io.StringIO()
+    # asyncio.timeout, not wait_for: the demo runs in this task, which its server's shutdown
+    # does not wait for (it would wait for a wait_for's caller).
+    async with asyncio.timeout(60):
+        status = await run_demo(stdin=stdin, stdout=stdout)
+    assert status == 0
+    return stdout.getvalue()
+
+
+def after(printed: str, line: str, nth: int = 1) -> str:
+    """What the console printed for the `nth` time `line` was typed, up to the next prompt."""
+    rest = printed.split(f"> {line}\n")[nth]
+    return rest.split("\n> ", 1)[0]
 
 
 async def test_demo_prints_the_help_text() -> None:
-    stdin = io.StringIO("/billing help\nquit\n")
-    stdout = io.StringIO()
+    printed = await demo("/billing help", "quit")
 
-    status = await asyncio.wait_for(run_demo(stdin=stdin, stdout=stdout), timeout=60)
-
-    printed = stdout.getvalue()
-    assert status == 0
     assert "billing-bot demo" in printed
     assert "> /billing help" in printed
     reply = printed.split("> /billing help", 1)[1]
     assert "usage" in reply
     assert "payment-method" in reply
     assert "contro" in reply
+    assert printed.rstrip().endswith("Bye.")
+
+
+async def test_demo_answers_a_mention_in_its_thread_and_a_dm() -> None:
+    question = "@billing how much has my-project used this month?"
+    printed = await demo(question, "dm contro summary")
+
+    assert "`@billing <text>` to mention the bot, `dm <text>` to message it" in printed
+    mention = after(printed, question)
+    assert "billing-bot (in thread):\n  Usage — my-project" in mention
+    assert "Total month to date" in mention
+    dm = after(printed, "dm contro summary")
+    assert "billing-bot (direct message, in thread):\n  Contro usage — " in dm
+    assert "Total:" in dm
+    assert printed.rstrip().endswith("Bye.")
+
+
+async def test_demo_shows_the_home_tab_and_presses_its_buttons() -> None:
+    printed = await demo("home", "1", "report form", "cancel", "submit")
+
+    home = after(printed, "home")
+    assert home.startswith("[Home tab] billing-bot:\n  Billing — this month so far\n")
+    assert "Organization total:" in home
+    assert "my-project" in home
+    assert "[1] Refresh   [2] Last month's report   [3] Rate cards" in home
+    refreshed = after(printed, "1")
+    assert refreshed.startswith("(you press [1] Refresh)\n[Home tab] billing-bot:\n")
+    assert "Organization total:" in refreshed
+    # The "Billing report" shortcut opens the same form as the command.
+    shortcut = after(printed, "report form")
+    assert shortcut.startswith("[modal] Billing report:\n")
+    assert "[modal] Billing report (updated):" in shortcut
+    assert after(printed, "cancel") == "(you close the Billing report form)"
+    assert after(printed, "submit").startswith("No form is open")
+
+
+async def test_demo_fills_in_and_submits_the_report_form() -> None:
+    today = datetime.now(UTC).date()
+    start = defaults(today).start  # the 1st of last month, the form's default
+    end = start + timedelta(days=7)
+    printed = await demo(
+        "/billing report",
+        "set granularity week",
+        "set projects my-project",
+        "set payment-methods azure",
+        "submit",
+        "set payment-methods",
+        f"set start {start}",
+        f"set end {end}",
+        "set csv on",
+        "submit",
+    )
+
+    opened = after(printed, "/billing report")
+    assert opened.startswith("[modal] Billing report:\n")
+    assert f"Start date (UTC): {defaults(today).start}" in opened
+    assert f"End date (UTC, exclusive): {defaults(today).end}" in opened
+    assert "Granularity: day" in opened
+    assert "Loading projects and payment methods" in opened
+    assert "Post in: #C_DEMO" in opened
+    updated = opened.split("[modal] Billing report (updated):\n", 1)[1]
+    assert "Projects (optional): (empty: Every project)" in updated
+    assert "any of, comma-separated: archive, live-events, my-project, staging" in updated
+    assert "Azure Marketplace (Contoso Media)" in updated
+    assert after(printed, "set granularity week") == "(form) granularity  Granularity: week"
+    assert "Projects (optional): my-project" in after(printed, "set projects my-project")
+
+    refused = after(printed, "submit")
+    assert refused.startswith(
+        "(you press [Post report])\n"
+        "billing-bot (on the form, which stays open):\n"
+        "  payment-methods (Payment methods): Choose projects or payment methods, not both"
+    )
+
+    posted = after(printed, "submit", nth=2)
+    assert posted.startswith("(you press [Post report])\n(the form closes)\n")
+    assert "Usage report" in posted
+    assert f"Period: {start} → {end} (UTC, end exclusive)" in posted
+    assert "Per week · projects `my-project`" in posted
+    assert f"[file] mkio-usage_{start}_to_{end}" in posted
+    assert ".csv (" in posted
+    assert "bytes) in #C_DEMO" in posted
     assert printed.rstrip().endswith("Bye.")
 
 
@@ -71,6 +183,23 @@ PAGE_MESSAGE: dict[str, Any] = {
 }
 
 
+def rig_form(title: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "rig_form",
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "name",
+                "label": {"type": "plain_text", "text": "Your name"},
+                "element": {"type": "plain_text_input", "action_id": "name_input"},
+            }
+        ],
+    }
+
+
 def small_app(client: AsyncWebClient) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=SECRET)
 
@@ -78,10 +207,12 @@ def small_app(client: AsyncWebClient) -> AsyncApp:
         await ack()
         if command["text"] == "slow":
             await respond(text="Working on it… fetching records")
-            await asyncio.sleep(1.2)  # longer than the console's quiet period
+            await asyncio.sleep(2 * QUIET_SECONDS)  # longer than the console's quiet period
             await respond(replace_original=True, **PAGE_MESSAGE)
         elif command["text"] == "silent":
             return
+        elif command["text"] == "form":
+            await client.views_open(trigger_id=command["trigger_id"], view=rig_form("Rig form"))
         else:
             await respond(**PAGE_MESSAGE)
 
@@ -97,7 +228,16 @@ def small_app(client: AsyncWebClient) -> AsyncApp:
             channel=body["container"]["channel_id"], filename="records.csv", content="a,b\n1,2\n"
         )
 
+    async def submitted(ack: AsyncAck, view: dict[str, Any]) -> None:
+        name = view["state"]["values"]["name"]["name_input"]["value"]
+        if name == "again":
+            await ack(response_action="update", view=rig_form("Second step"))
+            return
+        await ack()
+        await client.chat_postMessage(channel="C_DEMO", text=f"Hello {name}")
+
     app.command("/billing")(billing)
+    app.view("rig_form")(submitted)
     app.action("page")(page)
     app.action("csv")(csv)
     return app
@@ -184,6 +324,40 @@ async def test_quit_and_other_commands(rig: Rig) -> None:
     assert "There is no button to press." in printed
 
 
+async def test_console_help_and_what_it_does_not_take(rig: Rig) -> None:
+    for line in (":help", "@someone hello", "dm", "set start 2026-10-01", "form", "cancel"):
+        assert await rig.console.handle(line) is True
+
+    printed = rig.out.getvalue()
+    assert CONSOLE_HELP in printed
+    assert "Only @billing is here: try `@billing hello`." in printed
+    assert "Type the message after `dm`" in printed
+    assert printed.count("No form is open: `report form` or `/billing report` opens one.") == 3
+    assert rig.slack.calls == [], "none of these reached the bot"
+
+
+async def test_any_modal_can_be_filled_in_and_answered_with_a_new_view(rig: Rig) -> None:
+    await rig.console.handle("/billing form")  # `form` alone shows the open form
+    await rig.console.handle("set name again")
+    await rig.console.handle("submit")
+    await rig.console.handle("set name Ada Lovelace")
+    await rig.console.handle("submit")
+
+    printed = rig.out.getvalue()
+    assert "[modal] Rig form:\n  name  Your name: (empty)\n" in printed
+    assert "(form) name  Your name: again" in printed
+    # As in Slack, an input keeps what was entered when the new view has it too.
+    assert "(you press [Send])\n[modal] Second step (updated):\n  name  Your name: again" in (
+        printed
+    )
+    assert printed.endswith(
+        "(form) name  Your name: Ada Lovelace\n"
+        "(you press [Send])\n"
+        "(the form closes)\n"
+        "billing-bot:\n  Hello Ada Lovelace\n"
+    )
+
+
 async def test_run_reads_until_eof(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bot.console.REPLY_TIMEOUT_SECONDS", 0.3)
 
@@ -222,6 +396,105 @@ def test_render_call_shows_other_channels_on_one_line() -> None:
     assert render_call(plumbing, slack, home_channel="C_DEMO") is None
     assert render_call(refused, slack, home_channel="C_DEMO") == (
         "(Slack refused the bot's chat.postMessage: not_in_channel)"
+    )
+
+
+# -- the report form, without a server --------------------------------------------------------
+
+TODAY = datetime(2026, 11, 21, tzinfo=UTC).date()
+METHOD_ID = "0699897e-fcdd-41b2-9939-fd3dacff3862"
+
+
+def form_call(*, choices: FormChoices | None, method: str = "views.update") -> SlackCall:
+    view = render_report_form(defaults(TODAY), channel_id="C_DEMO", choices=choices).to_dict()
+    body: dict[str, Any] = {"view": view, "view_id": "V0001"} if choices else {"view": view}
+    return SlackCall(kind="api", method=method, body=body, headers={})
+
+
+CHOICES = FormChoices(
+    projects=ChoiceList.of(Choice(name, name) for name in ("alpha", "alpine", "beta")),
+    payment_methods=ChoiceList.of([Choice(METHOD_ID, "Direct invoice SO-10042", "invoice")]),
+)
+
+
+def test_set_lines_fill_in_what_the_bot_reads_from_the_submission() -> None:
+    form = OpenForm(form_call(choices=CHOICES), view_id="V0001", current_conversation="C_DEMO")
+
+    assert form.set("granularity", "Week") == "granularity  Granularity: week"
+    assert form.set("project", "alpha, BETA,alpha") == "projects  Projects (optional): alpha, beta"
+    assert form.set("csv", "") == "csv  Options: [x] CSV file"
+    assert form.set("reported", "on") == "reported  Options: [x] By reported date"
+    assert form.set("csv", "off") == "csv  Options: [ ] CSV file"
+    assert form.set("start", "2026-09-01") == "start  Start date (UTC): 2026-09-01"
+    assert form.set("channel", "<#C_FINANCE|finance>") == "channel  Post in: #C_FINANCE"
+
+    view = {**form.view, "state": form.state()}
+    submission = to_submission(FormState.from_view(view), today=TODAY)
+    assert submission.channel == "C_FINANCE"
+    command = submission.command
+    assert (command.range.start, command.range.end) == (
+        datetime(2026, 9, 1).date(),
+        datetime(2026, 11, 1).date(),
+    )
+    assert command.granularity == Granularity.WEEK
+    assert command.projects == ("alpha", "beta")
+    assert (command.reported, command.csv) == (True, False)
+
+    form.set("projects", "")
+    assert form.set("pm", "direct") == (
+        "payment-methods  Payment methods (optional): Direct invoice SO-10042"
+    )
+    view = {**form.view, "state": form.state()}
+    command = to_submission(FormState.from_view(view), today=TODAY).command
+    assert isinstance(command, c.Report)
+    assert command.payment_methods == (METHOD_ID,)
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "says"),
+    [
+        ("colour", "blue", "The form has no field `colour`; it has: start, end, granularity"),
+        ("start", "1st October", "`start` takes a date as YYYY-MM-DD"),
+        ("granularity", "fortnight", "“fortnight” is not a choice for `granularity`: hour, day"),
+        ("projects", "al", "“al” could be alpha, alpine: type more of it."),
+        ("csv", "maybe", "`set csv on` or `set csv off`."),
+    ],
+)
+def test_what_set_cannot_use_is_explained(name: str, typed: str, says: str) -> None:
+    form = OpenForm(form_call(choices=CHOICES), view_id="V0001", current_conversation="C_DEMO")
+    with pytest.raises(ValueError, match=re.escape(says)) as raised:
+        form.set(name, typed)
+    assert str(raised.value).startswith(says)
+    assert form.chosen == {}
+
+
+def test_the_form_shows_values_choices_and_keeps_what_was_set_through_an_update() -> None:
+    loading = OpenForm(
+        form_call(choices=None, method="views.open"), view_id=None, current_conversation="C_DEMO"
+    )
+    loading.set("granularity", "month")
+    with pytest.raises(ValueError, match="no field `projects`"):
+        loading.set("projects", "alpha")
+
+    filled = OpenForm(form_call(choices=CHOICES), view_id="V0001", current_conversation="C_DEMO")
+    filled.keep({**loading.chosen, F.PROJECTS_BLOCK.value: ["gone"]})
+    assert filled.chosen == {F.GRANULARITY_BLOCK.value: "month"}, "only what is still offered"
+
+    lines = filled.text().splitlines()
+    assert lines[0] == "Usage and cost from MK.IO per project and meter, posted in a channel."
+    assert "start            Start date (UTC): 2026-10-01" in lines
+    assert "granularity      Granularity: month" in lines
+    assert "                 one of: hour, day, week, month, year" in lines
+    assert "projects         Projects (optional): (empty: Every project)" in lines
+    assert "                 any of, comma-separated: alpha, alpine, beta" in lines
+    assert "payment-methods  Payment methods (optional): (empty: Any payment method)" in lines
+    assert "reported         Options: [ ] By reported date" in lines
+    assert "channel          Post in: #C_DEMO" in lines
+    assert lines[-1].startswith("(fill it in with `set <field> <value>`, then `submit`")
+
+    errors = {F.PAYMENT_METHODS_BLOCK.value: "Not both.", "elsewhere": "Odd."}
+    assert filled.errors_text(errors) == (
+        "payment-methods (Payment methods): Not both.\nelsewhere: Odd."
     )
 
 
