@@ -36,6 +36,13 @@ class ChannelUnavailable(BillingBotError):
         )
 
 
+class SlackRefused(BillingBotError):
+    """Slack would not take a message in the channel, even after retrying."""
+
+    def __init__(self) -> None:
+        super().__init__("Slack would not take my message in this channel just now: try again.")
+
+
 def _error_of(exc: SlackApiError) -> str:
     return str(exc.response.get("error", "")) if exc.response is not None else ""
 
@@ -46,7 +53,7 @@ class ChannelMessage:
     def __init__(
         self, client: AsyncWebClient, channel: str, *, thread_ts: str | None = None
     ) -> None:
-        self._client = client
+        self.client = client
         self.channel = channel
         self.thread_ts = thread_ts  # post inside this thread (an answer to a mention)
         self.ts: str | None = None
@@ -63,7 +70,7 @@ class ChannelMessage:
         return self.ts
 
     async def _post(self, message: Message) -> str:
-        response = await self._client.chat_postMessage(
+        response = await self.client.chat_postMessage(
             channel=self.channel, thread_ts=self.thread_ts, **message.to_slack()
         )
         return str(response["ts"])
@@ -76,7 +83,7 @@ class ChannelMessage:
     async def _join(self) -> None:
         """Public channels can be joined; anything else needs an invitation."""
         try:
-            await self._client.conversations_join(channel=self.channel)
+            await self.client.conversations_join(channel=self.channel)
         except SlackApiError as exc:
             log.info("could not join %s: %s", self.channel, _error_of(exc))
             raise ChannelUnavailable(self.channel) from None
@@ -85,7 +92,7 @@ class ChannelMessage:
         if self.ts is None:
             await self.post(message)
             return
-        await self._client.chat_update(channel=self.channel, ts=self.ts, **message.to_slack())
+        await self.client.chat_update(channel=self.channel, ts=self.ts, **message.to_slack())
 
     async def progress(self, message: Message) -> None:
         """An update that is dropped when the last one was under PROGRESS_INTERVAL ago."""
@@ -97,7 +104,7 @@ class ChannelMessage:
 
     async def reply(self, message: Message) -> None:
         """A message in this message's thread."""
-        await self._client.chat_postMessage(
+        await self.client.chat_postMessage(
             channel=self.channel, thread_ts=self._thread, **message.to_slack()
         )
 
@@ -105,7 +112,7 @@ class ChannelMessage:
         """Upload `path` into this message's thread."""
         size = (await asyncio.to_thread(path.stat)).st_size
         if size <= STREAM_UPLOADS_OVER_BYTES:
-            await self._client.files_upload_v2(
+            await self.client.files_upload_v2(
                 channel=self.channel,
                 thread_ts=self._thread,
                 file=str(path),
@@ -114,7 +121,7 @@ class ChannelMessage:
                 initial_comment=comment,
             )
             return
-        ticket = await self._client.files_getUploadURLExternal(filename=filename, length=size)
+        ticket = await self.client.files_getUploadURLExternal(filename=filename, length=size)
         async with aiohttp.ClientSession() as session:
             with path.open("rb") as body:
                 async with session.post(str(ticket["upload_url"]), data=body) as response:
@@ -122,7 +129,7 @@ class ChannelMessage:
                         raise BillingBotError(
                             f"Slack did not accept the file ({response.status}): try again."
                         )
-        await self._client.files_completeUploadExternal(
+        await self.client.files_completeUploadExternal(
             files=[{"id": str(ticket["file_id"]), "title": title}],
             channel_id=self.channel,
             thread_ts=self._thread,

@@ -8,7 +8,9 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.delivery import ChannelMessage, ChannelUnavailable
+from slack_sdk.errors import SlackApiError
+
+from bot.delivery import ChannelMessage, ChannelUnavailable, SlackRefused
 from bot.errors import BillingBotError
 from bot.render.common import Message
 from bot.render.errors import render_error, render_unexpected
@@ -84,6 +86,10 @@ async def in_channel(
         await post.post(preparing)
     except ChannelUnavailable as exc:
         await respond(**render_error(exc).to_slack(), response_type="ephemeral")
+        return
+    except SlackApiError as exc:  # Slack kept refusing, after slack-sdk's own retries
+        log.warning("could not post in %s: %s", post.channel, exc.response.get("error"))
+        await respond(**render_error(SlackRefused()).to_slack(), response_type="ephemeral")
         return
     try:
         await work(post)
