@@ -27,7 +27,7 @@ from bot.answers import (
 )
 from bot.cache import AnswerCache
 from bot.clock import Clock, month_start
-from bot.commands import Report
+from bot.commands import Report, quote
 from bot.contro.client import ControClient
 from bot.errors import CommandError, NotConfigured
 from bot.exports import ControExport, ExportProgress, export_contro_records, reconcile
@@ -166,7 +166,7 @@ class BillingService:
                 suggestion="/billing payment-methods",
             )
         raise CommandError(
-            "There is no payment method with that ID or name.",
+            f"There is no payment method with that ID or name: `{quote(id_or_name)}`.",
             suggestion="/billing payment-methods",
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -40,12 +41,18 @@ async def _serve(host: str, port: int) -> None:
 
     settings = _settings()
     _require(settings, "slack_signing_secret", "slack_bot_token")
-    configure_logging()
+    configure_logging(fmt=settings.log_format)
     runner, url = await start_server(build_app(settings), host, port)
     print(f"billing-bot listening on {url}/slack/events (health: {url}/healthz)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        print("billing-bot stopping: finishing answers in progress", flush=True)
     finally:
+        # stop listening, finish acknowledged answers (bounded), close the clients
         await runner.cleanup()
 
 
@@ -56,7 +63,7 @@ async def _socket() -> None:
 
     settings = _settings()
     _require(settings, "slack_app_token", "slack_bot_token")
-    configure_logging()
+    configure_logging(fmt=settings.log_format)
     assert settings.slack_app_token is not None
     bot = build_app(settings)
     handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())

@@ -448,7 +448,8 @@ class ApiClient:
             code = code or _text(body.get("code"))
             ref = _text(body.get("ref")) or ref
         ref = ref or response.headers.get("x-request-id")
-        return code and self.redact(code), detail and self.redact(detail), ref
+        # All three are shown to the user: none may carry a credential the API echoed back.
+        return code and self.redact(code), detail and self.redact(detail), ref and self.redact(ref)
 
     def redact(self, text: str) -> str:
         """`text` without any credential, one line, bounded in length."""

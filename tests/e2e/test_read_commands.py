@@ -98,7 +98,7 @@ async def test_ratecard_of_an_unknown_method_says_so_without_calling_the_rate_ca
     stack: Stack,
 ) -> None:
     _, reply = await stack.ask("ratecard no-such-method")
-    assert "no payment method with that ID or name" in seen(reply)
+    assert "no payment method with that ID or name: `no-such-method`" in seen(reply)
     assert not [r for r in stack.sandbox.requests if r.path.endswith("/rateCard")]
 
 
