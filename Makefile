@@ -38,7 +38,7 @@ redis-server:
 	}
 
 test: lint typecheck redis-server
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
