@@ -17,8 +17,8 @@ demo: install
 	$(BIN)/billing-bot demo
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 
 typecheck: install
 	$(BIN)/mypy

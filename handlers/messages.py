@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.phrases import understand
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import commands as c
 from bot.delivery import ChannelMessage
 from bot.errors import CommandError
+from bot.phrases import understand
 from bot.render.errors import render_error
 from handlers import contro, reports
 from handlers.asker import Asker
