@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     cache_ttl_seconds: float = Field(60.0, ge=0)
     redis_url: SecretStr | None = None
     log_format: Literal["text", "json"] = "text"
+    # Schedules and budgets live here unless REDIS_URL is set.
+    sqlite_path: str = "billing-bot.sqlite3"
 
     @field_validator("billing_admins", mode="before")
     @classmethod

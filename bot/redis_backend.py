@@ -393,10 +393,11 @@ class RedisPendingStore:
     def _encode(self, key: str, change: PendingChange) -> bytes:
         return self._signer.sign(key, change.model_dump_json().encode())
 
-    def _decode(self, key: str, raw: bytes | None) -> PendingChange | None:
+    def _decode(self, key: str, raw: bytes | str | None) -> PendingChange | None:
         if raw is None:
             return None
-        payload = self._signer.open(key, raw)
+        # The client returns bytes (no decode_responses); redis-py's hints also allow str.
+        payload = self._signer.open(key, raw.encode() if isinstance(raw, str) else raw)
         try:
             if payload is not None:
                 return PendingChange.model_validate_json(payload)
