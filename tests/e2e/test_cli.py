@@ -41,7 +41,6 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
     sandbox_runner, sandbox_url = await start(sandbox)
     slack = LocalSlack()
     await slack.start()
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))},
         "SLACK_BOT_TOKEN": "xoxb-cli-test",
@@ -51,18 +50,17 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
         "MKIO_TOKEN": sandbox.mkio_token,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
+        sys.executable, "-m", "bot.cli", "serve", "--port", "0",
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    sender = SlackSender(f"http://127.0.0.1:{port}", "cli-test-secret", slack)
+    sender: SlackSender | None = None
     try:
+        assert process.stdout is not None
+        banner = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        url = banner.split("listening on ")[1].split("/slack/events")[0]
+        sender = SlackSender(url, "cli-test-secret", slack)
         async with httpx.AsyncClient() as client:
-            for _ in range(100):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+            assert (await client.get(f"{url}/healthz")).status_code == 200
         sent = await sender.command("usage my-project")
         assert sent.status == 200
         process.send_signal(signal.SIGTERM)
@@ -74,6 +72,7 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
         if process.returncode is None:
             process.kill()
             await process.wait()
-        await sender.aclose()
+        if sender is not None:
+            await sender.aclose()
         await slack.aclose()
         await sandbox_runner.cleanup()

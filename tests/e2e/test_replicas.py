@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import pytest
 
 from bot.devslack import LocalSlack, SlackCall, SlackSender, message_text
 from bot.sandbox import Sandbox, start
-from tests.redis_server import RedisServer, free_port
+from tests.redis_server import RedisServer
 
 ADMIN = "U_ADMIN"
 CONFIRM = "billing_change_confirm"
@@ -99,20 +100,34 @@ def replica_env(
     return env
 
 
-def spawn(
-    name: str, env: dict[str, str], workdir: Path
-) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = free_port()
+def spawn(name: str, env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """A replica on a port the OS picks (--port 0): no race with other tests for a port."""
     log = workdir / f"replica-{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
             env=env,
             cwd=workdir,  # no stray .env
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    return process, f"http://127.0.0.1:{port}", log
+    return process, log
+
+
+LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)/slack/events")
+
+
+async def listening_url(name: str, process: subprocess.Popen[bytes], log: Path) -> str:
+    """The base URL the replica printed once it was listening."""
+    deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        found = LISTENING.search(log.read_text(errors="replace"))
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            break
+        await asyncio.sleep(0.05)
+    pytest.fail(f"replica {name} did not start:\n{log.read_text(errors='replace')}", pytrace=False)
 
 
 async def wait_healthy(http: httpx.AsyncClient, replica: Replica) -> None:
@@ -153,8 +168,9 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
         await slack.start("127.0.0.1", 0)
         signing = secrets.token_hex(16)
         env = replica_env(sandbox_url, sandbox, slack, redis, signing)
-        for name in ("a", "b"):
-            process, url, log = spawn(name, env, tmp_path)
+        started = {name: spawn(name, env, tmp_path) for name in ("a", "b")}
+        for name, (process, log) in started.items():
+            url = await listening_url(name, process, log)
             replicas.append(Replica(name, process, url, SlackSender(url, signing, slack), log))
         await asyncio.gather(*(wait_healthy(http, r) for r in replicas))
         yield Cluster(redis, sandbox, slack, replicas[0], replicas[1], http)
