@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import NoReturn, TypeVar
 
 from bot.clock import month_start, next_month_start
@@ -24,27 +26,36 @@ from bot.errors import CommandError
 from bot.mkio.models import Granularity
 
 __all__ = [
+    "BUDGET_CURRENCY",
     "COMMANDS",
     "HELP_TOPICS",
     "PREFIX",
+    "CancelSchedule",
     "Command",
     "CommandSpec",
     "ControRecords",
     "ControSummary",
     "DateRange",
     "EnableMetrics",
+    "Frequency",
     "Granularity",
     "Help",
+    "ListBudgets",
+    "ListSchedules",
     "PaymentMethods",
     "Period",
     "RateCard",
+    "RemoveBudget",
     "Report",
+    "ScheduleReport",
+    "SetBudget",
     "SetPaymentMethod",
     "ShowMetrics",
     "ShowPaymentMethod",
     "Usage",
     "parse",
     "quote",
+    "schedule_report",
     "specs_for",
 ]
 
@@ -55,6 +66,8 @@ DAY_MAX_DAYS = 366  # MK.IO: `day` reports cover at most one year
 MIN_YEAR, MAX_YEAR = 2000, 2099  # anything else is a typo (and keeps date arithmetic in range)
 MAX_TEXT = 2000  # longer text is not a command; also bounds the work an error can cost
 MAX_QUOTED = 60  # user words are cut to this length when echoed
+BUDGET_CURRENCY = "USD"  # budgets are set in this currency only
+MAX_BUDGET_DIGITS = 12  # before the decimal point: up to 999,999,999,999.99
 _T = TypeVar("_T")
 _REPAIR_STEPS = 3  # how many follow-up fixes a suggestion may need before it parses
 
@@ -134,6 +147,7 @@ class Report:
     reported: bool = False
     csv: bool = False
     granularity_given: bool = False
+    versus: DateRange | None = None  # `vs <range>`: the range to compare with, when given
 
 
 @dataclass(frozen=True)
@@ -179,6 +193,51 @@ class ControRecords:
     csv: bool = False
 
 
+class Frequency(StrEnum):
+    """How often a scheduled report is posted (each run at 08:00 UTC: see `bot.schedules`)."""
+
+    MONTHLY = "monthly"  # the 1st of the month, for the month just ended
+    WEEKLY = "weekly"  # Mondays, for the 7 days before (Monday to Sunday)
+    DAILY = "daily"  # every day, for the day before
+
+
+@dataclass(frozen=True)
+class ScheduleReport:
+    """`schedule <frequency> <report words>`. `report_words` are kept as typed (without a
+    leading `report`) and read again for each run, as on that run's day (`schedule_report`);
+    `report` is those words read as if a run were made today, so mistakes show at once."""
+
+    frequency: Frequency
+    report_words: str
+    report: Report
+
+
+@dataclass(frozen=True)
+class ListSchedules:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelSchedule:
+    id: str  # lower-cased: schedule IDs are case-insensitive
+
+
+@dataclass(frozen=True)
+class SetBudget:
+    project: str
+    amount: Decimal  # in BUDGET_CURRENCY, positive, with two decimals
+
+
+@dataclass(frozen=True)
+class ListBudgets:
+    pass
+
+
+@dataclass(frozen=True)
+class RemoveBudget:
+    project: str
+
+
 Command = (
     Help
     | Usage
@@ -191,6 +250,12 @@ Command = (
     | EnableMetrics
     | ControSummary
     | ControRecords
+    | ScheduleReport
+    | ListSchedules
+    | CancelSchedule
+    | SetBudget
+    | ListBudgets
+    | RemoveBudget
 )
 
 
@@ -236,8 +301,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (f"{PREFIX} usage my-project",),
     ),
     CommandSpec(
-        "report <range> [by <granularity>] [project <a,b> | payment-method <x,y>] [reported] [csv]",
-        "Usage and cost over a date range, per project and meter; `csv` uploads the full file.",
+        "report <range> [by <granularity>] [project <a,b> | payment-method <x,y>] "
+        "[vs <range>] [reported] [csv]",
+        "Usage and cost over a date range, per project and meter, with the change against "
+        "the period before; `csv` uploads the full file.",
         (f"{PREFIX} report last-month", f"{PREFIX} report 2026-01-01..2026-02-01 by week csv"),
         (
             "<range>: `YYYY-MM-DD..YYYY-MM-DD` or two dates (start inclusive, end exclusive, "
@@ -247,6 +314,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
             f"over {DAY_MAX_DAYS} days.",
             "`project` or `payment-method` (not both) narrows the report; separate several "
             "with commas.",
+            "`vs <range>` compares with any other range, written like the first one, instead of "
+            "the same-length period just before: `report 2026-03 vs 2025-03`.",
             "`reported` selects usage by the date it was charged rather than the date it happened.",
         ),
     ),
@@ -293,6 +362,53 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "contro records [YYYY-MM] [type <type>] [csv]",
         "Contro usage records for a month (default: this month); `csv` uploads them all.",
         (f"{PREFIX} contro records", f"{PREFIX} contro records 2026-03 type kyc csv"),
+    ),
+    CommandSpec(
+        "schedule list",
+        "The scheduled reports, with their IDs.",
+        (f"{PREFIX} schedule list",),
+    ),
+    CommandSpec(
+        "schedule <monthly|weekly|daily> [<report words>]",
+        "Post a report in this channel on a schedule (admins): the words after how often are "
+        "those of `report`, the range left out or `this-month` / `last-month`.",
+        (f"{PREFIX} schedule monthly", f"{PREFIX} schedule weekly project my-project by day"),
+        (
+            "`monthly` posts on the 1st of each month at 08:00 UTC, for the month just ended "
+            "(`last-month`) unless the words say otherwise.",
+            "`weekly` posts on Mondays at 08:00 UTC, for the week just ended: the 7 days "
+            "before the run, Monday to Sunday.",
+            "`daily` posts every day at 08:00 UTC, for the day before.",
+            "The range may only be `this-month` or `last-month` (read again at each run), or "
+            "left out; a run missed while the bot was down is made up once when it is back.",
+        ),
+    ),
+    CommandSpec(
+        "schedule cancel <id>",
+        "Stop a scheduled report (admins); `schedule list` shows the IDs.",
+        (f"{PREFIX} schedule cancel k7m2x9pq4t",),
+    ),
+    CommandSpec(
+        "budget list",
+        "The monthly budgets, and where their alerts go.",
+        (f"{PREFIX} budget list",),
+    ),
+    CommandSpec(
+        f"budget <project> <amount> [{BUDGET_CURRENCY}]",
+        "Set a project's monthly budget (admins): this channel hears when the month's cost "
+        "reaches 80% and 100% of it, and when the high end of the month-end estimate "
+        "reaches it.",
+        (f"{PREFIX} budget my-project 5000", f"{PREFIX} budget my-project 12,500.50 USD"),
+        (
+            f"<amount>: in {BUDGET_CURRENCY}, more than 0, at most two decimals; commas may "
+            "separate the thousands: `12,500.50`.",
+            "Each alert is sent at most once a month; setting a budget again starts afresh.",
+        ),
+    ),
+    CommandSpec(
+        "budget remove <project>",
+        "Remove a project's budget, and its alerts (admins).",
+        (f"{PREFIX} budget remove my-project",),
     ),
 )
 
@@ -651,11 +767,14 @@ def _two_date_range(ctx: _Ctx, i: int) -> tuple[DateRange, int]:
     )
 
 
-def _range_at(ctx: _Ctx, i: int) -> tuple[DateRange, int]:
-    """The range starting at word i, and the index of the word after it."""
+def _range_at(
+    ctx: _Ctx, i: int, what: str = "report", extra: Sequence[str] = ()
+) -> tuple[DateRange, int]:
+    """The range starting at word i, and the index of the word after it. `what` names the
+    words that need it in an error; `extra` are fixes of last resort."""
     word = ctx.word(i)
     if word is None:
-        ctx.fail(f"`report` needs a date range: {_RANGE_FORMS}.")
+        ctx.fail(f"`{what}` needs a date range: {_RANGE_FORMS}.", *extra)
     relative = ctx.relative(i)
     if relative is not None:
         return _relative_range(relative[0], ctx.today), i + relative[1]
@@ -679,7 +798,7 @@ def _range_at(ctx: _Ctx, i: int) -> tuple[DateRange, int]:
     fixes += [ctx.splice(i, i + 1, m) for m in _close(word, ("this-month", "last-month"))]
     if word.lower() in _REPORT_OPTIONS:
         fixes.append(ctx.splice(i, i, "this-month"))
-    ctx.fail(f"{_code(word)} is not a date range: use {_RANGE_FORMS}.", *fixes)
+    ctx.fail(f"{_code(word)} is not a date range: use {_RANGE_FORMS}.", *fixes, *extra)
 
 
 def _period_at(ctx: _Ctx, i: int) -> tuple[Period, int]:
@@ -698,13 +817,17 @@ _REPORT_OPTIONS = {
     "projects": "project",
     "payment-method": "payment-method",
     "payment-methods": "payment-method",
+    "vs": "vs",
+    "vs.": "vs",
+    "versus": "vs",
     "reported": "reported",
     "csv": "csv",
 }
-_REPORT_KEYWORDS = ("by", "project", "payment-method", "reported", "csv")
-_TAKES_VALUE = frozenset({"by", "project", "payment-method"})
+_REPORT_KEYWORDS = ("by", "project", "payment-method", "vs", "reported", "csv")
+_TAKES_VALUE = frozenset({"by", "project", "payment-method", "vs"})
 _FILTERS = frozenset({"project", "payment-method"})
 _GRANULARITY_WORDS = "`hour`, `day`, `week`, `month` or `year`"
+_COMPARE_WORDS = frozenset({"against", "compared", "compare", "comparing", "vs:", "v", "v."})
 
 
 @dataclass
@@ -714,6 +837,8 @@ class _ReportOptions:
     list_at: tuple[int, int] | None = None  # words[start:stop] held the last list of names
     projects: tuple[str, ...] = ()
     payment_methods: tuple[str, ...] = ()
+    versus: DateRange | None = None
+    vs_at: tuple[int, int] | None = None  # words[start:stop] held `vs <range>`
     reported: bool = False
     csv: bool = False
 
@@ -741,10 +866,12 @@ def _option_width(ctx: _Ctx, key: str, i: int) -> int:
     """How many words the option at i spans, itself included."""
     if key not in _TAKES_VALUE:
         return 1
+    if ctx.low(i + 1) in ("", *_REPORT_OPTIONS):
+        return 1  # no value at all: `_names_at`, `_granularity_at` or `_versus_at` says so
+    if key == "vs":
+        return _range_at(ctx, i + 1, "vs", (ctx.splice(i, i + 2),))[1] - i
     if key not in _FILTERS:
         return 2
-    if ctx.low(i + 1) in ("", *_REPORT_OPTIONS):
-        return 1  # no names at all: `_names_at` says so
     stop = i + 2  # a list runs on while commas join words: "a, b", "a ,b", "a , b"
     while (
         stop < len(ctx.words)
@@ -776,9 +903,47 @@ def _names_at(ctx: _Ctx, i: int, stop: int, what: str) -> tuple[str, ...]:
     return items
 
 
-def _unknown_report_word(ctx: _Ctx, i: int, options: _ReportOptions) -> NoReturn:
+def _before(span: DateRange) -> str:
+    """The same-length range just before `span`, as it would be typed."""
+    if span.start.day == 1 and span.end == next_month_start(span.start):
+        return str(Period.containing(span.start - timedelta(days=1)))
+    if (span.start.month, span.start.day) == (1, 1) and span.end == span.start.replace(
+        year=span.start.year + 1
+    ):
+        return str(span.start.year - 1)
+    return f"{span.start - timedelta(days=span.days)}..{span.start}"
+
+
+def _versus_at(ctx: _Ctx, i: int, stop: int, span: DateRange, *, moving: bool) -> DateRange:
+    """The range of `vs` (word i) in words[i + 1:stop]; not `span`, the report's own.
+    `moving`: in a schedule, where only this-month and last-month may follow."""
+    if stop == i + 1:
+        ctx.fail(
+            f"`vs` needs a date range to compare with: {_RANGE_FORMS}.",
+            ctx.splice(i + 1, i + 1, _before(span)),
+            ctx.splice(i, i + 1),
+        )
+    versus, _ = _range_at(ctx, i + 1, "vs")
+    if (versus.start, versus.end) == (span.start, span.end):
+        other = "`this-month` or `last-month`" if moving else f"`{_before(span)}`"
+        ctx.fail(
+            f"`vs {versus.label}` is the report's own range: compare it with another one, "
+            f"like {other}.",
+            None if moving else ctx.splice(i + 1, stop, _before(span)),
+            ctx.splice(i, stop),
+        )
+    return versus
+
+
+def _unknown_report_word(
+    ctx: _Ctx, i: int, options: _ReportOptions, extra: Sequence[str] = ()
+) -> NoReturn:
     word = ctx.words[i]
-    fixes = [ctx.splice(i, i + 1, m) for m in _close(word, _REPORT_KEYWORDS, cutoff=0.75)]
+    fixes = [*extra]
+    fixes += [ctx.splice(i, i + 1, m) for m in _close(word, _REPORT_KEYWORDS, cutoff=0.75)]
+    if word.lower() in _COMPARE_WORDS:  # "against 2026-02", "compared to 2026-02"
+        joined = 2 if ctx.low(i + 1) in ("to", "with") else 1
+        fixes.append(ctx.splice(i, i + joined, "vs"))
     granularity = _GRANULARITIES.get(word.lower())
     if granularity is not None and options.granularity is None:
         fixes.append(ctx.splice(i, i + 1, "by", granularity))
@@ -788,12 +953,13 @@ def _unknown_report_word(ctx: _Ctx, i: int, options: _ReportOptions) -> NoReturn
     fixes.append(ctx.splice(i, i + 1))
     ctx.fail(
         f"Unknown word {_code(word)} in `report`: after the range come `by <granularity>`, "
-        "`project <a,b>`, `payment-method <x,y>`, `reported` and `csv`.",
+        "`project <a,b>`, `payment-method <x,y>`, `vs <range>`, `reported` and `csv`.",
         *fixes,
     )
 
 
-def _report_options(ctx: _Ctx, i: int) -> _ReportOptions:
+def _report_options(ctx: _Ctx, i: int, span: DateRange, *, moving: bool = False) -> _ReportOptions:
+    """The options from word i on, for a report over `span` (`moving`: in a schedule)."""
     options = _ReportOptions()
     seen: set[str] = set()
     while i < len(ctx.words):
@@ -819,6 +985,9 @@ def _report_options(ctx: _Ctx, i: int) -> _ReportOptions:
             case "payment-method":
                 options.payment_methods = _names_at(ctx, i + 1, i + width, "payment method")
                 options.list_at = (i + 1, i + width)
+            case "vs":
+                options.versus = _versus_at(ctx, i, i + width, span, moving=moving)
+                options.vs_at = (i, i + width)
             case "reported":
                 options.reported = True
             case _:
@@ -828,27 +997,28 @@ def _report_options(ctx: _Ctx, i: int) -> _ReportOptions:
 
 
 def _check_granularity(ctx: _Ctx, span: DateRange, options: _ReportOptions) -> None:
-    """MK.IO's caps: `hour` at most 31 days, `day` at most 366; the fix keeps everything else."""
+    """MK.IO's caps: `hour` at most 31 days, `day` at most 366, for the range and the one it
+    is compared with; the fix keeps everything else."""
     granularity, at = options.granularity, options.by_at
     if granularity is None or at is None:
         return
     limit = {Granularity.HOUR: HOUR_MAX_DAYS, Granularity.DAY: DAY_MAX_DAYS}.get(granularity)
-    if limit is None or span.days <= limit:
+    longest = max((r for r in (span, options.versus) if r is not None), key=lambda r: r.days)
+    if limit is None or longest.days <= limit:
         return
     coarser = ("day", "week", "month") if granularity is Granularity.HOUR else ("week", "month")
     ctx.fail(
-        f"`by {granularity}` covers at most {limit} days, and `{span.label}` is {span.days} "
-        f"days: use `by {coarser[0]}` or `by {coarser[1]}`, or split the range.",
+        f"`by {granularity}` covers at most {limit} days, and `{longest.label}` is "
+        f"{longest.days} days: use `by {coarser[0]}` or `by {coarser[1]}`, or split the range.",
         *(ctx.splice(at + 1, at + 2, g) for g in coarser),
     )
 
 
-def _parse_report(ctx: _Ctx) -> Report:
-    span, i = _range_at(ctx, 1)
-    options = _report_options(ctx, i)
+def _report(ctx: _Ctx, span: DateRange, options: _ReportOptions) -> Report:
     _check_granularity(ctx, span, options)
+    longest = max(span.days, options.versus.days if options.versus else 0)
     granularity = options.granularity or (
-        Granularity.DAY if span.days <= DAY_MAX_DAYS else Granularity.MONTH
+        Granularity.DAY if longest <= DAY_MAX_DAYS else Granularity.MONTH
     )
     return Report(
         range=span,
@@ -858,7 +1028,309 @@ def _parse_report(ctx: _Ctx) -> Report:
         reported=options.reported,
         csv=options.csv,
         granularity_given=options.granularity is not None,
+        versus=options.versus,
     )
+
+
+def _parse_report(ctx: _Ctx) -> Report:
+    span, i = _range_at(ctx, 1)
+    return _report(ctx, span, _report_options(ctx, i, span))
+
+
+# --- schedule -------------------------------------------------------------------------------
+
+_FREQUENCIES: dict[str, Frequency] = {f.value: f for f in Frequency}
+_SCHEDULE_FIXES = {  # words people use for the words `schedule` takes
+    "month": "monthly",
+    "months": "monthly",
+    "every-month": "monthly",
+    "week": "weekly",
+    "weeks": "weekly",
+    "every-week": "weekly",
+    "day": "daily",
+    "days": "daily",
+    "every-day": "daily",
+    "nightly": "daily",
+    "remove": "cancel",
+    "delete": "cancel",
+    "stop": "cancel",
+    "unschedule": "cancel",
+    "rm": "cancel",
+    "ls": "list",
+    "show": "list",
+    "all": "list",
+}
+_NOT_OFFERED = frozenset({"hourly", "yearly", "annually", "quarterly", "biweekly", "fortnightly"})
+_MOVING = ("this-month", "last-month")  # the ranges a schedule reads again at each run
+_SCHEDULE_WORDS = "`monthly`, `weekly` or `daily`"
+
+
+def _default_range(frequency: Frequency, today: date) -> DateRange:
+    """What a schedule reports on when its words give no range, for a run on `today`."""
+    if frequency is Frequency.MONTHLY:
+        return _relative_range("last-month", today)
+    start = today - timedelta(days=7 if frequency is Frequency.WEEKLY else 1)
+    return DateRange(start, today, f"{start}..{today}")
+
+
+_COVERS = {
+    Frequency.MONTHLY: "the month just ended, `last-month`",
+    Frequency.WEEKLY: "the week just ended, Monday to Sunday",
+    Frequency.DAILY: "the day before",
+}
+
+
+def _range_end(ctx: _Ctx, i: int) -> int:
+    """Where the range that starts at word i ends, without reading it: for an error."""
+    if not _DATEISH.fullmatch(ctx.low(i)):
+        return i + 1
+    if _DATEISH.fullmatch(ctx.low(i + 1)):
+        return i + 2
+    if ctx.low(i + 1) in _RANGE_SEPARATORS and _DATEISH.fullmatch(ctx.low(i + 2)):
+        return i + 3
+    return i + 1
+
+
+def _moving_only(ctx: _Ctx, frequency: Frequency, start: int, stop: int, *fixes: str) -> NoReturn:
+    shown = _code(" ".join(ctx.words[start:stop]))
+    ctx.fail(
+        f"A schedule reports on dates that move with each run, so {shown} cannot be used: "
+        f"leave it out (a {frequency} schedule reports on {_COVERS[frequency]}), or use "
+        "`this-month` or `last-month`.",
+        *fixes,
+    )
+
+
+def _schedule_range(ctx: _Ctx, i: int, frequency: Frequency) -> tuple[DateRange, int]:
+    """The range of a schedule's words from word i: this-month, last-month or the default."""
+    low = ctx.low(i)
+    if low in ("", *_REPORT_OPTIONS):
+        return _default_range(frequency, ctx.today), i
+    relative = ctx.relative(i)
+    if relative is not None:
+        return _relative_range(relative[0], ctx.today), i + relative[1]
+    if low in _range_hints(ctx.today):  # "yesterday", "this-year"
+        _moving_only(ctx, frequency, i, i + 1, ctx.splice(i, i + 1))
+    if not _DIGIT_START.match(low):
+        moving = [ctx.splice(i, i + 1, m) for m in _close(low, _MOVING)]
+        _unknown_report_word(ctx, i, _ReportOptions(), moving)
+    stop = _range_end(ctx, i)
+    _moving_only(ctx, frequency, i, stop, ctx.splice(i, stop), ctx.splice(i, stop, "last-month"))
+
+
+def _scheduled(ctx: _Ctx, i: int, frequency: Frequency) -> Report:
+    """The report of a schedule's words from word i, as a run on `ctx.today` would make it."""
+    span, j = _schedule_range(ctx, i, frequency)
+    options = _report_options(ctx, j, span, moving=True)
+    if options.versus is not None and options.vs_at and options.versus.label not in _MOVING:
+        start, stop = options.vs_at
+        _moving_only(
+            ctx,
+            frequency,
+            start + 1,
+            stop,
+            ctx.splice(start, stop),
+            ctx.splice(start + 1, stop, "last-month"),
+        )
+    return _report(ctx, span, options)
+
+
+def _schedule_id(ctx: _Ctx) -> str:
+    word = ctx.word(2)
+    listing = f"{PREFIX} schedule list"
+    if word is None:
+        ctx.fail("`schedule cancel` needs the ID of the schedule: `schedule list` shows them.")
+    problem = _name_problem(word)
+    if problem is not None:
+        reason, fix = problem
+        ctx.fail(
+            f"{_code(word)} is not a schedule ID: {reason}.",
+            ctx.splice(2, 3, fix) if fix else None,
+            listing,
+        )
+    ctx.end(3)
+    return word.lower()
+
+
+def _unknown_frequency(ctx: _Ctx) -> NoReturn:
+    word = ctx.words[1]
+    low = word.lower()
+    fixes = [ctx.splice(1, 2, _SCHEDULE_FIXES[low])] if low in _SCHEDULE_FIXES else []
+    fixes += [ctx.splice(1, 2, m) for m in _close(low, (*_FREQUENCIES, "list", "cancel"))]
+    if (
+        low == "report"
+        or low in _REPORT_OPTIONS
+        or ctx.relative(1)
+        or _DIGIT_START.match(low)
+        or low in _range_hints(ctx.today)
+    ):
+        fixes.append(ctx.splice(1, 1, "monthly"))
+    if low in _NOT_OFFERED:
+        ctx.fail(
+            f"Reports can be scheduled {_SCHEDULE_WORDS}, not {_code(word)}.",
+            *fixes,
+            ctx.splice(1, 2, "monthly"),
+        )
+    ctx.fail(
+        f"Unknown word {_code(word)} after `schedule`: say how often ({_SCHEDULE_WORDS}) and "
+        "then the words of the report, or use `list` or `cancel <id>`.",
+        *fixes,
+    )
+
+
+def _parse_schedule(ctx: _Ctx) -> ScheduleReport | ListSchedules | CancelSchedule:
+    word = ctx.word(1)
+    if word is None:
+        ctx.fail(
+            f"`schedule` needs how often to post the report ({_SCHEDULE_WORDS}) and then its "
+            "words; or `list`, or `cancel <id>`."
+        )
+    match word.lower():
+        case "list":
+            ctx.end(2)
+            return ListSchedules()
+        case "cancel":
+            return CancelSchedule(_schedule_id(ctx))
+    frequency = _FREQUENCIES.get(word.lower())
+    if frequency is None:
+        _unknown_frequency(ctx)
+    i = 3 if ctx.low(2) == "report" else 2  # "schedule monthly report last-month"
+    report = _scheduled(ctx, i, frequency)
+    return ScheduleReport(frequency, " ".join(ctx.words[i:]), report)
+
+
+def schedule_report(frequency: Frequency, report_words: str, today: date) -> Report:
+    """The report a schedule's words ask for, read for a run on `today` (UTC): `last-month`
+    and the default ranges move with it. Raises CommandError if the words no longer parse."""
+    command = parse(f"schedule {frequency} {report_words}", today)
+    if not isinstance(command, ScheduleReport):  # only "list" or "cancel" could get here
+        raise CommandError(f"{_code(report_words)} are not the words of a report.", HELP_COMMAND)
+    return command.report
+
+
+# --- budget ---------------------------------------------------------------------------------
+
+_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_AMOUNTISH = re.compile(r"[-+$.,0-9]")
+_ZERO = re.compile(r"\$?[0,.]*0[0,.]*(?:usd|\$)?")
+_DECIMAL_COMMA = re.compile(r"([0-9]+(?:\.[0-9]{3})*),([0-9]{1,2})")  # "1.234,50", "12,5"
+_CENT = Decimal("0.01")
+_AMOUNT_EXAMPLE = "like `5000` or `12,500.50`"
+_OTHER_CURRENCIES = frozenset(
+    {"eur", "gbp", "jpy", "chf", "cad", "aud", "nzd", "sek", "nok", "dkk", "pln", "inr", "cny"}
+    | {"€", "£", "¥", "euro", "euros", "pound", "pounds", "yen"}
+)
+_USD_WORDS = frozenset({"usd", "us$", "$", "dollar", "dollars"})
+
+
+def _amount(word: str) -> Decimal:
+    """A budget amount: more than 0, at most two decimals, thousands separated by commas; a
+    `$` before it or `USD` right after it is allowed."""
+    text = word.removeprefix("$").removeprefix("+")
+    for suffix in ("usd", "$"):  # "500usd", "500$"
+        if text.lower().endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    if text.startswith("-"):
+        raise _Bad(f"{_code(word)} is negative: a budget is an amount more than 0.", text[1:])
+    if text.startswith("."):
+        text = "0" + text
+    if text.endswith(".") and _AMOUNT.fullmatch(text[:-1]):
+        raise _Bad(f"{_code(word)} ends with a dot: write it {_AMOUNT_EXAMPLE}.", text[:-1])
+    if _AMOUNT.fullmatch(text) is None:
+        comma = _DECIMAL_COMMA.fullmatch(text)
+        fix = f"{comma[1].replace('.', ',')}.{comma[2]}" if comma else None
+        if fix is not None and _AMOUNT.fullmatch(fix):
+            raise _Bad(
+                f"Write {_code(word)} with a dot before the cents and commas between the "
+                f"thousands: {fix}.",
+                fix,
+            )
+        raise _Bad(f"{_code(word)} is not an amount: write it {_AMOUNT_EXAMPLE}.")
+    whole, _, cents = text.partition(".")
+    if len(whole.replace(",", "").lstrip("0")) > MAX_BUDGET_DIGITS:
+        raise _Bad(f"{_code(word)} is too large for a monthly budget.")
+    amount = Decimal(text.replace(",", ""))
+    if len(cents) > 2:
+        rounded = max(amount.quantize(_CENT, rounding=ROUND_HALF_UP), _CENT)
+        raise _Bad(
+            f"{_code(word)} has more than two decimals: write it {_AMOUNT_EXAMPLE}.", str(rounded)
+        )
+    if amount <= 0:
+        raise _Bad(f"{_code(word)} is not more than 0.")
+    return amount.quantize(_CENT)
+
+
+def _amount_at(ctx: _Ctx, i: int) -> tuple[Decimal, int]:
+    """The amount at word i, with an optional `USD` after it; and the index after them."""
+    word = ctx.word(i)
+    listing = f"{PREFIX} budget list"
+    if word is None:
+        ctx.fail(
+            f"{_code(ctx.head(i))} needs the monthly amount in {BUDGET_CURRENCY}, "
+            f"{_AMOUNT_EXAMPLE}.",
+            listing,
+        )
+    low = word.lower()
+    if low in _USD_WORDS and _AMOUNTISH.match(ctx.low(i + 1)):  # "USD 5000"
+        ctx.fail(
+            f"Put {_code(word)} after the amount, or leave it out.",
+            ctx.splice(i, i + 2, ctx.words[i + 1], BUDGET_CURRENCY),
+            ctx.splice(i, i + 1),
+        )
+    glued = low.lstrip("$+-.,0123456789")  # "500eur"
+    if {low, glued, ctx.low(i + 1)} & _OTHER_CURRENCIES:
+        ctx.fail(
+            f"Budgets are in {BUDGET_CURRENCY}: give the amount in {BUDGET_CURRENCY}, "
+            f"{_AMOUNT_EXAMPLE}.",
+            listing,
+        )
+    if not _AMOUNTISH.match(low):
+        ctx.fail(
+            f"{_code(word)} is not an amount: a budget is in {BUDGET_CURRENCY}, {_AMOUNT_EXAMPLE}.",
+            listing,
+        )
+    if _ZERO.fullmatch(low):
+        ctx.fail(
+            f"A budget of {_code(word)} is no budget: give an amount more than 0, or remove "
+            "the budget to stop its alerts.",
+            _render(("budget", "remove", ctx.words[1])),
+        )
+    amount = ctx.parsed(i, word, _amount)
+    return amount, i + 2 if ctx.low(i + 1) in _USD_WORDS else i + 1
+
+
+def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
+    word = ctx.word(1)
+    listing = f"{PREFIX} budget list"
+    if word is None:
+        ctx.fail(
+            f"`budget` needs a project and its monthly amount in {BUDGET_CURRENCY} "
+            "(`budget my-project 5000`); or `list`, or `remove <project>`.",
+            listing,
+        )
+    low = word.lower()
+    if low == "list":
+        ctx.end(2)
+        return ListBudgets()
+    if low == "remove":
+        if ctx.word(2) is None:
+            ctx.fail("`budget remove` needs the project whose budget to remove.", listing)
+        project = ctx.name(2, "project name")
+        ctx.end(3)
+        return RemoveBudget(project)
+    if low in ("delete", "cancel", "clear", "unset", "rm", "drop", "stop"):
+        ctx.fail(
+            "To stop a project's budget alerts, `remove` its budget.", ctx.splice(1, 2, "remove")
+        )
+    if _AMOUNTISH.match(low) or low in _USD_WORDS:  # "budget 5000 my-project"
+        after = ctx.word(2)
+        swapped = ctx.splice(1, 3, after, word) if after is not None else None
+        ctx.fail("Name the project first, then the amount: `budget <project> <amount>`.", swapped)
+    project = ctx.name(1, "project name")
+    amount, stop = _amount_at(ctx, 2)
+    ctx.end(stop)
+    return SetBudget(project, amount)
 
 
 # --- The other commands ---------------------------------------------------------------------
@@ -990,12 +1462,22 @@ _PARSERS: dict[str, Callable[[_Ctx], Command]] = {
     "payment-method": _parse_payment_method,
     "metrics": _parse_metrics,
     "contro": _parse_contro,
+    "schedule": _parse_schedule,
+    "budget": _parse_budget,
 }
 
 # every word a command can start with, and also the later words of two-word commands
 # ("summary" -> "contro summary"), for "did you mean"
 _COMMAND_WORDS: dict[str, str] = {s.word: s.word for s in COMMANDS} | {
     s.name.split()[-1]: s.name for s in COMMANDS if " " in s.name
+}
+
+
+# where a command that changes things went wrong beyond repair, reading comes first (as it
+# does in COMMANDS, whose order also ranks the topics `phrases` suggests)
+_LAST_RESORT = {
+    "schedule": (f"{PREFIX} schedule list",),
+    "budget": (f"{PREFIX} budget list",),
 }
 
 
@@ -1033,7 +1515,7 @@ def _parse(text: str, today: date, *, verify: bool) -> Command:
     if not words:
         return Help()
     first = words[0].lower()
-    ctx = _Ctx(words, today, verify, _examples(first))
+    ctx = _Ctx(words, today, verify, (*_LAST_RESORT.get(first, ()), *_examples(first)))
     parser = _PARSERS.get(first)
     if parser is None:
         _unknown_command(ctx)

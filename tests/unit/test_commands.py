@@ -4,29 +4,41 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
+import hypothesis
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import commands as c
 from bot.commands import (
     COMMANDS,
     HELP_TOPICS,
+    CancelSchedule,
     ControRecords,
     ControSummary,
     DateRange,
     EnableMetrics,
+    Frequency,
     Granularity,
     Help,
+    ListBudgets,
+    ListSchedules,
     PaymentMethods,
     Period,
     RateCard,
+    RemoveBudget,
     Report,
+    ScheduleReport,
+    SetBudget,
     SetPaymentMethod,
     ShowMetrics,
     ShowPaymentMethod,
     Usage,
     parse,
     quote,
+    schedule_report,
     specs_for,
 )
 from bot.errors import CommandError
@@ -51,6 +63,7 @@ def report(
     reported: bool = False,
     csv: bool = False,
     granularity_given: bool = False,
+    versus: DateRange | None = None,
 ) -> Report:
     return Report(
         span(start, end, label),
@@ -60,6 +73,7 @@ def report(
         reported=reported,
         csv=csv,
         granularity_given=granularity_given,
+        versus=versus,
     )
 
 
@@ -151,6 +165,8 @@ def test_the_help_and_the_dispatcher_name_the_same_commands() -> None:
         "contro summary [YYYY-MM]",
         "contro records [YYYY-MM] [type <type>] [csv]",
     ]
+    assert {"schedule", "schedule list", "schedule cancel", "budget", "budget list"} <= HELP_TOPICS
+    assert [s.name for s in specs_for("budget")] == ["budget list", "budget", "budget remove"]
     assert specs_for(None) == COMMANDS
 
 
@@ -521,6 +537,24 @@ _VOCABULARY = [
     *c._PARSERS,
     *c._REPORT_OPTIONS,
     *c._GRANULARITIES,
+    *Frequency,
+    *c._SCHEDULE_FIXES,
+    "list",
+    "cancel",
+    "remove",
+    "report",
+    "USD",
+    "EUR",
+    "$",
+    "5000",
+    "12,500.50",
+    "1,50",
+    "0",
+    "-5",
+    "0.001",
+    "k7m2x9pq4t",
+    "against",
+    "yesterday",
     "summary",
     "records",
     "type",
@@ -590,3 +624,348 @@ def test_payment_method_display_names_may_have_spaces() -> None:
     assert parse("payment-method my-project set Direct  invoice", today) == SetPaymentMethod(
         "my-project", "Direct invoice"
     )
+
+
+# --- report … vs <range> -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "versus"),
+    [
+        ("report 2026-03 vs 2025-03", span("2025-03-01", "2025-04-01", "2025-03")),
+        ("report 2026-03 versus 2025", span("2025-01-01", "2026-01-01", "2025")),
+        ("report 2026-03 vs last month", span("2026-02-01", "2026-03-01", "last-month")),
+        ("report 2026-03 VS. this-month", span("2026-03-01", "2026-03-16", "this-month")),
+        ("report 2026-03 vs 2025-03-01..2025-04-01", span("2025-03-01", "2025-04-01")),
+        ("report 2026-03 vs 2025-03-01 2025-04-01", span("2025-03-01", "2025-04-01")),
+    ],
+)
+def test_vs_takes_any_range_form(text: str, versus: DateRange) -> None:
+    result = parse(text, TODAY)
+    assert isinstance(result, Report)
+    assert result.range == span("2026-03-01", "2026-04-01", "2026-03")
+    assert result.versus == versus
+
+
+def test_vs_goes_among_the_other_options() -> None:
+    assert parse("report 2026-03 by week vs 2026-02 project a,b csv", TODAY) == report(
+        "2026-03-01",
+        "2026-04-01",
+        "2026-03",
+        "week",
+        projects=("a", "b"),
+        csv=True,
+        granularity_given=True,
+        versus=span("2026-02-01", "2026-03-01", "2026-02"),
+    )
+    without = parse("report 2026-03", TODAY)
+    assert isinstance(without, Report)
+    assert without.versus is None
+
+
+def test_the_longer_of_the_two_ranges_sets_the_default_granularity_and_the_caps() -> None:
+    result = parse("report 2026-03 vs 2020-01-01..2022-01-01", TODAY)
+    assert isinstance(result, Report)
+    assert result.granularity == Granularity.MONTH
+    assert parse("report 2026-01-01..2026-01-08 by hour vs 2025-12-01..2026-01-01", TODAY)
+    error = fails("report 2026-03 by hour vs 2025")
+    assert "`2025` is 365 days" in error.user_message
+    assert error.suggestion == "/billing report 2026-03 by day vs 2025"
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "suggestion"),
+    [
+        ("report 2026-03 vs", "`vs` needs a date range", "/billing report 2026-03 vs 2026-02"),
+        ("report 2026-03 vs by week", "`vs` needs", "/billing report 2026-03 vs 2026-02 by week"),
+        ("report 2026 vs", "`vs` needs", "/billing report 2026 vs 2025"),
+        (
+            "report 2026-03-10..2026-03-15 vs",
+            "`vs` needs",
+            "/billing report 2026-03-10..2026-03-15 vs 2026-03-05..2026-03-10",
+        ),
+        ("report 2026-03 vs 2026-03", "own range", "/billing report 2026-03 vs 2026-02"),
+        ("report 2026-03 vs foo", "`foo`", "/billing report 2026-03"),
+        ("report 2026-03 vs 2026-02-30..2026-03-05", "2026-02-30", None),
+        ("report 2026-03 vs 2026-03-05..2026-03-01", "before the end", None),
+        ("report 2026-03 vs 2026-13", "01 to 12", None),
+        ("report 2026-03 vs 1999", "1999", None),
+        (
+            "report 2026-03 vs 2026-02 vs 2026-01",
+            "given twice",
+            "/billing report 2026-03 vs 2026-02",
+        ),
+        ("report 2026-03 against 2026-02", "`against`", "/billing report 2026-03 vs 2026-02"),
+        ("report 2026-03 compared to 2026-02", "`compared`", "/billing report 2026-03 vs 2026-02"),
+        ("report 2026-03 sv 2026-02", "`sv`", None),
+    ],
+)
+def test_vs_rules(text: str, named: str, suggestion: str | None) -> None:
+    error = fails(text)
+    assert named in error.user_message
+    if suggestion is not None:
+        assert error.suggestion == suggestion
+
+
+# --- schedule -------------------------------------------------------------------------------
+
+SATURDAY = date(2026, 11, 21)
+
+
+def scheduled(text: str, today: date = SATURDAY) -> ScheduleReport:
+    result = parse(text, today)
+    assert isinstance(result, ScheduleReport)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("text", "frequency", "words", "start", "end"),
+    [
+        # without a range: monthly the month just ended, weekly the 7 days before, daily yesterday
+        ("schedule monthly", Frequency.MONTHLY, "", "2026-10-01", "2026-11-01"),
+        ("schedule weekly", Frequency.WEEKLY, "", "2026-11-14", "2026-11-21"),
+        ("schedule daily", Frequency.DAILY, "", "2026-11-20", "2026-11-21"),
+        ("schedule monthly report", Frequency.MONTHLY, "", "2026-10-01", "2026-11-01"),
+        ("schedule monthly csv", Frequency.MONTHLY, "csv", "2026-10-01", "2026-11-01"),
+        ("schedule weekly this-month", Frequency.WEEKLY, "this-month", "2026-11-01", "2026-11-22"),
+        ("schedule daily last month", Frequency.DAILY, "last month", "2026-10-01", "2026-11-01"),
+        (
+            "/billing Schedule MONTHLY report last-month by week project Web,API",
+            Frequency.MONTHLY,
+            "last-month by week project Web,API",
+            "2026-10-01",
+            "2026-11-01",
+        ),
+    ],
+)
+def test_schedule_forms(text: str, frequency: Frequency, words: str, start: str, end: str) -> None:
+    result = scheduled(text)
+    assert (result.frequency, result.report_words) == (frequency, words)
+    assert (result.report.range.start, result.report.range.end) == (
+        date.fromisoformat(start),
+        date.fromisoformat(end),
+    )
+
+
+def test_a_schedule_keeps_the_report_options() -> None:
+    assert "not both" in fails("schedule weekly project web payment-method x").user_message
+    result = scheduled("schedule monthly last-month by week project a,b vs this-month reported csv")
+    assert result.report == Report(
+        span("2026-10-01", "2026-11-01", "last-month"),
+        Granularity.WEEK,
+        projects=("a", "b"),
+        reported=True,
+        csv=True,
+        granularity_given=True,
+        versus=span("2026-11-01", "2026-11-22", "this-month"),
+    )
+
+
+def test_the_words_of_a_schedule_are_read_again_for_each_run() -> None:
+    made = scheduled("schedule monthly report by week project web")
+    january_run = schedule_report(made.frequency, made.report_words, date(2027, 1, 1))
+    assert january_run.range == span("2026-12-01", "2027-01-01", "last-month")
+    assert january_run.projects == ("web",)
+    weekly = schedule_report(Frequency.WEEKLY, "", date(2027, 1, 4))
+    assert weekly.range == span("2026-12-28", "2027-01-04")
+    assert schedule_report(Frequency.DAILY, "", date(2024, 3, 1)).range == span(
+        "2024-02-29", "2024-03-01"
+    )
+    with pytest.raises(CommandError):
+        schedule_report(Frequency.DAILY, "by fortnight", date(2027, 1, 4))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("schedule list", ListSchedules()),
+        ("SCHEDULE LIST", ListSchedules()),
+        ("schedule cancel k7m2x9pq4t", CancelSchedule("k7m2x9pq4t")),
+        ("schedule cancel K7M2X9PQ4T", CancelSchedule("k7m2x9pq4t")),  # IDs are case-insensitive
+    ],
+)
+def test_schedule_list_and_cancel(text: str, expected: c.Command) -> None:
+    assert parse(text, SATURDAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "suggestion"),
+    [
+        ("schedule", "how often", "/billing schedule list"),
+        ("schedule mothly", "`mothly`", "/billing schedule monthly"),
+        ("schedule month last-month", "`month`", "/billing schedule monthly last-month"),
+        ("schedule hourly", "not `hourly`", "/billing schedule monthly"),
+        ("schedule last-month", "how often", "/billing schedule monthly last-month"),
+        ("schedule report last-month", "how often", "/billing schedule monthly report last-month"),
+        ("schedule by week", "how often", "/billing schedule monthly by week"),
+        ("schedule list all", "`all`", "/billing schedule list"),
+        ("schedule ls", "`ls`", "/billing schedule list"),
+        ("schedule cancel", "ID", "/billing schedule list"),
+        ("schedule cancel &lt;id&gt;", "placeholder", "/billing schedule list"),
+        ("schedule cancel a b", "`b`", "/billing schedule cancel a"),
+        ("schedule remove k7m2x9pq4t", "`remove`", "/billing schedule cancel k7m2x9pq4t"),
+        ("schedule delete", "`delete`", "/billing schedule list"),
+        # fixed dates would post the same report every time
+        ("schedule monthly 2026-03", "move with each run", "/billing schedule monthly"),
+        ("schedule monthly 2026", "`2026`", "/billing schedule monthly"),
+        ("schedule weekly 2026-01-01 2026-02-01 csv", "move", "/billing schedule weekly csv"),
+        (
+            "schedule weekly 2026-01-01..2026-02-01 by day",
+            "move",
+            "/billing schedule weekly by day",
+        ),
+        ("schedule weekly 2026-01-01 to 2026-02-01", "move", "/billing schedule weekly"),
+        ("schedule daily yesterday", "the day before", "/billing schedule daily"),
+        ("schedule monthly 2026-13", "move", "/billing schedule monthly"),
+        ("schedule monthly vs 2025-10", "move", "/billing schedule monthly"),
+        ("schedule monthly vs last-month", "own range", "/billing schedule monthly"),
+        ("schedule monthly lastmonth", "`lastmonth`", "/billing schedule monthly last-month"),
+        ("schedule monthly foo", "`foo`", "/billing schedule monthly"),
+        ("schedule monthly by hour by day", "given twice", "/billing schedule monthly by hour"),
+        ("schedule weekly project a/b", "a/b", None),
+    ],
+)
+def test_schedule_rules(text: str, named: str, suggestion: str | None) -> None:
+    error = fails(text, SATURDAY)
+    assert named in error.user_message
+    if suggestion is not None:
+        assert error.suggestion == suggestion
+
+
+# --- budget ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("budget my-project 5000", "5000"),
+        ("budget my-project 5000 USD", "5000"),
+        ("budget my-project 5000 usd", "5000"),
+        ("budget my-project 12,500.50", "12500.50"),
+        ("budget my-project 1,000,000", "1000000"),
+        ("budget my-project $1,000.5", "1000.50"),
+        ("budget my-project 250usd", "250"),
+        ("budget my-project 0.01", "0.01"),
+        ("budget my-project .5", "0.50"),
+        ("budget my-project 999,999,999,999.99", "999999999999.99"),
+    ],
+)
+def test_budget_amounts(text: str, amount: str) -> None:
+    result = parse(text, TODAY)
+    assert result == SetBudget("my-project", Decimal(amount))
+    assert isinstance(result, SetBudget)
+    assert result.amount.as_tuple().exponent == -2  # always to the cent
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("budget list", ListBudgets()),
+        ("Budget List", ListBudgets()),
+        ("budget remove My-Project", RemoveBudget("My-Project")),
+        ("budget Web 10", SetBudget("Web", Decimal("10.00"))),
+    ],
+)
+def test_budget_list_and_remove(text: str, expected: c.Command) -> None:
+    assert parse(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "suggestion"),
+    [
+        ("budget", "a project", "/billing budget list"),
+        ("budget my-project", "monthly amount", "/billing budget list"),
+        ("budget my-project 0", "no budget", "/billing budget remove my-project"),
+        ("budget my-project 0.00 USD", "no budget", "/billing budget remove my-project"),
+        ("budget my-project -500", "negative", "/billing budget my-project 500"),
+        ("budget my-project 100.505", "two decimals", "/billing budget my-project 100.51"),
+        ("budget my-project 0.001", "two decimals", "/billing budget my-project 0.01"),
+        ("budget my-project 1,50", "dot before the cents", "/billing budget my-project 1.50"),
+        ("budget my-project 1.234,50", "dot", "/billing budget my-project 1,234.50"),
+        ("budget my-project 1,000,00", "not an amount", "/billing budget list"),
+        ("budget my-project 5.", "ends with a dot", "/billing budget my-project 5"),
+        ("budget my-project 1e6", "not an amount", "/billing budget list"),
+        ("budget my-project 1000000000000", "too large", "/billing budget list"),
+        ("budget my-project lots", "`lots`", "/billing budget list"),
+        ("budget my-project 500 EUR", "in USD", "/billing budget list"),
+        ("budget my-project 500eur", "in USD", "/billing budget list"),
+        ("budget my-project €500", "not an amount", "/billing budget list"),
+        ("budget my-project USD 500", "after the amount", "/billing budget my-project 500 USD"),
+        ("budget my-project 500 csv", "`csv`", "/billing budget my-project 500"),
+        ("budget 500 my-project", "project first", "/billing budget my-project 500"),
+        ("budget a,b 500", "one", "/billing budget a 500"),
+        ("budget &lt;project&gt; 500", "placeholder", "/billing budget list"),
+        ("budget remove", "project", "/billing budget list"),
+        ("budget remove a b", "`b`", "/billing budget remove a"),
+        ("budget delete web", "`remove`", "/billing budget remove web"),
+        ("budget list web", "`web`", "/billing budget list"),
+        ("budgets list", "`budgets`", "/billing budget list"),
+        ("schedules list", "`schedules`", "/billing schedule list"),
+    ],
+)
+def test_budget_rules(text: str, named: str, suggestion: str | None) -> None:
+    error = fails(text)
+    assert named in error.user_message
+    if suggestion is not None:
+        assert error.suggestion == suggestion
+
+
+# --- the new language, property-based ------------------------------------------------------
+
+_NEW_WORDS = [
+    "schedule",
+    "budget",
+    "report",
+    *Frequency,
+    "list",
+    "cancel",
+    "remove",
+    "vs",
+    "versus",
+    "by",
+    "week",
+    "project",
+    "web,api",
+    "csv",
+    "this-month",
+    "last-month",
+    "last",
+    "month",
+    "yesterday",
+    "2026-03",
+    "2026-03-01..2026-04-01",
+    "2026-13",
+    "USD",
+    "usd",
+    "EUR",
+    "$5",
+    "5000",
+    "12,500.50",
+    "1,50",
+    "0",
+    "-1",
+    "0.001",
+    "1e3",
+    "my-project",
+    "k7m2x9pq4t",
+    "<!channel>",
+    "&lt;id&gt;",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(_NEW_WORDS), st.text(max_size=6)), max_size=7),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
+)
+@hypothesis.example(["schedule", "monthly", "vs", "last-month"], date(2000, 1, 1))
+@hypothesis.example(["budget", "web", "0.001"], date(2026, 11, 21))
+@hypothesis.example(["report", "2000-01", "vs"], date(2000, 1, 1))
+def test_the_new_commands_give_a_command_or_an_error_whose_suggestion_parses(
+    words: list[str], today: date
+) -> None:
+    suggestion = _suggestion(" ".join(words), today)
+    if suggestion is not None:
+        assert suggestion.startswith("/billing "), words
+        assert "<" not in suggestion, suggestion
+        assert _suggestion(suggestion, today) is None, (words, suggestion)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from datetime import date
 
 from hypothesis import HealthCheck, example, given, settings
@@ -16,19 +17,7 @@ from bot.errors import CommandError
 from bot.render.common import code, escape, inert
 from bot.render.errors import render_error
 
-COMMAND_TYPES = (
-    c.Help,
-    c.Usage,
-    c.Report,
-    c.PaymentMethods,
-    c.RateCard,
-    c.ShowPaymentMethod,
-    c.SetPaymentMethod,
-    c.ShowMetrics,
-    c.EnableMetrics,
-    c.ControSummary,
-    c.ControRecords,
-)
+COMMAND_TYPES = typing.get_args(c.Command)
 
 #: What Slack would turn into a mention, a channel link or a link.
 CONTROL = re.compile(r"<(?:[!@#]|(?:https?|mailto|ftp|slack|tel):)", re.IGNORECASE)
