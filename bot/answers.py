@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.contro.models import RecordsPage, UsageSummary
 from bot.errors import CommandError
+from bot.estimate import MonthEndEstimate
 from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
 
 # Page tokens kept for Previous: about 40 bytes each, well inside a button's 2,000 characters.
@@ -35,6 +36,7 @@ class UsageAnswer:
     currency: str
     uncharged: bool  # some report rows are not charged yet (dateProcessed null)
     fetched_at: datetime
+    estimate: MonthEndEstimate | None = None  # None in a month's first two days (bot.estimate)
 
 
 @dataclass(frozen=True)

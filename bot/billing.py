@@ -7,6 +7,8 @@ Slack-free. Each method returns an answer from `bot.answers` or raises a typed e
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -28,12 +30,16 @@ from bot.answers import (
 from bot.cache import AnswerCache
 from bot.clock import Clock, month_start
 from bot.commands import Report, quote
+from bot.compare import Baseline, baseline_query, compare, unavailable
 from bot.contro.client import ControClient
-from bot.errors import CommandError, NotConfigured
+from bot.errors import BillingBotError, CommandError, NotConfigured
+from bot.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.mkio.client import MkioClient
 from bot.mkio.models import Granularity, PaymentMethod, ReportQuery
 from bot.reports import ReportSummary, summarize
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -82,26 +88,37 @@ class BillingService:
     # -- MK.IO ----------------------------------------------------------------------------
 
     async def usage(self, project: str) -> UsageAnswer:
-        """Month-to-date usage: quantities from the usage endpoint, cost from a report.
+        """Month-to-date usage: quantities from the usage endpoint, cost from a report, and
+        the month-end estimate from the daily costs.
 
         The usage endpoint has no cost; a month-granularity report from the 1st of this month
-        to tomorrow (UTC, end exclusive) is the authoritative cost, entitlements included.
+        to tomorrow (UTC, end exclusive) is the authoritative cost, entitlements included. A
+        day-granularity report over the same dates gives the daily costs `bot.estimate`
+        extrapolates from; it is not asked for in a month's first two days (no estimate then).
+        The three calls run at once; the whole answer is cached.
         """
         mkio = self.mkio
         today = self._clock().date()
         start, end = month_start(today), today + timedelta(days=1)
 
+        def month_query(granularity: Granularity) -> ReportQuery:
+            return ReportQuery(
+                start_date=start,
+                end_date=end,
+                granularity=granularity,
+                project_names=(project,),
+            )
+
+        async def no_days() -> None:
+            return None
+
+        wants_estimate = has_estimate(today)
+
         async def load() -> UsageAnswer:
-            usage, report = await asyncio.gather(
+            usage, report, days = await asyncio.gather(
                 mkio.project_usage(project),
-                mkio.usage_report(
-                    ReportQuery(
-                        start_date=start,
-                        end_date=end,
-                        granularity=Granularity.MONTH,
-                        project_names=(project,),
-                    )
-                ),
+                mkio.usage_report(month_query(Granularity.MONTH)),
+                mkio.usage_report(month_query(Granularity.DAY)) if wants_estimate else no_days(),
             )
             quantities: dict[str, Decimal] = defaultdict(Decimal)
             units: dict[str, str | None] = {}
@@ -125,15 +142,22 @@ class BillingService:
             ]
             meters.sort(key=lambda m: (-(m.cost or Decimal(0)), m.meter))
             currencies = {data.currency for data in report.value}
+            currency = currencies.pop() if len(currencies) == 1 else "USD"
+            estimate = (
+                None
+                if days is None
+                else estimate_month_end(daily_costs(days, currency), today, currency)
+            )
             return UsageAnswer(
                 project=project,
                 start=start,
                 end=end,
                 meters=meters,
                 total=sum((data.cost for data in report.value), Decimal(0)),
-                currency=currencies.pop() if len(currencies) == 1 else "USD",
+                currency=currency,
                 uncharged=any(not data.charged for data in report.value),
                 fetched_at=self._clock(),
+                estimate=estimate,
             )
 
         return await self._cached(f"project:{project}:usage:{start}:{end}", load)
@@ -184,7 +208,52 @@ class BillingService:
         )
         return query, tuple(m.name for m in methods)
 
-    async def report(self, query: ReportQuery, filter_names: tuple[str, ...]) -> ReportSummary:
+    async def report(
+        self,
+        query: ReportQuery,
+        filter_names: tuple[str, ...],
+        *,
+        compare_to: Baseline | None = None,
+    ) -> ReportSummary:
+        """The report's summary; with `compare_to` (see `bot.compare.baseline_for`) the
+        baseline period's report is fetched at the same time, with the same filters, and the
+        summary comes back with its `comparison`. Each period's summary is cached on its own.
+
+        A baseline that cannot be fetched does not fail the report: its comparison says it is
+        unavailable (the error is logged). An error of the report itself is raised as ever.
+        """
+        if compare_to is None:
+            return await self._summary(query, filter_names)
+        other = baseline_query(query, compare_to)
+        current, previous = await asyncio.gather(
+            self._summary(query, filter_names),
+            self._summary(other, filter_names),
+            return_exceptions=True,
+        )
+        if isinstance(current, BaseException):
+            raise current
+        if isinstance(previous, BaseException):
+            if not isinstance(previous, Exception):
+                raise previous
+            expected = isinstance(previous, BillingBotError)
+            log.warning(
+                "no comparison with %s..%s: %s",
+                other.start_date,
+                other.end_date,
+                type(previous).__name__,
+                exc_info=None if expected else previous,
+            )
+            said = (
+                previous.user_message
+                if isinstance(previous, BillingBotError)
+                else "it could not be fetched"
+            )
+            comparison = unavailable(current, compare_to, said)
+        else:
+            comparison = compare(current, previous, compare_to)
+        return dataclasses.replace(current, comparison=comparison)
+
+    async def _summary(self, query: ReportQuery, filter_names: tuple[str, ...]) -> ReportSummary:
         mkio = self.mkio
 
         async def load() -> ReportSummary:

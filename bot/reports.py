@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, Inexact, localcontext
 from enum import StrEnum
 
+from bot.compare import Comparison
 from bot.mkio.models import Granularity, MeterData, ReportQuery, UsageReport
 
 __all__ = [
@@ -90,6 +91,8 @@ class ReportSummary:
     uncharged_cost: Decimal
     fetched_at: datetime
     other_currencies: tuple[CurrencyTotal, ...] = ()  # rows left out: not in `currency`
+    # against another period (`BillingService.report(…, compare_to=…)`); never cached with it
+    comparison: Comparison | None = None
 
     @property
     def filters(self) -> tuple[FilterKind | None, tuple[str, ...]]:

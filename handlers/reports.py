@@ -8,6 +8,7 @@ from pathlib import Path
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
+from bot.compare import baseline_for
 from bot.delivery import ChannelMessage
 from bot.mkio.models import ReportQuery
 from bot.render.report import (
@@ -32,7 +33,8 @@ async def post_report(
         return
 
     async def work(post: ChannelMessage) -> None:
-        summary = await deps.billing.report(query, names)
+        baseline = baseline_for(command.range, command.versus)
+        summary = await deps.billing.report(query, names, compare_to=baseline)
         await post.update(render_report(summary))
         if command.csv:
             await upload_csv(post, summary, deps)

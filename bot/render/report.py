@@ -1,17 +1,22 @@
 """`/billing report …`: the usage summary posted in the channel for managers, the "preparing…"
-message updated in place while it is made, its failure, and the uploaded CSV's comment."""
+message updated in place while it is made, its failure, and the uploaded CSV's comment.
+
+A summary with a `comparison` (`bot.compare`) shows, next to each project's and meter's cost,
+the cost in the period compared with and the change in money and percent ("new" where there
+was no cost before), and the same for the total."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from slack_sdk.models.blocks import Block
 
 from bot.clock import next_month_start
+from bot.compare import Change, Comparison, fold_changes
 from bot.mkio.models import Granularity, ReportQuery
-from bot.money import format_money
+from bot.money import format_amount, format_money, to_cents
 from bot.render.common import (
     MAX_FALLBACK,
     Align,
@@ -122,6 +127,108 @@ def _cost_table(lines: list[CostLine], s: ReportSummary, *, what: str, title: st
     return table(columns, rows, title=title, noun=f"{what.lower()}s")
 
 
+# -- against another period -----------------------------------------------------------------
+
+_COMPARED_COLUMNS = (
+    Column("Previous", Align.RIGHT),
+    Column("Change", Align.RIGHT),
+    Column("Change %", Align.RIGHT),
+)
+
+
+def signed_amount(amount: Decimal) -> str:
+    """ "+134.56", "-12.00", "0.00": a change rounded to cents, its sign always shown."""
+    text = format_amount(amount)
+    return f"+{text}" if to_cents(amount) > 0 else text
+
+
+def change_percent(c: Change) -> str:
+    """ "+12.3%", "-100.0%", "0.0%"; "new" for a cost where there was none before, "—" when
+    there was none either time (no percent of 0)."""
+    percent = c.percent
+    if percent is None:
+        return "new" if c.is_new else "—"
+    with localcontext() as ctx:
+        ctx.prec = 100  # quantize never fails, however lopsided the figures
+        rounded = percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if rounded.is_zero():
+        return "0.0%"
+    return f"{'+' if rounded > 0 else ''}{rounded:,f}%"
+
+
+def _compared(c: Comparison) -> bool:
+    return c.unavailable is None
+
+
+def _baseline_label(c: Comparison) -> str:
+    return range_label(c.baseline.start, c.baseline.end)
+
+
+def _change_text(c: Change, currency: str) -> str:
+    """ "+134.56 USD (+12.2%)", "+5.00 USD (new)", "0.00 USD" (the percent when there is one)."""
+    percent = change_percent(c)
+    said = f"{signed_amount(c.change)} {currency}"
+    return said if percent == "—" else f"{said} ({percent})"
+
+
+def _total_comparison(c: Comparison) -> str:
+    """ "vs 2026-10: 1,100.00 USD · change +134.56 USD (+12.2%)" (mrkdwn, escaped)."""
+    previous = format_money(c.total.previous, c.currency)
+    said = f"vs {_baseline_label(c)}: {previous} · change {_change_text(c.total, c.currency)}"
+    return escape(said)
+
+
+def _comparison_table(
+    changes: list[Change], s: ReportSummary, c: Comparison, *, what: str, title: str
+) -> list[Block]:
+    columns = (
+        Column(what),
+        Column("Cost", Align.RIGHT),
+        Column("Share", Align.RIGHT),
+        *_COMPARED_COLUMNS,
+    )
+    rows = [
+        [
+            line.name,
+            format_money(line.cost, s.currency),
+            _share(line.cost, s.total),
+            format_amount(line.previous),
+            signed_amount(line.change),
+            change_percent(line),
+        ]
+        for line in fold_changes(changes, TOP_LINES)
+    ]
+    title += f" — previous and change vs {_baseline_label(c)}, in {escape(c.currency)}"
+    return table(columns, rows, title=title, noun=f"{what.lower()}s")
+
+
+def _costs(s: ReportSummary, *, projects: bool) -> list[Block]:
+    what, title = ("Project", "*Cost per project*") if projects else ("Meter", "*Cost per meter*")
+    c = s.comparison
+    if c is not None and _compared(c):
+        changes = c.by_project if projects else c.by_meter
+        return _comparison_table(changes, s, c, what=what, title=title)
+    return _cost_table(s.by_project if projects else s.by_meter, s, what=what, title=title)
+
+
+def _comparison_notes(c: Comparison) -> list[str]:
+    b = c.baseline
+    label = _baseline_label(c)
+    if c.unavailable is not None:
+        reason = inert(c.unavailable.strip().rstrip("."))
+        return [f":warning: No comparison with {label}: {truncate(reason, 1000)}."]
+    notes = [
+        f"Compared with {label}, {b.how} ({b.start.isoformat()} → {b.end.isoformat()}, "
+        "UTC, end exclusive)"
+    ]
+    if c.previous_uncharged_rows:
+        notes.append(
+            f":hourglass: {_rows(c.previous_uncharged_rows)} of {label} not charged yet: "
+            "its figures may still change."
+        )
+    return notes
+
+
 def _period_table(s: ReportSummary) -> list[Block]:
     asked = s.query.granularity
     shown, periods = coarsen(s.by_period, asked, max_periods=MAX_PERIODS)
@@ -145,14 +252,16 @@ def render_report(s: ReportSummary) -> Message:
     q = s.query
     total = format_money(s.total, s.currency)
     blocks: list[Block] = [header(f"Usage report — {range_label(q.start_date, q.end_date)}")]
+    c = s.comparison
+    versus = f"\n{_total_comparison(c)}" if c is not None and _compared(c) else ""
     if s.rows:
-        blocks.append(section(f"*Total: {escape(total)}* ({_rows(s.rows)})"))
-        blocks += _cost_table(s.by_project, s, what="Project", title="*Cost per project*")
-        blocks += _cost_table(s.by_meter, s, what="Meter", title="*Cost per meter*")
+        blocks.append(section(f"*Total: {escape(total)}* ({_rows(s.rows)}){versus}"))
+        blocks += _costs(s, projects=True)
+        blocks += _costs(s, projects=False)
         if len(s.by_period) > 1:
             blocks += _period_table(s)
     else:
-        blocks.append(section(f"*Total: {escape(total)}*: no usage in this range."))
+        blocks.append(section(f"*Total: {escape(total)}*: no usage in this range.{versus}"))
     notes: list[str] = []
     if s.uncharged_rows:
         uncharged = format_money(s.uncharged_cost, s.currency)
@@ -169,11 +278,20 @@ def render_report(s: ReportSummary) -> Message:
             f":warning: The report also holds {others} in other currencies, not in these "
             f"totals: amounts in different currencies are never added up."
         )
+    if c is not None:
+        notes += _comparison_notes(c)
     if notes:
         blocks.append(context(*notes))
     blocks.append(context(_capitalized(_query_text(q, s.filter_names))))
     blocks.append(facts(s.fetched_at, (q.start_date, q.end_date)))
-    return finish(escape(f"Usage report {_bounds(q)}: {total}"), blocks)
+    text = f"Usage report {_bounds(q)}: {total}"
+    if c is not None and _compared(c):
+        percent = change_percent(c.total)
+        change = f"{signed_amount(c.total.change)} {c.currency}"
+        if percent != "—":
+            change += f", {percent}"
+        text += f" ({change} vs {_baseline_label(c)})"
+    return finish(escape(text), blocks)
 
 
 # -- progress, failure and the upload -------------------------------------------------------

@@ -67,6 +67,7 @@ class Read:
     unknown: str  # what a 404 on `path` must name
     shows: Callable[[Stack], list[str]]  # strings the right answer contains
     calls: int = 1  # requests to `path` a fault-free answer makes
+    at_once: int = 1  # requests to `path` made together, each failing on its own
     channel: bool = False  # posted in the channel (report, export) rather than answered
     upload: bool = False  # and a file uploaded in its thread
 
@@ -162,7 +163,8 @@ READS = [
         "MK.IO",
         "usage report",
         lambda s: ["Total: ", PROJECT],
-        calls=2,  # the summary, then the CSV
+        calls=3,  # the summary and the period it is compared with, then the CSV
+        at_once=2,
         channel=True,
         upload=True,
     ),
@@ -344,7 +346,7 @@ async def test_a_fault_gives_the_right_answer_or_a_clear_error_and_the_bot_stays
                 )
                 assert expected in text, (expected, text)
             assert "[uploaded" not in text
-            assert requests_to(stack, path) == fault.tries
+            assert requests_to(stack, path) == fault.tries * read.at_once
         await assert_healthy(stack, read, same_command=not fault.unreachable)
     finally:
         await close_stack(stack)

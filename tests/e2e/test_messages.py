@@ -56,9 +56,11 @@ async def test_a_dm_in_plain_words_gets_a_report_in_the_thread(stack: Stack) -> 
     [preparing] = stack.slack.api_calls("chat.postMessage")
     assert preparing.body["channel"] == "D_MEMBER"
     assert preparing.body["thread_ts"] == "1795000000.000200"
-    [report] = [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
-    assert report["startDate"] == "2026-10-01"
-    assert report["endDate"] == "2026-11-01"
+    reports = [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
+    assert sorted((r["startDate"], r["endDate"]) for r in reports) == [
+        ("2026-09-01", "2026-10-01"),  # compared with the month before
+        ("2026-10-01", "2026-11-01"),
+    ]
     assert "2026-10" in seen(summary)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from bot.devslack import SlackCall
 from tests.e2e.conftest import Stack, seen
 
 MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}
+FEBRUARY = {**MARCH, "startDate": "2026-02-01", "endDate": "2026-03-01"}  # compared with
 
 
 def money(amount: Decimal) -> str:
@@ -20,6 +22,15 @@ def money(amount: Decimal) -> str:
 
 def report_requests(stack: Stack) -> list[dict[str, object]]:
     return [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
+
+
+def asked(stack: Stack) -> list[dict[str, object]]:
+    """The report requests in a stable order (a report and its comparison go out together)."""
+    return sorted(report_requests(stack), key=str)
+
+
+def both(*bodies: Mapping[str, object]) -> list[Mapping[str, object]]:
+    return sorted(bodies, key=str)
 
 
 async def channel_messages(stack: Stack, count: int = 1) -> list[SlackCall]:
@@ -49,7 +60,7 @@ async def test_report_posts_a_summary_whose_total_is_the_sum_of_the_rows(stack: 
     assert preparing.body["channel"] == "C_FINANCE"
     assert summary.body["ts"] == preparing.ts, "the summary replaces the preparing message"
     assert not preparing.ephemeral
-    assert report_requests(stack) == [MARCH]
+    assert asked(stack) == both(MARCH, FEBRUARY)
 
 
 async def test_report_csv_uploads_the_file_in_the_summary_thread(stack: Stack) -> None:
@@ -80,9 +91,8 @@ async def test_payment_method_filter_by_unique_display_name_sends_its_id(stack: 
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
     await stack.sender.command(f"report 2026-03 by month payment-method {slug}")
     await channel_messages(stack)
-    assert report_requests(stack) == [
-        {**MARCH, "granularity": "month", "paymentMethodIds": [method_id]}
-    ]
+    filters = {"granularity": "month", "paymentMethodIds": [method_id]}
+    assert asked(stack) == both({**MARCH, **filters}, {**FEBRUARY, **filters})
 
 
 async def test_an_unknown_payment_method_filter_reports_nothing(stack: Stack) -> None:
@@ -96,15 +106,16 @@ async def test_an_unknown_payment_method_filter_reports_nothing(stack: Stack) ->
 async def test_this_month_ends_tomorrow_and_reported_sets_the_flag(stack: Stack) -> None:
     await stack.sender.command("report this-month by week project my-project,archive reported")
     await channel_messages(stack)
-    assert report_requests(stack) == [
-        {
-            "startDate": "2026-11-01",
-            "endDate": "2026-11-22",
-            "granularity": "week",
-            "projectNames": ["my-project", "archive"],
-            "filterOnReportedDate": True,
-        }
-    ]
+    this_month = {
+        "startDate": "2026-11-01",
+        "endDate": "2026-11-22",
+        "granularity": "week",
+        "projectNames": ["my-project", "archive"],
+        "filterOnReportedDate": True,
+    }
+    # compared with the 21 days before
+    before = {**this_month, "startDate": "2026-10-11", "endDate": "2026-11-01"}
+    assert asked(stack) == both(this_month, before)
 
 
 @pytest.mark.parametrize(

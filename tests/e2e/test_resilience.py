@@ -11,10 +11,11 @@ from tests.e2e.conftest import Stack, close_stack, make_stack, seen
 
 
 def usage_calls(stack: Stack) -> int:
-    """Upstream calls one `usage my-project` answer needs: the usage endpoint and a report."""
+    """Upstream calls one `usage my-project` answer needs: the usage endpoint and two reports
+    (the month's cost, and its daily costs for the month-end estimate)."""
     paths = [r.path for r in stack.sandbox.requests]
     usage = paths.count("/api/v1/projects/my-project/usage")
-    assert usage == paths.count("/api/v1/organization/reports/usage")
+    assert 2 * usage == paths.count("/api/v1/organization/reports/usage")
     return usage
 
 
