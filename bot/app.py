@@ -5,6 +5,8 @@ No import-time side effects: everything is made here, and closed by `BillingBot.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,8 +29,10 @@ from bot.contro.client import ControClient
 from bot.http import RetryPolicy
 from bot.logs import redact
 from bot.mkio.client import MkioClient
+from bot.scheduler import Scheduler, make_stores
 from handlers import register_all
 from handlers.deps import Deps
+from handlers.schedules import make_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,22 @@ class BillingBot:
     billing: BillingService
     changes: ChangeService
     backends: Backends
+    scheduler: Scheduler
+    clock: Clock
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _background: asyncio.Task[None] | None = None
+
+    def start_background(self) -> None:
+        """Scheduled reports and budget checks, for a long-running server (not the tests')."""
+        if self._background is None:
+            self._background = asyncio.create_task(self.scheduler.run_forever(self.clock))
 
     async def aclose(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._background
+            self._background = None
         for close in reversed(self._closers):
             await close()
         self._closers.clear()
@@ -101,16 +118,30 @@ def build_app(
         request_verification_enabled=signing_secret is not None,
         logger=logging.getLogger("billing_bot.bolt"),
     )
+    stores = make_stores(settings)
     deps = Deps(
-        billing=billing, changes=changes, dedupe=backends.dedupe, settings=settings, clock=clock
+        billing=billing,
+        changes=changes,
+        dedupe=backends.dedupe,
+        schedules=stores.schedules,
+        budgets=stores.budgets,
+        settings=settings,
+        clock=clock,
     )
     app.use(deps.middleware())
     register_all(app)
 
     bot = BillingBot(
-        settings=settings, app=app, billing=billing, changes=changes, backends=backends
+        settings=settings,
+        app=app,
+        billing=billing,
+        changes=changes,
+        backends=backends,
+        scheduler=make_scheduler(app.client, deps),
+        clock=clock,
     )
     bot._closers.append(backends.aclose)
+    bot._closers.append(stores.aclose)
     if mkio is not None:
         bot._closers.append(mkio.aclose)
     if contro is not None:

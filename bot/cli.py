@@ -42,7 +42,9 @@ async def _serve(host: str, port: int) -> None:
     settings = _settings()
     _require(settings, "slack_signing_secret", "slack_bot_token")
     configure_logging(fmt=settings.log_format)
-    runner, url = await start_server(build_app(settings), host, port)
+    bot = build_app(settings)
+    runner, url = await start_server(bot, host, port)
+    bot.start_background()
     print(f"billing-bot listening on {url}/slack/events (health: {url}/healthz)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -66,6 +68,7 @@ async def _socket() -> None:
     configure_logging(fmt=settings.log_format)
     assert settings.slack_app_token is not None
     bot = build_app(settings)
+    bot.start_background()
     handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
     try:
         await handler.start_async()  # type: ignore[no-untyped-call]

@@ -19,11 +19,13 @@ import os
 import secrets
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, TextIO
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 from pydantic import SecretStr
@@ -41,6 +43,9 @@ from bot.devslack import (
 )
 from bot.ids import CallbackId
 from bot.ids import ReportFormId as F
+
+if TYPE_CHECKING:
+    from bot.scheduler import Scheduler
 
 HOST = "127.0.0.1"
 DEMO_USER = "U_DEMO"
@@ -72,6 +77,8 @@ What you can type (anything else is sent as `/billing <text>`):
                          `set channel C_DEMO`; `set <field>` alone empties the field
   form                   show the open form again
   submit | cancel        submit the form | close it
+  :run-schedule <id>     post a scheduled report now (`/billing schedule list` shows ids)
+  :check-budgets         check every budget now, instead of at the next hour
   :help                  this list
   quit                   leave (so does Ctrl-D)"""
 
@@ -119,6 +126,7 @@ async def _start(stack: contextlib.AsyncExitStack, out: TextIO, *, interactive: 
         billing_admins=frozenset({DEMO_USER}),
         audit_channel=AUDIT_CHANNEL,
         redis_url=None,  # in-process, whatever the environment says
+        sqlite_path=str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "demo.db"),
         _env_file=None,
     )
     bot = build_app(settings)
@@ -135,7 +143,9 @@ async def _start(stack: contextlib.AsyncExitStack, out: TextIO, *, interactive: 
         events_url=sender.url,
         projects=sandbox.project_names(),
     )
-    return Console(slack, sender, out, interactive=interactive, banner=banner)
+    return Console(
+        slack, sender, out, interactive=interactive, banner=banner, scheduler=bot.scheduler
+    )
 
 
 def _banner(*, sandbox_base: str, slack_base: str, events_url: str, projects: list[str]) -> str:
@@ -170,7 +180,9 @@ class Console:
         *,
         interactive: bool,
         banner: str,
+        scheduler: Scheduler | None = None,
     ) -> None:
+        self.scheduler = scheduler  # for `:run-schedule` and `:check-budgets`
         self.slack = slack
         self.sender = sender
         self.out = out
@@ -252,6 +264,9 @@ class Console:
         if words.isdigit():
             await self._press(int(words))
             return True
+        if lowered.startswith((":run-schedule", ":check-budgets")):
+            await self._scheduled(lowered)
+            return True
         if words.startswith("/"):
             command, _, rest = words.partition(" ")
             if command.lower() != "/billing":
@@ -283,6 +298,22 @@ class Console:
             case _:
                 await self._command(words)
         return True
+
+    async def _scheduled(self, words: str) -> None:
+        """Make a scheduled run or a budget check happen now, instead of at its hour."""
+        if self.scheduler is None:
+            self._say("(no scheduler in this console)")
+            return
+        start = len(self.slack.calls)
+        now = datetime.now(UTC)
+        command, _, schedule_id = words.partition(" ")
+        if command == ":check-budgets":
+            await self.scheduler.check_budgets(now)
+            self._say("(budgets checked)")
+        elif await self.scheduler.run_now(schedule_id.strip(), now) is None:
+            self._say("(no such schedule: `/billing schedule list` shows them)")
+            return
+        await self._await_reply(start)
 
     async def _command(self, text: str) -> None:
         await self._exchange(self.sender.command(text, user_id=DEMO_USER, channel_id=DEMO_CHANNEL))

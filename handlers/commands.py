@@ -23,6 +23,7 @@ from handlers import (
     payment_methods,
     report_form,
     reports,
+    schedules,
     usage,
 )
 from handlers.asker import Asker
@@ -50,6 +51,15 @@ async def run(command: c.Command, asker: Asker, deps: Deps) -> Message:
             return await contro.records(command, deps)
         case c.SetPaymentMethod() | c.EnableMetrics():
             return await changes.preview(command, asker, deps)
+        case (
+            c.ScheduleReport()
+            | c.ListSchedules()
+            | c.CancelSchedule()
+            | c.SetBudget()
+            | c.ListBudgets()
+            | c.RemoveBudget()
+        ):
+            return await schedules.run(command, asker, deps)
         case c.Report():
             raise AssertionError("reports are posted in the channel, not answered here")
 

@@ -9,10 +9,12 @@ from datetime import date
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.billing import BillingService
+from bot.budgets import BudgetStore
 from bot.change_service import ChangeService
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dedupe import Dedupe
+from bot.schedules import ScheduleStore
 
 _KEY = "billing_bot_deps"
 
@@ -22,6 +24,8 @@ class Deps:
     billing: BillingService
     changes: ChangeService
     dedupe: Dedupe
+    schedules: ScheduleStore
+    budgets: BudgetStore
     settings: Settings
     clock: Clock
 

@@ -20,12 +20,13 @@ from handlers.asker import Asker
 from handlers.commands import progress_text, run
 from handlers.deps import Deps
 from handlers.reply import answer_in_thread
+from handlers.schedules import ADMIN_ONLY
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 CHANGES_NEED_A_COMMAND = CommandError(
-    "Billing changes need a confirmation only you can see, so they are made with the slash "
-    "command, not in a conversation.",
+    "Billing changes, schedules and budgets are set with the slash command, not in a "
+    "conversation: its confirmations and replies are private.",
     suggestion="/billing help payment-method",
 )
 
@@ -59,7 +60,7 @@ async def converse(
     text = MENTION.sub(" ", str(event.get("text") or ""))
     try:
         command = understand(text, deps.today())
-        if isinstance(command, c.SetPaymentMethod | c.EnableMetrics):
+        if isinstance(command, (c.SetPaymentMethod, c.EnableMetrics, *ADMIN_ONLY)):
             raise CHANGES_NEED_A_COMMAND
     except CommandError as exc:
         await post.post(render_error(exc))

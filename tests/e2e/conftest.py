@@ -4,9 +4,11 @@ billing sandbox, and a local stand-in for the Slack Web API that records what th
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,6 +90,7 @@ async def make_stack(*, contro_pagination: str = "cursor", **settings_overrides:
         "billing_admins": frozenset({ADMIN}),
         "audit_channel": "C_AUDIT",
         "cache_ttl_seconds": 60,
+        "sqlite_path": str(Path(tempfile.mkdtemp(prefix="billing-bot-test-")) / "state.sqlite3"),
     }
     values.update(settings_overrides)
     settings = Settings(_env_file=None, **values)

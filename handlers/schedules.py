@@ -1,0 +1,114 @@
+"""Scheduled reports and budgets: the admin commands, and the jobs the scheduler runs."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as c
+from bot.budgets import Budget, BudgetFigures, Threshold
+from bot.render.changes import render_not_admin
+from bot.render.common import Message
+from bot.render.schedules import (
+    render_budget_alert,
+    render_budget_removed,
+    render_budget_set,
+    render_budgets,
+    render_schedule_cancelled,
+    render_schedule_created,
+    render_schedules,
+)
+from bot.scheduler import Scheduler
+from bot.schedules import Schedule, new_schedule_id, next_run_at
+from handlers import reports
+from handlers.asker import Asker
+from handlers.deps import Deps
+
+log = logging.getLogger(__name__)
+
+SCHEDULING = (
+    c.ScheduleReport,
+    c.ListSchedules,
+    c.CancelSchedule,
+    c.SetBudget,
+    c.ListBudgets,
+    c.RemoveBudget,
+)
+# Changing what the bot posts unasked is for billing admins; reading the lists is for anyone.
+ADMIN_ONLY = (c.ScheduleReport, c.CancelSchedule, c.SetBudget, c.RemoveBudget)
+
+Scheduling = (
+    c.ScheduleReport
+    | c.ListSchedules
+    | c.CancelSchedule
+    | c.SetBudget
+    | c.ListBudgets
+    | c.RemoveBudget
+)
+
+
+async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
+    if isinstance(command, ADMIN_ONLY) and not deps.is_admin(asker.user_id):
+        return render_not_admin(deps.settings.billing_admins)
+    now = deps.clock()
+    match command:
+        case c.ScheduleReport():
+            schedule = Schedule(
+                id=new_schedule_id(),
+                frequency=command.frequency,
+                report_words=command.report_words,
+                channel=asker.channel_id,
+                created_by=asker.user_id,
+                created_at=now,
+            )
+            await deps.schedules.add(schedule)
+            return render_schedule_created(schedule, next_run_at(command.frequency, now))
+        case c.ListSchedules():
+            return render_schedules(await deps.schedules.list(), now)
+        case c.CancelSchedule():
+            return render_schedule_cancelled(command.id, await deps.schedules.remove(command.id))
+        case c.SetBudget():
+            budget = Budget(
+                project=command.project,
+                amount=command.amount,
+                channel=asker.channel_id,
+                set_by=asker.user_id,
+                set_at=now,
+            )
+            await deps.budgets.set(budget)
+            return render_budget_set(budget)
+        case c.ListBudgets():
+            return render_budgets(await deps.budgets.list())
+        case c.RemoveBudget():
+            found = await deps.budgets.remove(command.project)
+            return render_budget_removed(command.project, found)
+
+
+def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
+    """The scheduler with its jobs: post a report in a channel, check a project's month."""
+
+    async def run_report(schedule: Schedule, report: c.Report) -> None:
+        async def note(**message: Any) -> None:  # nobody to answer privately: log it
+            log.warning("scheduled report %s: %s", schedule.id, message.get("text"))
+
+        asker = Asker(schedule.created_by, schedule.channel, private=False)
+        await reports.post_report(report, asker, deps, client, note)
+
+    async def month_to_date(project: str) -> tuple[Decimal, Decimal | None]:
+        usage = await deps.billing.usage(project)
+        return usage.total, (usage.estimate.total.high if usage.estimate else None)
+
+    async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
+        message = render_budget_alert(budget, threshold, figures)
+        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
+
+    return Scheduler(
+        deps.schedules,
+        deps.budgets,
+        run_report=run_report,
+        month_to_date=month_to_date,
+        alert=alert,
+    )

@@ -1,0 +1,105 @@
+"""Scheduled reports and budgets, with the clock moved instead of waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+
+from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
+
+RUN_TIME = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def report_requests(stack: Stack) -> list[object]:
+    return [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
+
+
+async def schedule(stack: Stack, words: str, channel: str = "C_FINANCE") -> str:
+    sent = await stack.sender.command(f"schedule {words}", user_id=ADMIN, channel_id=channel)
+    reply = await stack.final_response(sent.response_url)
+    found = re.search(r"schedule cancel (\w+)", seen(reply))
+    assert found, seen(reply)
+    return found.group(1)
+
+
+async def test_only_admins_schedule_and_anyone_lists(stack: Stack) -> None:
+    _, refused = await stack.ask("schedule monthly", user_id=MEMBER)
+    assert "Only billing admins" in seen(refused)
+    schedule_id = await schedule(stack, "monthly project my-project")
+    _, listed = await stack.ask("schedule list", user_id=MEMBER)
+    assert schedule_id in seen(listed)
+    assert stack.sandbox.requests == []
+
+
+async def test_a_monthly_schedule_posts_last_month_on_the_first_at_eight_once(
+    stack: Stack,
+) -> None:
+    await schedule(stack, "monthly")
+    stack.clock.now = datetime(2026, 12, 1, 7, 59, tzinfo=UTC)
+    await stack.bot.scheduler.tick(stack.clock.now)
+    assert report_requests(stack) == [], "not before 08:00 UTC"
+
+    stack.clock.now = RUN_TIME
+    await stack.bot.scheduler.tick(stack.clock.now)
+    [summary] = await stack.slack.wait_for(
+        lambda c: c.method == "chat.update" and "Usage report" in str(c.body.get("text"))
+    )
+    assert summary.body["channel"] == "C_FINANCE"
+    assert "2026-11" in seen(summary)
+    november = {"startDate": "2026-11-01", "endDate": "2026-12-01", "granularity": "day"}
+    october = {**november, "startDate": "2026-10-01", "endDate": "2026-11-01"}  # compared with
+    assert sorted(report_requests(stack), key=str) == sorted([november, october], key=str)
+
+    await stack.bot.scheduler.tick(RUN_TIME.replace(minute=5))
+    assert len(report_requests(stack)) == 2, "a run is posted once"
+
+
+async def test_two_bots_on_one_database_post_each_run_once(stack: Stack) -> None:
+    other = await make_stack(sqlite_path=stack.settings.sqlite_path)
+    try:
+        await schedule(stack, "monthly")
+        stack.clock.now = other.clock.now = RUN_TIME
+        await asyncio.gather(stack.bot.scheduler.tick(RUN_TIME), other.bot.scheduler.tick(RUN_TIME))
+        await asyncio.sleep(0.3)
+        summaries = [
+            c
+            for s in (stack, other)
+            for c in s.slack.api_calls("chat.update")
+            if "Usage report" in str(c.body.get("text"))
+        ]
+        assert len(summaries) == 1
+    finally:
+        await close_stack(other)
+
+
+async def test_a_run_missed_while_the_bot_was_down_is_made_up_once_at_start(
+    stack: Stack,
+) -> None:
+    await schedule(stack, "monthly")
+    late = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)  # the bot was down on the 1st
+    stack.clock.now = late
+    await stack.bot.scheduler.catch_up(late)
+    await stack.slack.wait_for(lambda c: c.method == "chat.update")
+    await stack.bot.scheduler.catch_up(late)
+    await asyncio.sleep(0.2)
+    posted = [c for c in stack.slack.api_calls("chat.postMessage")]
+    assert len(posted) == 1, "made up once"
+
+
+async def test_a_budget_alerts_once_per_threshold_per_month(stack: Stack) -> None:
+    _, reply = await stack.ask("budget video-platform 500", user_id=ADMIN)
+    assert "500.00 USD" in seen(reply)
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    [alert] = await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
+    assert alert.body["channel"] == "C_GENERAL"
+    assert "over its 500.00 USD budget" in seen(alert)
+
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    await asyncio.sleep(0.2)
+    assert len(stack.slack.api_calls("chat.postMessage")) == 1, "once a month"
+
+    _, removed = await stack.ask("budget remove video-platform", user_id=ADMIN)
+    assert "Removed" in seen(removed)
+    _, listed = await stack.ask("budget list")
+    assert "video-platform" not in seen(listed)
