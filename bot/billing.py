@@ -28,6 +28,7 @@ from bot.answers import (
     UsageAnswer,
 )
 from bot.cache import AnswerCache
+from bot.charts import chart_series
 from bot.clock import Clock, month_start
 from bot.commands import Report, quote
 from bot.compare import Baseline, baseline_query, compare, unavailable
@@ -258,7 +259,8 @@ class BillingService:
 
         async def load() -> ReportSummary:
             report = await mkio.usage_report(query)
-            return summarize(report, query, filter_names=filter_names, fetched_at=self._clock())
+            summary = summarize(report, query, filter_names=filter_names, fetched_at=self._clock())
+            return dataclasses.replace(summary, chart=chart_series(report, query.granularity))
 
         return await self._cached(self._report_key(query), load)
 

@@ -25,7 +25,6 @@ import math
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -40,7 +39,7 @@ from bot.mkio.models import Granularity, UsageReport
 from bot.money import format_amount
 
 # The summary's rule for the main currency, so the chart and the summary count the same rows.
-from bot.reports import NO_PROJECT, _main_currency, exact_sum, period_start
+from bot.reports import NO_PROJECT, ChartSeries, _main_currency, exact_sum, period_start
 
 __all__ = [
     "DPI",
@@ -107,28 +106,6 @@ _draw_lock = threading.Lock()  # matplotlib is not thread-safe: one chart at a t
 
 
 # -- the series -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChartSeries:
-    """Cost per period and project, ready to draw. Every cost is an exact `Decimal` sum of
-    report rows in `currency`; `costs[project][i]` is that project's cost in `periods[i]`
-    (zero when it had none). `projects` are largest first, "others (N)" last when folded."""
-
-    granularity: Granularity
-    periods: list[datetime]  # chronological, consecutive period starts (UTC)
-    projects: list[str]
-    costs: dict[str, list[Decimal]]
-    currency: str
-    others: str | None = None  # the folded projects' label, when some were folded
-
-    @property
-    def totals(self) -> list[Decimal]:
-        """The exact total of each period, all projects together."""
-        return [
-            exact_sum(self.costs[project][i] for project in self.projects)
-            for i in range(len(self.periods))
-        ]
 
 
 def _next_period(at: datetime, granularity: Granularity) -> datetime:

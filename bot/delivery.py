@@ -108,6 +108,17 @@ class ChannelMessage:
             channel=self.channel, thread_ts=self._thread, **message.to_slack()
         )
 
+    async def upload_bytes(self, data: bytes, *, filename: str, title: str, comment: str) -> None:
+        """Upload a small file held in memory (a chart) into this message's thread."""
+        await self.client.files_upload_v2(
+            channel=self.channel,
+            thread_ts=self._thread,
+            content=data,
+            filename=filename,
+            title=title,
+            initial_comment=comment,
+        )
+
     async def upload(self, path: Path, *, filename: str, title: str, comment: str) -> None:
         """Upload `path` into this message's thread."""
         size = (await asyncio.to_thread(path.stat)).st_size

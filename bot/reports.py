@@ -75,6 +75,28 @@ class FilterKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class ChartSeries:
+    """Cost per period and project, ready to draw. Every cost is an exact `Decimal` sum of
+    report rows in `currency`; `costs[project][i]` is that project's cost in `periods[i]`
+    (zero when it had none). `projects` are largest first, "others (N)" last when folded."""
+
+    granularity: Granularity
+    periods: list[datetime]  # chronological, consecutive period starts (UTC)
+    projects: list[str]
+    costs: dict[str, list[Decimal]]
+    currency: str
+    others: str | None = None  # the folded projects' label, when some were folded
+
+    @property
+    def totals(self) -> list[Decimal]:
+        """The exact total of each period, all projects together."""
+        return [
+            exact_sum(self.costs[project][i] for project in self.projects)
+            for i in range(len(self.periods))
+        ]
+
+
+@dataclass(frozen=True)
 class ReportSummary:
     """A usage report, summed. Every money figure is in `currency`; see the module docstring
     for the (abnormal) case of rows in several currencies."""
@@ -93,6 +115,8 @@ class ReportSummary:
     other_currencies: tuple[CurrencyTotal, ...] = ()  # rows left out: not in `currency`
     # against another period (`BillingService.report(…, compare_to=…)`); never cached with it
     comparison: Comparison | None = None
+    # cost per period and project, for a chart: set by `BillingService` when there are several
+    chart: ChartSeries | None = None
 
     @property
     def filters(self) -> tuple[FilterKind | None, tuple[str, ...]]:

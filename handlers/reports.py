@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
+from bot.charts import chart_filename, render_chart
 from bot.compare import baseline_for
 from bot.delivery import ChannelMessage
 from bot.mkio.models import ReportQuery
 from bot.render.report import (
+    chart_title,
     render_report,
     render_report_failed,
     render_report_progress,
@@ -36,6 +39,8 @@ async def post_report(
         baseline = baseline_for(command.range, command.versus)
         summary = await deps.billing.report(query, names, compare_to=baseline)
         await post.update(render_report(summary))
+        if summary.chart is not None:
+            await upload_chart(post, summary)
         if command.csv:
             await upload_csv(post, summary, deps)
 
@@ -46,6 +51,19 @@ async def post_report(
         work=work,
         failed=lambda reason: render_report_failed(query, reason),
     )
+
+
+async def upload_chart(post: ChannelMessage, summary: ReportSummary) -> None:
+    """The cost per period as a PNG bar chart in the summary's thread (drawn off the loop)."""
+    assert summary.chart is not None
+    title = chart_title(summary)
+    try:
+        png = await asyncio.to_thread(render_chart, summary.chart, title=title)
+        await post.upload_bytes(
+            png, filename=chart_filename(title), title=title, comment=f":bar_chart: {title}"
+        )
+    except Exception as exc:  # the summary stands without its chart
+        await post.reply(words_for(exc))
 
 
 async def upload_csv(post: ChannelMessage, summary: ReportSummary, deps: Deps) -> None:

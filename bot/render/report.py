@@ -246,6 +246,13 @@ def _rows(n: int) -> str:
     return f"{n:,} row{'' if n == 1 else 's'}"
 
 
+def chart_title(s: ReportSummary) -> str:
+    """ "Cost per day — 2026-03 (USD)": the chart's title and file name."""
+    assert s.chart is not None
+    per = s.chart.granularity.value
+    return f"Cost per {per} — {range_label(s.query.start_date, s.query.end_date)} ({s.currency})"
+
+
 def render_report(s: ReportSummary) -> Message:
     """The summary a manager reads at a glance: the total, the largest projects and meters,
     the cost per period, and exactly what was asked and when it was fetched."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,6 +123,17 @@ async def stack() -> AsyncIterator[Stack]:
         yield s
     finally:
         await close_stack(s)
+
+
+def upload_named(stack: Stack, suffix: str) -> Callable[[SlackCall], bool]:
+    """Matches a completed file upload whose file name ends with `suffix` (".csv", ".png")."""
+
+    def match(call: SlackCall) -> bool:
+        return call.method == "files.completeUploadExternal" and any(
+            stack.slack.upload(f["id"])["name"].endswith(suffix) for f in call.body["files"]
+        )
+
+    return match
 
 
 def seen(call: SlackCall) -> str:

@@ -16,7 +16,7 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 import bot.http
 from bot.devslack import SlackCall, SlackSender
-from tests.e2e.conftest import ADMIN, Stack, close_stack, make_stack, seen
+from tests.e2e.conftest import ADMIN, Stack, close_stack, make_stack, seen, upload_named
 
 PROJECT = "my-project"
 PERIOD = "2026-10"
@@ -242,11 +242,13 @@ FAULTS = [
 # -- running one command -----------------------------------------------------------------------
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on: connections to it are refused."""
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port bound but never listened on: connections to it are refused, and no
+    other test (another xdist worker) can take it while it is held."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 async def run(stack: Stack, read: Read) -> str:
@@ -268,7 +270,7 @@ async def run(stack: Stack, read: Read) -> str:
     text = seen(result)
     if read.upload and not text.startswith(":x:") and "Could not" not in text:
         [complete] = await stack.slack.wait_for(
-            lambda c: c.method == "files.completeUploadExternal", after=after, timeout=10
+            upload_named(stack, ".csv"), after=after, timeout=10
         )
         assert complete.body["thread_ts"] == result.body["ts"]
         [entry] = complete.body["files"]
@@ -308,7 +310,7 @@ async def assert_healthy(stack: Stack, read: Read, *, same_command: bool) -> Non
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
 @pytest.mark.parametrize("read", READS, ids=lambda r: r.id)
 async def test_a_fault_gives_the_right_answer_or_a_clear_error_and_the_bot_stays_healthy(
-    read: Read, fault: Fault, monkeypatch: pytest.MonkeyPatch
+    read: Read, fault: Fault, monkeypatch: pytest.MonkeyPatch, refused_port: int
 ) -> None:
     # `ApiClient` takes `bot.http.DEFAULT_TIMEOUT` unless given a timeout: a short read
     # timeout makes a hung API fail in a fraction of a second.
@@ -321,7 +323,7 @@ async def test_a_fault_gives_the_right_answer_or_a_clear_error_and_the_bot_stays
     if fault.unreachable:
         key = "mkio_api_url" if read.api == "MK.IO" else "contro_api_url"
         base = "/api/v1" if read.api == "MK.IO" else "/v1"
-        overrides[key] = f"http://127.0.0.1:{closed_port()}{base}"
+        overrides[key] = f"http://127.0.0.1:{refused_port}{base}"
     stack = await make_stack(**overrides)
     try:
         stack.sandbox.set_contro_records(PERIOD, CONTRO_RECORDS)
@@ -477,7 +479,8 @@ async def test_a_failing_csv_keeps_the_summary_and_says_why_in_its_thread(
         text = seen(reason)
         assert says in text, text
         assert_clean(stack, text)
-        assert not stack.slack.api_calls("files.completeUploadExternal")
+        csv_uploads = [c for c in stack.slack.calls if c.ok and upload_named(stack, ".csv")(c)]
+        assert csv_uploads == []
         await assert_healthy(stack, READS[0], same_command=True)
     finally:
         await close_stack(stack)

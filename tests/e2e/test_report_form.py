@@ -20,7 +20,7 @@ from bot.ids import CallbackId
 from bot.ids import ReportFormId as F
 from bot.report_form import origin_channel
 from handlers.report_form import ephemeral_sender
-from tests.e2e.conftest import MEMBER, Stack, seen
+from tests.e2e.conftest import MEMBER, Stack, seen, upload_named
 
 LAST_MONTH = {"startDate": "2026-10-01", "endDate": "2026-11-01", "granularity": "day"}
 MONTH_BEFORE = {**LAST_MONTH, "startDate": "2026-09-01", "endDate": "2026-10-01"}
@@ -325,7 +325,7 @@ async def test_last_months_csv_report_from_the_form_is_posted_in_the_chosen_chan
     [summary] = await stack.slack.wait_for(
         lambda c: c.method == "chat.update" and "Preparing" not in str(c.body.get("text"))
     )
-    [complete] = await stack.slack.wait_for(lambda c: c.method == "files.completeUploadExternal")
+    [complete] = await stack.slack.wait_for(upload_named(stack, ".csv"))
     [preparing] = stack.slack.api_calls("chat.postMessage")
     assert preparing.body["channel"] == "C_FINANCE"
     assert summary.body["channel"] == "C_FINANCE"

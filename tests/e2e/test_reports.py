@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Mapping
@@ -10,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from bot.devslack import SlackCall
-from tests.e2e.conftest import Stack, seen
+from tests.e2e.conftest import Stack, seen, upload_named
 
 MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}
 FEBRUARY = {**MARCH, "startDate": "2026-02-01", "endDate": "2026-03-01"}  # compared with
@@ -66,7 +67,7 @@ async def test_report_posts_a_summary_whose_total_is_the_sum_of_the_rows(stack: 
 async def test_report_csv_uploads_the_file_in_the_summary_thread(stack: Stack) -> None:
     await stack.sender.command("report 2026-03 csv", channel_id="C_FINANCE")
     [summary] = await channel_messages(stack)
-    [complete] = await stack.slack.wait_for(lambda c: c.method == "files.completeUploadExternal")
+    [complete] = await stack.slack.wait_for(upload_named(stack, ".csv"))
     assert complete.body["channel_id"] == "C_FINANCE"
     assert complete.body["thread_ts"] == summary.body["ts"]
     [file_entry] = complete.body["files"]
@@ -184,3 +185,23 @@ async def test_a_private_channel_gets_instructions_to_invite_the_bot(stack: Stac
     assert "/invite @billing" in seen(reply)
     assert reply.body.get("response_type", "ephemeral") == "ephemeral"
     assert report_requests(stack) == []
+
+
+async def test_a_report_with_several_periods_gets_a_png_chart_in_its_thread(
+    stack: Stack,
+) -> None:
+    await stack.sender.command("report 2026-03 by week", channel_id="C_FINANCE")
+    [summary] = await channel_messages(stack)
+    [upload] = await stack.slack.wait_for(upload_named(stack, ".png"))
+    assert upload.body["thread_ts"] == summary.body["ts"]
+    [entry] = upload.body["files"]
+    data = stack.slack.files[entry["id"]]
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert stack.slack.upload(entry["id"])["name"].endswith(".png")
+
+
+async def test_a_single_period_report_has_no_chart(stack: Stack) -> None:
+    await stack.sender.command("report 2026-03 by month", channel_id="C_FINANCE")
+    await channel_messages(stack)
+    await asyncio.sleep(0.3)
+    assert stack.slack.api_calls("files.completeUploadExternal") == []
