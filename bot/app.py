@@ -54,12 +54,16 @@ class BillingBot:
         if self._background is None:
             self._background = asyncio.create_task(self.scheduler.run_forever(self.clock))
 
-    async def aclose(self) -> None:
+    async def stop_background(self) -> None:
+        """Stop the scheduler loop (it never ends on its own: shutdown must not wait for it)."""
         if self._background is not None:
             self._background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._background
             self._background = None
+
+    async def aclose(self) -> None:
+        await self.stop_background()
         for close in reversed(self._closers):
             await close()
         self._closers.clear()

@@ -132,6 +132,7 @@ def create_web_app(bot: BillingBot) -> web.Application:
 
     async def finish_answers(_: web.Application) -> None:
         # Runs once the listening socket is closed: no new request, only work in progress.
+        await bot.stop_background()
         await drain(DRAIN_SECONDS)
 
     async def close_bot(_: web.Application) -> None:
