@@ -92,7 +92,7 @@ async def test_confirm_switches_once_audits_and_drops_the_cache(stack: Stack) ->
         ("POST", "/api/v1/projects/my-project/paymentMethod", {"paymentMethodId": aws})
     ]
 
-    [audit] = stack.slack.api_calls("chat.postMessage")
+    [audit] = await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
     assert audit.body["channel"] == "C_AUDIT"
     audit_text = seen(audit)
     for expected in (ADMIN, "my-project", "Azure Marketplace", "AWS Marketplace", aws, "done"):
