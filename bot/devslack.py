@@ -828,18 +828,7 @@ class SlackSender:
             ts = str(message.get("ts") or self.slack.new_ts())
             ephemeral = bool(message.get("is_ephemeral", False))
 
-        candidates = [
-            b
-            for b in buttons(content)
-            if b.get("action_id") == action_id and (text is None or _label(b) == text)
-        ]
-        if len(candidates) <= nth:
-            rendered = ", ".join(f"{b.get('action_id')!r} ({_label(b)})" for b in buttons(content))
-            raise LookupError(
-                f"no button #{nth} with action_id {action_id!r}"
-                f"{f' and text {text!r}' if text else ''}; the message has: {rendered or 'none'}"
-            )
-        button = candidates[nth]
+        button = _find_button(content, action_id, text=text, nth=nth)
         action: dict[str, Any] = {
             "type": "button",
             "action_id": action_id,
@@ -1414,7 +1403,7 @@ def _find_button(
         rendered = ", ".join(f"{b.get('action_id')!r} ({_label(b)})" for b in buttons(content))
         raise LookupError(
             f"no button #{nth} with action_id {action_id!r}"
-            f"{f' and text {text!r}' if text else ''}; the view has: {rendered or 'none'}"
+            f"{f' and text {text!r}' if text else ''}; it has: {rendered or 'none'}"
         )
     return candidates[nth]
 
