@@ -12,7 +12,6 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from decimal import Decimal
 from typing import BinaryIO, TypeVar
 
@@ -29,7 +28,7 @@ from bot.answers import (
 )
 from bot.cache import AnswerCache
 from bot.charts import chart_series
-from bot.clock import Clock, month_start
+from bot.clock import Clock, month_to_date
 from bot.commands import Report, quote
 from bot.compare import Baseline, baseline_query, compare, unavailable
 from bot.contro.client import ControClient
@@ -100,15 +99,10 @@ class BillingService:
         """
         mkio = self.mkio
         today = self._clock().date()
-        start, end = month_start(today), today + timedelta(days=1)
+        start, end = month_to_date(today)
 
         def month_query(granularity: Granularity) -> ReportQuery:
-            return ReportQuery(
-                start_date=start,
-                end_date=end,
-                granularity=granularity,
-                project_names=(project,),
-            )
+            return ReportQuery.month_to_date(today, granularity, projects=(project,))
 
         async def no_days() -> None:
             return None
@@ -271,12 +265,7 @@ class BillingService:
     async def month_to_date(self, *, fresh: bool = False) -> ReportSummary:
         """Every project's cost this month so far (1st to tomorrow, UTC, by month); `fresh`
         drops the cached answer first (a Refresh button)."""
-        today = self._clock().date()
-        query = ReportQuery(
-            start_date=month_start(today),
-            end_date=today + timedelta(days=1),
-            granularity=Granularity.MONTH,
-        )
+        query = ReportQuery.month_to_date(self._clock().date(), Granularity.MONTH)
         if fresh:
             await self._cache.invalidate(self._report_key(query))
         return await self.report(query, ())

@@ -18,13 +18,11 @@ from bot.changes import (
     PendingStore,
     already_assigned,
     compare_prices,
-    month_to_date,
-    month_to_date_query,
     new_change_id,
 )
-from bot.clock import Clock
+from bot.clock import Clock, month_to_date
 from bot.errors import CommandError, NotFound, UpstreamError
-from bot.mkio.models import MetricsEndpoint, PaymentMethod
+from bot.mkio.models import Granularity, MetricsEndpoint, PaymentMethod, ReportQuery
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +69,9 @@ class ChangeService:
 
         mkio = self._billing.mkio
         today = self._clock().date()
-        report = await mkio.usage_report(month_to_date_query(project, today))
+        report = await mkio.usage_report(
+            ReportQuery.month_to_date(today, Granularity.MONTH, projects=(project,))
+        )
         new_card = (await self._billing.rate_card(new.id)).card
         current_card = (await self._billing.rate_card(current.id)).card if current else None
         start, end = month_to_date(today)

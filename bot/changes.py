@@ -18,9 +18,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.clock import month_start
 from bot.errors import CommandError
-from bot.mkio.models import Granularity, MetricsEndpoint, PaymentMethod, RateCard, ReportQuery
+from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
 
 CONFIRMATION_TTL = timedelta(minutes=10)
 
@@ -270,17 +269,6 @@ def compare_prices(
         current_currency=current.spec.currency if current else new.spec.currency,
         new_currency=new.spec.currency,
         billed_so_far=billed_so_far,
-    )
-
-
-def month_to_date(today: date) -> tuple[date, date]:
-    return month_start(today), today + timedelta(days=1)
-
-
-def month_to_date_query(project: str, today: date) -> ReportQuery:
-    start, end = month_to_date(today)
-    return ReportQuery(
-        start_date=start, end_date=end, granularity=Granularity.MONTH, project_names=(project,)
     )
 
 

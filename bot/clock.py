@@ -14,5 +14,11 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+def month_to_date(today: date) -> tuple[date, date]:
+    """The 1st of today's month and tomorrow: the month so far, today included, end exclusive
+    as MK.IO reports take it."""
+    return month_start(today), today + timedelta(days=1)
+
+
 def next_month_start(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import NoReturn, TypeVar
 
-from bot.clock import month_start, next_month_start
+from bot.clock import month_start, month_to_date, next_month_start
 from bot.errors import CommandError
 from bot.mkio.models import Granularity
 
@@ -699,7 +699,7 @@ _RANGE_SEPARATORS = ("to", "until", "till", "-")
 
 def _relative_range(label: str, today: date) -> DateRange:
     if label == "this-month":  # up to and including today
-        return DateRange(month_start(today), today + timedelta(days=1), label)
+        return DateRange(*month_to_date(today), label)
     this_month = month_start(today)
     return DateRange(month_start(this_month - timedelta(days=1)), this_month, label)
 

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from bot.clock import month_to_date
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
@@ -90,6 +92,14 @@ class ReportQuery(_Model):
     meter_names: tuple[str, ...] = ()
     group_by_meter: bool = False
     filter_on_reported_date: bool = False
+
+    @classmethod
+    def month_to_date(
+        cls, today: date, granularity: Granularity, *, projects: tuple[str, ...] = ()
+    ) -> ReportQuery:
+        """This month so far (1st to tomorrow, UTC), for every project or those named."""
+        start, end = month_to_date(today)
+        return cls(start_date=start, end_date=end, granularity=granularity, project_names=projects)
 
     def body(self, *, csv: bool = False) -> dict[str, object]:
         out: dict[str, object] = {
