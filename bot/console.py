@@ -43,6 +43,7 @@ from bot.devslack import (
 )
 from bot.ids import CallbackId
 from bot.ids import ReportFormId as F
+from bot.inflight import wait_for_answers
 
 if TYPE_CHECKING:
     from bot.scheduler import Scheduler
@@ -196,6 +197,7 @@ class Console:
         # line brings is printed in order (an ack before the messages that raced it).
         self._idle = asyncio.Event()
         self._idle.set()
+        self._own_tasks: set[asyncio.Task[None]] = set()  # its follower: never an answer
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -212,8 +214,12 @@ class Console:
 
         sigint = _install_sigint(loop, on_sigint)
         follower = asyncio.create_task(self._follow())
+        self._own_tasks.add(follower)
         try:
             await self._loop(_read_lines(stdin, loop))
+            # Work still in progress (an upload after its summary) is shown before leaving.
+            await wait_for_answers(REPLY_TIMEOUT_SECONDS, ignore=self._own_tasks)
+            self._drain()
         except asyncio.CancelledError:
             if not interrupted or task is None:
                 raise
@@ -476,7 +482,14 @@ class Console:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return
-            wait = remaining if self._expecting_more(start) else min(QUIET_SECONDS, remaining)
+            if self._expecting_more(start):
+                wait = remaining
+            else:
+                # The bot's own work is known to be over, not guessed from a quiet spell;
+                # the quiet spell is for what the bot does not run itself (an app under test).
+                await wait_for_answers(remaining, ignore=self._own_tasks)
+                self._drain()
+                wait = min(QUIET_SECONDS, max(deadline - loop.time(), 0))
             try:
                 await self.slack.wait_for(
                     lambda c: True,

@@ -20,14 +20,13 @@ import asyncio
 import logging
 import re
 from collections import deque
-from pathlib import Path
 
-import slack_bolt
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import BillingBot
+from bot.inflight import answers_in_progress, wait_for_answers
 
 log = logging.getLogger(__name__)
 
@@ -40,45 +39,13 @@ SLASH_COMMAND_FIELD = re.compile(r"(?:^|&)command=")
 DRAIN_SECONDS = 25.0
 
 
-# Code whose tasks are answers in progress: Bolt's listener runs and the bot's own work.
-_ANSWER_CODE = (
-    str(Path(slack_bolt.__file__).parent),
-    str(Path(__file__).parent),  # bot/
-    str(Path(__file__).parent.parent / "handlers"),
-)
-
-
-def _is_answer(task: asyncio.Task[object]) -> bool:
-    """Work the bot started (listeners, answers, uploads), not aiohttp's connections nor
-    whoever is waiting for the shutdown."""
-    code = getattr(task.get_coro(), "cr_code", None)
-    return code is not None and code.co_filename.startswith(_ANSWER_CODE)
-
-
-def _answers_in_progress() -> set[asyncio.Task[object]]:
-    current = asyncio.current_task()
-    return {t for t in asyncio.all_tasks() if t is not current and not t.done() and _is_answer(t)}
-
-
 async def drain(seconds: float) -> int:
-    """Wait, at most `seconds`, for answers in progress; how many were cut off.
-
-    An answer can start others (an acknowledged command is dispatched to Bolt, which starts
-    its listener), so this waits until none is left, not only for those running at first."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    pending = _answers_in_progress()
-    if not pending:
-        return 0
-    log.info("shutting down: finishing %d answers in progress", len(pending))
-    while pending:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            log.warning("shutting down: %d answers did not finish in time", len(pending))
-            return len(pending)
-        await asyncio.wait(pending, timeout=remaining)
-        pending = _answers_in_progress()
-    return 0
+    """At shutdown: wait, at most `seconds`, for answers in progress; how many were cut off."""
+    if running := len(answers_in_progress()):
+        log.info("shutting down: finishing %d answers in progress", running)
+    if cut := await wait_for_answers(seconds):
+        log.warning("shutting down: %d answers did not finish in time", cut)
+    return cut
 
 
 def create_web_app(bot: BillingBot) -> web.Application:

@@ -41,6 +41,8 @@ QUIET_SECONDS = 0.3
 @pytest.fixture(autouse=True)
 def short_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bot.console.QUIET_SECONDS", QUIET_SECONDS)
+    # A slow machine may take longer than a person would wait; only a failure waits this long.
+    monkeypatch.setattr("bot.console.REPLY_TIMEOUT_SECONDS", 120.0)
 
 
 async def demo(*lines: str) -> str:
@@ -49,7 +51,7 @@ async def demo(*lines: str) -> str:
     stdout = io.StringIO()
     # asyncio.timeout, not wait_for: the demo runs in this task, which its server's shutdown
     # does not wait for (it would wait for a wait_for's caller).
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(600):
         status = await run_demo(stdin=stdin, stdout=stdout)
     assert status == 0
     return stdout.getvalue()
