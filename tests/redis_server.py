@@ -42,7 +42,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, *, timeout: float = 10.0) -> None:
+    def start(self, *, timeout: float = 60.0) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
             pytest.fail(MISSING, pytrace=False)
