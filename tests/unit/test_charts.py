@@ -1,4 +1,7 @@
-"""`bot.charts`: the series' exact sums, the x labels, the PNG and its file name."""
+"""`bot.charts`: the series' exact sums, the x labels, the PNG and its file name.
+
+How fast charts render is measured by `bench/chart_speed.py`, not here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import random
 import struct
 import subprocess
 import sys
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -350,14 +352,16 @@ def test_unusual_series_still_render(rows: list[dict[str, Any]]) -> None:
     assert png_size(png) == (WIDTH_PX, HEIGHT_PX)
 
 
-def test_90_periods_of_8_projects_render_fast() -> None:
-    series = series_of(random_report(90, 8, rows_per_cell=1), Granularity.DAY)
-    render_chart(series, title="warm-up")  # fonts and caches load on the first chart
-    best = min(_timed(lambda: render_chart(series, title="Usage report")) for _ in range(3))
-    assert best < 1.0  # about 0.1 s here; the bound is loose for a busy CI machine
+def test_90_periods_of_8_projects_render() -> None:
+    r = random_report(90, 8, rows_per_cell=1)
+    series = series_of(r, Granularity.DAY)
+    assert len(series.periods) == 90
+    assert len(series.projects) == 8
+    assert_sums_exact(series, r)
+    assert png_size(render_chart(series, title="Usage report")) == (WIDTH_PX, HEIGHT_PX)
 
 
-def test_a_month_of_hours_renders_within_seconds_with_thinned_labels() -> None:
+def test_a_month_of_hours_renders_with_thinned_labels() -> None:
     r = random_report(31 * 24, 8, step=timedelta(hours=1), rows_per_cell=1)
     series = series_of(r, Granularity.HOUR)
     assert len(series.periods) == 744
@@ -368,15 +372,8 @@ def test_a_month_of_hours_renders_within_seconds_with_thinned_labels() -> None:
         "Mar 1\n2026",
         "Mar 3",
     ]
-    took = _timed(lambda: render_chart(series, title="Usage report — 2026-03, hourly"))
-    assert took < 5.0
-    assert png_size(render_chart(series, title="x")) == (WIDTH_PX, HEIGHT_PX)
-
-
-def _timed(work: Any) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
+    png = render_chart(series, title="Usage report — 2026-03, hourly")
+    assert png_size(png) == (WIDTH_PX, HEIGHT_PX)
 
 
 def test_no_pyplot_and_no_gui_backend() -> None:
@@ -393,8 +390,13 @@ def test_no_pyplot_and_no_gui_backend() -> None:
         " or m.startswith(('tkinter', 'PyQt', 'PySide', 'gi', 'wx'))]\n"
         "assert not bad, bad\n"
     )
+    # The timeout only stops a hang: importing matplotlib can take a minute on a slow machine.
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
 

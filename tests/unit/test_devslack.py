@@ -238,13 +238,15 @@ async def test_fail_next_with_status_200_answers_ok_false(
 async def test_wait_for_wakes_up_when_the_call_arrives(
     slack: LocalSlack, client: AsyncWebClient
 ) -> None:
-    async def later() -> None:
-        await asyncio.sleep(0.05)
-        await client.chat_postMessage(channel="C_AUDIT", text="audit line")
+    # The timeout is only reached if wait_for never wakes up: no machine is that slow.
+    waiting = asyncio.create_task(
+        slack.wait_for(lambda c: c.body["channel"] == "C_AUDIT", timeout=60)
+    )
+    await asyncio.sleep(0)  # it has looked at the calls recorded so far, and waits
+    assert not waiting.done()
 
-    task = asyncio.create_task(later())
-    [call] = await slack.wait_for(lambda c: c.body["channel"] == "C_AUDIT", timeout=5)
-    await task
+    await client.chat_postMessage(channel="C_AUDIT", text="audit line")
+    [call] = await waiting
 
     assert call.body["text"] == "audit line"
 
@@ -254,7 +256,7 @@ async def test_wait_for_times_out_listing_what_was_recorded(
 ) -> None:
     await client.chat_postMessage(channel="C_GENERAL", text="something else")
 
-    with pytest.raises(TimeoutError) as timed_out:
+    with pytest.raises(TimeoutError) as timed_out:  # nothing ever matches: any timeout will do
         await slack.wait_for(lambda c: c.method == "chat.update", timeout=0.2)
 
     message = str(timed_out.value)

@@ -1,9 +1,11 @@
-"""The sandbox's data, without HTTP: determinism, exact roll-ups, Contro sums, speed."""
+"""The sandbox's data, without HTTP: determinism, exact roll-ups, Contro sums.
+
+How fast the sandbox is built and answers is measured by `bench/sandbox_speed.py`, not here.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -39,17 +41,6 @@ def quantities(rows: Iterable[dict[str, Any]], *key_fields: str) -> dict[tuple[A
 
 
 LINE = ("project", "meterSku", "paymentMethod", "entitlement")
-
-
-def test_construction_is_cheap() -> None:
-    best = min(_timed(lambda: Sandbox(clock=lambda: NOW)) for _ in range(5))
-    assert best < 0.05
-
-
-def _timed(action: Any) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
 
 
 def test_same_seed_same_data_other_seed_other_ids() -> None:
@@ -296,14 +287,15 @@ def test_synthetic_million_costs_no_memory() -> None:
         sandbox.set_contro_records("2026-13", 5)
 
 
-def test_report_speed() -> None:
+def test_a_year_report_holds_the_same_rows_as_its_months() -> None:
     sandbox = make_sandbox()
-    month = _timed(
-        lambda: sandbox.report_rows({"startDate": "2026-02-01", "endDate": "2026-03-01"})
-    )
-    year = _timed(lambda: sandbox.report_rows({"startDate": "2025-03-01", "endDate": "2026-03-01"}))
-    assert month < 0.1
-    assert year < 1.0
+    year = sandbox.report_rows({"startDate": "2025-03-01", "endDate": "2026-03-01"})
+    assert year
+    assert all("2025-03-01" <= row["date"][:10] < "2026-03-01" for row in year)
+    for start, end in (("2025-03-01", "2025-04-01"), ("2026-02-01", "2026-03-01")):
+        month = sandbox.report_rows({"startDate": start, "endDate": end})
+        assert month
+        assert [row for row in year if start <= row["date"][:10] < end] == month
 
 
 def test_dates_are_utc_and_truncated() -> None:

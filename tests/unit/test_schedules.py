@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -381,23 +380,25 @@ async def test_two_redis_stores_on_one_server_claim_each_run_once(
         await client_b.aclose()
 
 
+# Says "ready" once imported and connected, then waits for a line on stdin before claiming:
+# the test sends it to both at once, however long their start took.
 _CLAIMER = textwrap.dedent(
     """
-    import asyncio, json, sys, time
+    import asyncio, json, sys
     from bot.schedules import SqliteScheduleStore
 
-    async def main(path, schedule_id, owner, start, rounds):
+    async def main(path, schedule_id, owner, rounds):
         store = SqliteScheduleStore(path)
         await store.list()
-        while time.time() < start:
-            await asyncio.sleep(0.001)
+        print("ready", flush=True)
+        sys.stdin.readline()
         won = [n for n in range(rounds)
                if await store.claim_run(schedule_id, f"p{n:04d}", owner)]
         await store.aclose()
         print(json.dumps(won))
 
-    path, schedule_id, owner, start, rounds = sys.argv[1:]
-    asyncio.run(main(path, schedule_id, owner, float(start), int(rounds)))
+    path, schedule_id, owner, rounds = sys.argv[1:]
+    asyncio.run(main(path, schedule_id, owner, int(rounds)))
     """
 )
 
@@ -408,7 +409,6 @@ async def test_two_processes_on_one_sqlite_file_claim_each_run_once(tmp_path: Pa
     daily = schedule(Frequency.DAILY)
     await store.add(daily)
     await store.aclose()
-    start = str(time.time() + 1.0)  # both begin together, after their imports
     args = [str(path), daily.id]
     processes = [
         await asyncio.create_subprocess_exec(
@@ -417,14 +417,25 @@ async def test_two_processes_on_one_sqlite_file_claim_each_run_once(tmp_path: Pa
             _CLAIMER,
             *args,
             owner,
-            start,
             str(ROUNDS),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         for owner in ("a", "b")
     ]
-    outputs = await asyncio.gather(*(p.communicate() for p in processes))
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            if await process.stdout.readline() != b"ready\n":
+                _, err = await process.communicate()
+                pytest.fail(f"a claimer did not start:\n{err.decode()}")
+        outputs = await asyncio.gather(*(p.communicate(b"go\n") for p in processes))
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
     for process, (_, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err.decode()
     won_a, won_b = (set(json.loads(out)) for out, _ in outputs)
