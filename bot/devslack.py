@@ -160,9 +160,18 @@ class _Upload:
 
 
 class LocalSlack:
-    """An aiohttp server that answers like the Slack Web API and records every call."""
+    """An aiohttp server that answers like the Slack Web API and records every call.
 
-    def __init__(self) -> None:
+    `wait_timeout` is how long `wait_for` waits unless told otherwise; `trigger_ttl` how long
+    `views.open` accepts a trigger_id (Slack: 3 s). Tests that must pass on a slow machine
+    raise both: the order of events is what they check, not how fast they came.
+    """
+
+    def __init__(
+        self, *, wait_timeout: float = 10.0, trigger_ttl: float = TRIGGER_ID_TTL_SECONDS
+    ) -> None:
+        self.wait_timeout = wait_timeout
+        self.trigger_ttl = trigger_ttl
         self.calls: list[SlackCall] = []
         self.files: dict[str, bytes] = {}
         self._uploads: dict[str, _Upload] = {}
@@ -246,7 +255,7 @@ class LocalSlack:
         return url
 
     def trigger_id(self) -> str:
-        """A fresh trigger_id; `views.open` accepts it for 3 seconds, as Slack does."""
+        """A fresh trigger_id; `views.open` accepts it for `trigger_ttl` seconds (Slack: 3)."""
         trigger = f"{next(self._counter)}.{self._ts_base}.{secrets.token_hex(16)}"
         self._triggers[trigger] = time.monotonic()
         return trigger
@@ -288,12 +297,14 @@ class LocalSlack:
         self,
         predicate: Callable[[SlackCall], bool],
         *,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the tests read better with a timeout argument
+        timeout: float | None = None,  # noqa: ASYNC109 - tests read better with a timeout argument
         count: int = 1,
         after: int = 0,
         include_failed: bool = False,
     ) -> list[SlackCall]:
         """Wait until `count` recorded calls match; returns every match.
+
+        `timeout` defaults to the `wait_timeout` given to the constructor.
 
         Only calls Slack accepted are considered unless `include_failed`; only `calls[after:]`
         are considered (pass `len(slack.calls)` to wait for new calls). A predicate that raises
@@ -306,6 +317,8 @@ class LocalSlack:
                 c for c in self.calls[after:] if (include_failed or c.ok) and _safe(predicate, c)
             ]
 
+        if timeout is None:
+            timeout = self.wait_timeout
         try:
             async with asyncio.timeout(timeout), self._cond:
                 await self._cond.wait_for(lambda: len(matching()) >= count)
@@ -514,7 +527,7 @@ class LocalSlack:
         issued = self._triggers.get(trigger)
         if issued is None:
             return {"ok": False, "error": "invalid_trigger_id"}
-        if time.monotonic() - issued > TRIGGER_ID_TTL_SECONDS:
+        if time.monotonic() - issued > self.trigger_ttl:
             return {"ok": False, "error": "expired_trigger_id"}
         return self._view_answer(call, view_id=f"V{next(self._counter):08d}")
 

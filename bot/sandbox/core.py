@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,12 +49,16 @@ class Sandbox:
         self.contro_pagination: ControPagination = contro_pagination
         self.mkio_page_size = mkio_page_size
         self.requests: list[RecordedRequest] = []
+        self.held: list[RecordedRequest] = []
+        """The requests waiting for `release()` now, in the order they arrived."""
         self.delay: float = 0.0
         self.faults = FaultPlan()
         self.state = MkioState(seed)
         self.usage = UsageEngine(seed, self.state)
         self.contro = ControData(seed)
         self._refs = itertools.count(1)
+        self._gate: asyncio.Event | None = None  # what held requests wait for, while holding
+        self._held_changed = asyncio.Event()  # set (and replaced) whenever `held` changes
 
     def now(self) -> datetime:
         """The clock's time in UTC (a naive clock value is taken as UTC)."""
@@ -82,6 +87,69 @@ class Sandbox:
     ) -> None:
         """Make the next `times` matching requests fail; see `Fault`."""
         self.faults.add(Fault(method, path, status, times, retry_after, body, kind, delay))
+
+    def hold(self) -> None:
+        """Make every billing API request wait, once recorded, until `release()`.
+
+        For tests of what happens *before* an API answers: a held request is in `requests`
+        and in `held`, and gets no answer (nor its delay or fault) until it is released.
+        The control plane is never held.
+        """
+        if self._gate is None:
+            self._gate = asyncio.Event()
+
+    def release(self) -> None:
+        """Let the held requests, and every later one, go on. Does nothing if none is held."""
+        if self._gate is not None:
+            self._gate.set()
+            self._gate = None
+
+    @property
+    def holding(self) -> bool:
+        """Whether requests are held (between `hold()` and `release()`)."""
+        return self._gate is not None
+
+    async def wait_held(
+        self,
+        count: int = 1,
+        *,
+        path: str = "",
+        timeout: float = 60.0,  # noqa: ASYNC109 - as `LocalSlack.wait_for`
+    ) -> list[RecordedRequest]:
+        """Wait until at least `count` requests whose path contains `path` are held; returns
+        them. On timeout, raises TimeoutError saying what was held and what was received."""
+
+        def matching() -> list[RecordedRequest]:
+            return [r for r in self.held if path in r.path]
+
+        try:
+            async with asyncio.timeout(timeout):
+                while len(matching()) < count:
+                    await self._held_changed.wait()
+        except TimeoutError:
+            received = ", ".join(f"{r.method} {r.path}" for r in self.requests) or "nothing"
+            raise TimeoutError(
+                f"waited {timeout:g}s for {count} held request(s) to {path or 'any path'}, "
+                f"found {len(matching())}; holding: {self.holding}; received: {received}"
+            ) from None
+        return matching()
+
+    async def pass_gate(self, request: RecordedRequest) -> None:
+        """Where the server makes a recorded request wait while requests are held."""
+        gate = self._gate
+        if gate is None:
+            return
+        self.held.append(request)
+        self._changed()
+        try:
+            await gate.wait()
+        finally:
+            del self.held[next(i for i, r in enumerate(self.held) if r is request)]
+            self._changed()
+
+    def _changed(self) -> None:
+        self._held_changed.set()
+        self._held_changed = asyncio.Event()
 
     def clear(self) -> None:
         """Forget recorded requests and pending faults."""

@@ -1,4 +1,4 @@
-"""The sandbox's aiohttp application: recording, delays, faults and auth around the routes."""
+"""The sandbox's aiohttp application: recording, holds, delays, faults, auth around routes."""
 
 from __future__ import annotations
 
@@ -105,13 +105,15 @@ async def _apply_fault(
 
 @web.middleware
 async def billing_api(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Record, delay, fault, authenticate, then answer; errors in the API's own shape."""
+    """Record, hold, delay, fault, authenticate, then answer; errors in the API's own shape."""
     located = locate(request.path)
     if located is None:
         return await handler(request)
     api, api_path = located
     sandbox = request.app[SANDBOX_KEY]
-    sandbox.requests.append(await record(request))
+    recorded = await record(request)
+    sandbox.requests.append(recorded)
+    await sandbox.pass_gate(recorded)
     if sandbox.delay > 0:
         await asyncio.sleep(sandbox.delay)
     try:

@@ -3,6 +3,7 @@ billing sandbox, and a local stand-in for the Slack Web API that records what th
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +26,28 @@ from bot.server import start_server
 ADMIN = "U_ADMIN"
 MEMBER = "U_MEMBER"
 NOW = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
+PATIENCE = 60.0
+"""Seconds a test waits for something that should happen (a Slack call, a held request).
+
+Only a failing test ever waits this long: it is generous so that a correct bot passes on a
+machine many times slower than usual. Tests check the order of events, never their speed
+(speed is measured in bench/)."""
+
+
+async def eventually(condition: Callable[[], bool], what: str) -> None:
+    """Wait until `condition()` holds (checked every 10 ms); TimeoutError after PATIENCE."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError(f"waited {PATIENCE:g}s for {what}")
+        await asyncio.sleep(0.01)
+
+
+def is_working(call: SlackCall) -> bool:
+    """A "Working on it…" message, which the answer replaces: the bot shows one when the
+    answer takes more than a second, which on a slow machine may be any answer."""
+    return str(call.body.get("text", "")).startswith("Working on it")
 
 
 @dataclass
@@ -55,17 +78,13 @@ class Stack:
         assert sent.status == 200, sent.body
         return sent, await self.final_response(sent.response_url)
 
-    async def final_response(self, url: str, *, wait: float = 10.0) -> SlackCall:
+    async def final_response(self, url: str) -> SlackCall:
         """The last message for `url` once any "working on it" message has been replaced."""
 
         def is_final(call: SlackCall) -> bool:
-            return (
-                call.kind == "response"
-                and url.endswith(call.method)
-                and not str(call.body.get("text", "")).startswith("Working on it")
-            )
+            return call.kind == "response" and url.endswith(call.method) and not is_working(call)
 
-        calls = await self.slack.wait_for(is_final, timeout=wait)
+        calls = await self.slack.wait_for(is_final)
         return calls[-1]
 
     def billing_requests(self, path_part: str = "") -> list[Any]:
@@ -76,7 +95,9 @@ async def make_stack(*, contro_pagination: str = "cursor", **settings_overrides:
     clock = TestClock()
     sandbox = Sandbox(clock=clock, contro_pagination=contro_pagination)  # type: ignore[arg-type]
     sandbox_runner, sandbox_url = await start(sandbox, "127.0.0.1", 0)
-    slack = LocalSlack()
+    # A trigger_id lives 3 s at Slack; that the form opens before MK.IO answers is checked by
+    # holding the sandbox (test_report_form.py), not by the clock.
+    slack = LocalSlack(wait_timeout=PATIENCE, trigger_ttl=PATIENCE)
     await slack.start("127.0.0.1", 0)
     signing_secret = secrets.token_hex(16)
     values: dict[str, Any] = {
@@ -110,6 +131,7 @@ async def make_stack(*, contro_pagination: str = "cursor", **settings_overrides:
 
 
 async def close_stack(stack: Stack) -> None:
+    stack.sandbox.release()  # a test that failed while holding: no answer waits for it
     await stack.sender.aclose()
     for runner in stack.runners:
         await runner.cleanup()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -13,6 +14,12 @@ import httpx
 
 from bot.devslack import LocalSlack, SlackSender
 from bot.sandbox import Sandbox, start
+from tests.e2e.conftest import PATIENCE
+
+STARTUP_SECONDS = 600.0
+"""How long a `billing-bot` process may take to start or to stop. Importing the bot takes ~2 s
+of CPU; only a process that is stuck waits this long."""
+DRAINING = re.compile(r"finishing \d+ answers in progress")
 
 
 def free_port() -> int:
@@ -27,7 +34,7 @@ async def test_serve_without_a_signing_secret_is_a_one_line_error(tmp_path: Path
         sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port()),
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, err = await asyncio.wait_for(process.communicate(), 30)
+    _, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
     assert process.returncode == 2
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1
@@ -35,11 +42,22 @@ async def test_serve_without_a_signing_secret_is_a_one_line_error(tmp_path: Path
     assert "Traceback" not in err.decode()
 
 
+async def read_until(stream: asyncio.StreamReader, pattern: re.Pattern[str]) -> str:
+    """The lines read from `stream` up to the first that matches `pattern`."""
+    lines: list[str] = []
+    async with asyncio.timeout(STARTUP_SECONDS):
+        while not lines or not pattern.search(lines[-1]):
+            line = await stream.readline()
+            assert line, f"closed before a line matched {pattern.pattern!r}:\n{''.join(lines)}"
+            lines.append(line.decode(errors="replace"))
+    return "".join(lines)
+
+
 async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path) -> None:
     sandbox = Sandbox()
-    sandbox.delay = 1.5
+    sandbox.hold()
     sandbox_runner, sandbox_url = await start(sandbox)
-    slack = LocalSlack()
+    slack = LocalSlack(wait_timeout=PATIENCE)
     await slack.start()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))},
@@ -56,20 +74,28 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
     sender: SlackSender | None = None
     try:
         assert process.stdout is not None
-        banner = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        assert process.stderr is not None
+        banner = (await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)).decode()
         url = banner.split("listening on ")[1].split("/slack/events")[0]
         sender = SlackSender(url, "cli-test-secret", slack)
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=PATIENCE, trust_env=False) as client:
             assert (await client.get(f"{url}/healthz")).status_code == 200
         sent = await sender.command("usage my-project")
         assert sent.status == 200
+        await sandbox.wait_held(timeout=STARTUP_SECONDS)  # the answer is waiting for MK.IO
         process.send_signal(signal.SIGTERM)
-        # the answer in progress takes ~1.5 s; the scheduler loop must not hold the drain
-        await asyncio.wait_for(process.wait(), 10)
+        # MK.IO answers only once the drain is waiting for the answer.
+        log = await read_until(process.stderr, DRAINING)
+        sandbox.release()
+        _, rest = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
+        log += rest.decode(errors="replace")
         assert process.returncode == 0
+        # The drain waited for the answer only: the scheduler loop did not hold it to its end.
+        assert "did not finish in time" not in log, log
         answers = slack.responses(sent.response_url)
         assert any("Total month to date" in str(a.body) for a in answers)
     finally:
+        sandbox.release()
         if process.returncode is None:
             process.kill()
             await process.wait()

@@ -19,9 +19,7 @@ def money(amount: Decimal) -> str:
 
 
 async def exported_file(stack: Stack) -> tuple[SlackCall, list[dict[str, str]]]:
-    [complete] = await stack.slack.wait_for(
-        lambda c: c.method == "files.completeUploadExternal", timeout=30
-    )
+    [complete] = await stack.slack.wait_for(lambda c: c.method == "files.completeUploadExternal")
     [entry] = complete.body["files"]
     data = stack.slack.files[entry["id"]].decode()
     return complete, list(csv.DictReader(io.StringIO(data)))

@@ -5,8 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.devslack import BOT_USER_ID
-from tests.e2e.conftest import MEMBER, Stack, seen
+from bot.devslack import BOT_USER_ID, SlackCall
+from tests.e2e.conftest import MEMBER, Stack, is_working, seen
+
+
+async def answer(stack: Stack) -> SlackCall:
+    """The answer in the thread: posted, or edited into the "working on it" message posted
+    first when the answer is slow."""
+    [reply] = await stack.slack.wait_for(
+        lambda c: c.method in ("chat.postMessage", "chat.update") and not is_working(c)
+    )
+    return reply
 
 
 def mention(text: str, **extra: Any) -> dict[str, Any]:
@@ -38,7 +47,7 @@ async def test_a_mention_is_answered_in_its_thread_once_even_when_slack_retries(
     retry = await stack.sender.event(event, event_id="Ev0001", retry_num=1)
     assert first.status == retry.status == 200
 
-    [reply] = await stack.slack.wait_for(lambda c: c.method in ("chat.postMessage", "chat.update"))
+    reply = await answer(stack)
     await asyncio.sleep(0.3)
     posted = stack.slack.api_calls("chat.postMessage")
     assert len(posted) == 1, "one answer, whatever Slack retried"
@@ -66,13 +75,13 @@ async def test_a_dm_in_plain_words_gets_a_report_in_the_thread(stack: Stack) -> 
 
 async def test_the_command_language_works_after_a_mention(stack: Stack) -> None:
     await stack.sender.event(mention("contro summary 2026-10"))
-    [reply] = await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
+    reply = await answer(stack)
     assert "Contro usage — 2026-10" in seen(reply)
 
 
 async def test_what_it_cannot_map_gets_a_did_you_mean(stack: Stack) -> None:
     await stack.sender.event(mention("wibble the flux capacitor"))
-    [reply] = await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
+    reply = await answer(stack)
     text = seen(reply)
     assert "/billing" in text
     assert stack.sandbox.requests == []
@@ -80,7 +89,7 @@ async def test_what_it_cannot_map_gets_a_did_you_mean(stack: Stack) -> None:
 
 async def test_billing_changes_are_not_made_from_a_conversation(stack: Stack) -> None:
     await stack.sender.event(mention("payment-method my-project set x"))
-    [reply] = await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
+    reply = await answer(stack)
     assert "slash command" in seen(reply)
     assert stack.sandbox.requests == []
 

@@ -20,9 +20,8 @@ def money(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01')):,} USD"
 
 
-async def test_help_is_acknowledged_at_once_and_lists_every_command(stack: Stack) -> None:
-    sent, reply = await stack.ask("")
-    assert sent.elapsed < 1.0
+async def test_help_lists_every_command_without_calling_the_apis(stack: Stack) -> None:
+    _, reply = await stack.ask("")
     text = seen(reply)
     for word in ("usage", "report", "payment-methods", "ratecard", "metrics", "contro summary"):
         assert f"/billing {word}" in text

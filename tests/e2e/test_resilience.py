@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.e2e.conftest import Stack, close_stack, make_stack, seen
+from tests.e2e.conftest import Stack, close_stack, is_working, make_stack, seen
 
 
 def usage_calls(stack: Stack) -> int:
@@ -19,17 +19,19 @@ def usage_calls(stack: Stack) -> int:
     return usage
 
 
-async def test_ack_is_immediate_while_the_billing_api_takes_two_seconds(stack: Stack) -> None:
-    stack.sandbox.delay = 2.0
+async def test_the_ack_comes_before_the_billing_api_answers(stack: Stack) -> None:
+    stack.sandbox.hold()
     sent = await stack.sender.command("usage my-project")
     assert sent.status == 200
-    assert sent.elapsed < 0.5, f"acked after {sent.elapsed:.2f}s"
+    # Acked while the sandbox answered nothing: had the bot waited for MK.IO before acking,
+    # the command would still be waiting (or its MK.IO call would have been given up on).
+    assert stack.sandbox.held == stack.sandbox.requests, "no MK.IO call was answered or dropped"
+    await stack.sandbox.wait_held(path="/projects/my-project/usage")
 
-    working = await stack.slack.wait_for(
-        lambda c: c.kind == "response" and "Working on it" in str(c.body.get("text")),
-        timeout=2,
-    )
-    assert "my-project" in seen(working[0])
+    [working] = await stack.slack.wait_for(lambda c: c.kind == "response" and is_working(c))
+    assert "my-project" in seen(working)
+    assert not [c for c in stack.slack.responses(sent.response_url) if not is_working(c)]
+    stack.sandbox.release()
     final = await stack.final_response(sent.response_url)
     assert final.body.get("replace_original") is True, "the answer replaces the progress message"
     assert "Total month to date" in seen(final)
@@ -45,8 +47,14 @@ async def test_two_identical_questions_within_the_ttl_make_one_upstream_call(
 
 
 async def test_ten_concurrent_identical_questions_make_one_upstream_call(stack: Stack) -> None:
-    stack.sandbox.delay = 0.3
+    stack.sandbox.hold()
     sent = await asyncio.gather(*(stack.sender.command("usage my-project") for _ in range(10)))
+    # Every answer is under way (each says it is working on it) while MK.IO has answered
+    # nothing: none of them can have been served from the cache.
+    await stack.sandbox.wait_held(path="/projects/my-project/usage")
+    await stack.slack.wait_for(lambda c: c.kind == "response" and is_working(c), count=10)
+    assert [r.path for r in stack.sandbox.held].count("/api/v1/projects/my-project/usage") == 1
+    stack.sandbox.release()
     replies = await asyncio.gather(*(stack.final_response(s.response_url) for s in sent))
     assert all("Total month to date" in seen(r) for r in replies)
     assert usage_calls(stack) == 1

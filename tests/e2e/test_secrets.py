@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from bot.devslack import SlackCall
 from bot.logs import make_formatter
-from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
+from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, is_working, make_stack, seen
 
 CONFIRM = "billing_change_confirm"
 WRONG_TOKEN = "mkio-token-that-mkio-refuses-0001"
@@ -59,16 +59,18 @@ class Session:
         sent = await self.stack.sender.command(text, user_id=MEMBER, channel_id="C_FINANCE")
         assert sent.status == 200
         self.note(sent.body, sent.response_url, MEMBER)
-        return await self.stack.slack.wait_for(wait, after=after, timeout=15)
+        return await self.stack.slack.wait_for(wait, after=after)
 
     async def click(
         self, message: SlackCall, action: str, user: str, count: int = 1
     ) -> list[SlackCall]:
+        """Click; waits for `count` answers to the click ("working on it" is none)."""
         sent = await self.stack.sender.click(message.body, action, user_id=user)
         assert sent.status == 200
         self.note(sent.body, sent.response_url, user)
         return await self.stack.slack.wait_for(
-            lambda c: c.kind == "response" and c.url == sent.response_url, count=count
+            lambda c: c.kind == "response" and c.url == sent.response_url and not is_working(c),
+            count=count,
         )
 
 
