@@ -30,6 +30,8 @@ from aiohttp import BodyPartReader, web
 from multidict import MultiDictProxy
 from slack_sdk.signature import SignatureVerifier
 
+from bot.http import tls_context
+
 __all__ = [
     "APP_ID",
     "BOT_ID",
@@ -766,7 +768,9 @@ class SlackSender:
         self.team_id = team_id
         self._verifier = SignatureVerifier(signing_secret)
         self._clock = clock
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0), trust_env=False)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0), trust_env=False, verify=tls_context()
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
