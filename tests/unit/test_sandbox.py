@@ -206,6 +206,42 @@ async def test_delay(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
     assert (await client.get("/v1/partner/usage/summary", headers=CONTRO)).status_code == 200
 
 
+async def test_hold_keeps_requests_unanswered_until_release(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    sandbox.hold()
+    assert sandbox.holding
+    first = asyncio.ensure_future(client.get("/api/v1/projects", headers=MKIO))
+    second = asyncio.ensure_future(client.get("/v1/partner/usage/summary", headers=CONTRO))
+    held = await sandbox.wait_held(2)
+    assert sorted(r.path for r in held) == ["/api/v1/projects", "/v1/partner/usage/summary"]
+    assert [r.path for r in await sandbox.wait_held(path="/v1/partner")] == [
+        "/v1/partner/usage/summary"
+    ]
+    assert (await client.get("/_sandbox/requests")).status_code == 200, "never held"
+    assert not first.done()
+    assert not second.done()
+
+    sandbox.release()
+    assert [(await first).status_code, (await second).status_code] == [200, 200]
+    assert sandbox.held == []
+    assert not sandbox.holding
+    assert (await client.get("/api/v1/projects", headers=MKIO)).status_code == 200
+    with pytest.raises(TimeoutError, match="holding: False"):
+        await sandbox.wait_held(timeout=0.05)
+
+
+async def test_a_held_fault_still_fails_after_release(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    sandbox.add_fault(status=503, times=1)
+    sandbox.hold()
+    pending = asyncio.ensure_future(client.get("/api/v1/projects", headers=MKIO))
+    await sandbox.wait_held()
+    sandbox.release()
+    assert (await pending).status_code == 503
+
+
 async def test_clear_forgets_requests_and_faults(
     client: httpx.AsyncClient, sandbox: Sandbox
 ) -> None:
