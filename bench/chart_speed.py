@@ -14,54 +14,22 @@ arguments.
 
 from __future__ import annotations
 
-import argparse
 import random
-import statistics
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/chart_speed.py` without the package installed
     sys.path.insert(0, str(ROOT))
 
-from bot.charts import ChartSeries, chart_series, render_chart  # noqa: E402
+from bench.timing import Case, finish, measure, ms, parse_args  # noqa: E402
+from bot.charts import chart_series, render_chart  # noqa: E402
 from bot.mkio.models import Granularity, UsageReport  # noqa: E402
 
 MARCH_1 = datetime(2026, 3, 1, tzinfo=UTC)
-
-EXIT_OK = 0
-EXIT_MISSED = 1
-
-
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    target: float  # seconds, for the best run
-    title: str
-    series: ChartSeries
-
-
-@dataclass(frozen=True)
-class Timing:
-    chart: Chart
-    runs: list[float]
-    png_bytes: int
-
-    @property
-    def best(self) -> float:
-        return min(self.runs)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.runs)
-
-    @property
-    def met(self) -> bool:
-        return self.best <= self.chart.target
 
 
 def usage(periods: int, projects: int, step: timedelta, seed: int = 7) -> UsageReport:
@@ -82,16 +50,21 @@ def usage(periods: int, projects: int, step: timedelta, seed: int = 7) -> UsageR
     return UsageReport.model_validate({"value": rows})
 
 
+def png_size(made: object) -> str:
+    return f"{len(made) / 1024:,.0f} KB" if isinstance(made, bytes) else "-"
+
+
 def chart(
     name: str, target: float, title: str, granularity: Granularity, periods: int, step: timedelta
-) -> Chart:
+) -> Case:
+    """A case that draws one chart (its data made up front, untimed)."""
     series = chart_series(usage(periods, 8, step), granularity)
     if series is None:
         raise RuntimeError(f"no chart for {name}")
-    return Chart(name, target, title, series)
+    return Case(name, target, lambda: partial(render_chart, series, title=title))
 
 
-def charts() -> list[Chart]:
+def charts() -> list[Case]:
     return [
         chart(
             "90 days × 8 projects, daily",
@@ -112,59 +85,16 @@ def charts() -> list[Chart]:
     ]
 
 
-def timed_render(chart: Chart) -> tuple[float, int]:
-    started = time.perf_counter()
-    png = render_chart(chart.series, title=chart.title)
-    return time.perf_counter() - started, len(png)
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds < 1.0 else f"{seconds:,.2f} s"
-
-
-def report(timings: list[Timing], repeat: int) -> str:
-    lines = [
-        f"| ({repeat} runs each) | PNG | best | median | target (best) | |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    lines += [
-        f"| {t.chart.name} | {t.png_bytes / 1024:,.0f} KB | {ms(t.best)} | {ms(t.median)} "
-        f"| {ms(t.chart.target)} | {'met' if t.met else 'MISSED'} |"
-        for t in timings
-    ]
-    return "\n".join(lines)
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="bench/chart_speed.py", description="Time drawing the bot's usage charts."
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="draws of each chart (default 3)")
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    return args
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parse_args(
+        argv, __file__, "Time drawing the bot's usage charts.", repeat=3, runs="draws of each chart"
+    )
     todo = charts()
-    first, _ = timed_render(todo[0])
+    first = measure(todo[0], 1)
     print(f"usage chart speed (Python {sys.version.split()[0]}):")
-    print(f"  first chart of the process (fonts and caches load): {ms(first)}")
-    timings: list[Timing] = []
-    for each in todo:
-        runs, size = [], 0
-        for _ in range(args.repeat):
-            took, size = timed_render(each)
-            runs.append(took)
-        timings.append(Timing(each, runs, size))
-    print(report(timings, args.repeat))
-    missed = [t.chart.name for t in timings if not t.met]
-    if missed:
-        print(f"FAILED: missed the target for {', '.join(missed)}", file=sys.stderr)
-        return EXIT_MISSED
-    return EXIT_OK
+    print(f"  first chart of the process (fonts and caches load): {ms(first.best, 0)}")
+    timings = [measure(each, args.repeat, png_size) for each in todo]
+    return finish(timings, args.repeat, made="PNG", decimals=0)
 
 
 if __name__ == "__main__":

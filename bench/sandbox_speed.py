@@ -14,12 +14,8 @@ arguments.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -28,44 +24,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/sandbox_speed.py` without the package installed
     sys.path.insert(0, str(ROOT))
 
+from bench.timing import Case, finish, measure, parse_args  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 MONTH = {"startDate": "2026-02-01", "endDate": "2026-03-01"}
 YEAR = {"startDate": "2025-03-01", "endDate": "2026-03-01"}
 
-EXIT_OK = 0
-EXIT_MISSED = 1
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    target: float  # seconds, for the best run
-    prepare: Callable[[], Callable[[], object]]  # untimed; returns the timed part of one run
-
-
-@dataclass(frozen=True)
-class Timing:
-    case: Case
-    runs: list[float]
-    made: str
-
-    @property
-    def best(self) -> float:
-        return min(self.runs)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.runs)
-
-    @property
-    def met(self) -> bool:
-        return self.best <= self.case.target
-
 
 def fresh() -> Sandbox:
     return Sandbox(clock=lambda: NOW)
+
+
+def rows(made: object) -> str:
+    return f"{len(made):,} rows" if isinstance(made, list) else "-"
 
 
 CASES = [
@@ -78,58 +50,12 @@ CASES = [
 ]
 
 
-def measure(case: Case, repeat: int) -> Timing:
-    runs: list[float] = []
-    made: object = None
-    for _ in range(repeat):
-        timed = case.prepare()
-        started = time.perf_counter()
-        made = timed()
-        runs.append(time.perf_counter() - started)
-    return Timing(case, runs, f"{len(made):,} rows" if isinstance(made, list) else "-")
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms" if seconds < 1.0 else f"{seconds:,.2f} s"
-
-
-def report(timings: list[Timing], repeat: int) -> str:
-    lines = [
-        f"| ({repeat} runs each) | made | best | median | target (best) | |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]
-    lines += [
-        f"| {t.case.name} | {t.made} | {ms(t.best)} | {ms(t.median)} | {ms(t.case.target)} "
-        f"| {'met' if t.met else 'MISSED'} |"
-        for t in timings
-    ]
-    return "\n".join(lines)
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="bench/sandbox_speed.py",
-        description="Time building the billing sandbox and its usage reports.",
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=5, help="runs of each measurement (default 5)"
-    )
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    return args
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parse_args(
+        argv, __file__, "Time building the billing sandbox and its usage reports.", repeat=5
+    )
     print(f"billing sandbox speed (Python {sys.version.split()[0]}), clock at {NOW:%Y-%m-%d}:")
-    timings = [measure(case, args.repeat) for case in CASES]
-    print(report(timings, args.repeat))
-    missed = [t.case.name for t in timings if not t.met]
-    if missed:
-        print(f"FAILED: missed the target for {', '.join(missed)}", file=sys.stderr)
-        return EXIT_MISSED
-    return EXIT_OK
+    return finish([measure(case, args.repeat, rows) for case in CASES], args.repeat)
 
 
 if __name__ == "__main__":
