@@ -13,11 +13,6 @@ from dataclasses import dataclass, field
 
 import httpx
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.backends import Backends, make_backends
@@ -30,6 +25,7 @@ from bot.http import RetryPolicy
 from bot.logs import redact
 from bot.mkio.client import MkioClient
 from bot.scheduler import Scheduler, make_stores
+from bot.slack_retries import retry_handlers, use_retrying_respond
 from handlers import register_all
 from handlers.deps import Deps
 from handlers.schedules import make_scheduler
@@ -74,11 +70,7 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(),
     )
 
 
@@ -132,6 +124,7 @@ def build_app(
         settings=settings,
         clock=clock,
     )
+    app.use(use_retrying_respond)
     app.use(deps.middleware())
     register_all(app)
 
