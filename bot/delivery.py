@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -119,8 +122,9 @@ class ChannelMessage:
             initial_comment=comment,
         )
 
-    async def upload(self, path: Path, *, filename: str, title: str, comment: str) -> None:
-        """Upload `path` into this message's thread."""
+    async def upload(self, path: Path, *, comment: str) -> None:
+        """Upload `path` into this message's thread, named and titled by its file name."""
+        filename = title = path.name
         size = (await asyncio.to_thread(path.stat)).st_size
         if size <= STREAM_UPLOADS_OVER_BYTES:
             await self.client.files_upload_v2(
@@ -146,3 +150,10 @@ class ChannelMessage:
             thread_ts=self._thread,
             initial_comment=comment,
         )
+
+
+@contextlib.contextmanager
+def spooled(filename: str) -> Iterator[Path]:
+    """A path named `filename` in a private temporary folder, removed with what was written."""
+    with tempfile.TemporaryDirectory(prefix="billing-bot-") as folder:
+        yield Path(folder) / filename

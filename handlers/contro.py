@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -14,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
 from bot.answers import RecordsPageRef
-from bot.delivery import ChannelMessage
+from bot.delivery import ChannelMessage, spooled
 from bot.exports import ExportProgress, contro_export_filename
 from bot.ids import ActionId
 from bot.render.common import Message
@@ -50,19 +48,13 @@ async def post_export(
             await post.progress(render_export_progress(period, kind, done))
 
         filename = contro_export_filename(period, kind)
-        with tempfile.TemporaryDirectory(prefix="billing-bot-") as folder:
-            path = Path(folder) / filename
+        with spooled(filename) as path:
             with path.open("wb") as dest:
                 export, mismatch = await deps.billing.export_contro_records(
                     period, kind, dest, progress
                 )
             await post.update(render_export_done(export, mismatch, deps.clock()))
-            await post.upload(
-                path,
-                filename=filename,
-                title=filename,
-                comment=render_export_comment(export, filename),
-            )
+            await post.upload(path, comment=render_export_comment(export, filename))
 
     await in_channel(
         respond,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
 from bot.charts import chart_filename, render_chart
 from bot.compare import baseline_for
-from bot.delivery import ChannelMessage
+from bot.delivery import ChannelMessage, spooled
 from bot.mkio.models import ReportQuery
 from bot.render.report import (
     chart_title,
@@ -71,15 +69,9 @@ async def upload_csv(post: ChannelMessage, summary: ReportSummary, deps: Deps) -
     query: ReportQuery = summary.query
     filename = report_filename(query, summary.filter_names)
     try:
-        with tempfile.TemporaryDirectory(prefix="billing-bot-") as folder:
-            path = Path(folder) / filename
+        with spooled(filename) as path:
             with path.open("wb") as dest:
                 await deps.billing.report_csv(query, dest)
-            await post.upload(
-                path,
-                filename=filename,
-                title=filename,
-                comment=render_upload_comment(summary, filename),
-            )
+            await post.upload(path, comment=render_upload_comment(summary, filename))
     except Exception as exc:
         await post.reply(words_for(exc))
