@@ -1,5 +1,10 @@
 """Posting in a channel for everyone to see: a message the bot keeps editing in place
-(progress, then the result) and files uploaded in its thread."""
+(progress, then the result) and files uploaded in its thread.
+
+`ChannelMessage` posts with the Web API. Where the bot is not a member and cannot join (a
+private channel, a DM), a slash command's answer still reaches the channel through its
+response_url (`ResponseUrlMessage`); only files need the bot in the channel.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -46,12 +52,40 @@ class SlackRefused(BillingBotError):
         super().__init__("Slack would not take my message in this channel just now: try again.")
 
 
+class Delivery(Protocol):
+    """One message for everyone in a channel, posted, then edited, with replies and files."""
+
+    channel: str
+    takes_files: bool  # False: upload and upload_bytes raise FilesNeedMembership
+
+    async def post(self, message: Message) -> str | None: ...
+    async def update(self, message: Message) -> None: ...
+    async def progress(self, message: Message) -> None: ...
+    async def reply(self, message: Message) -> None: ...
+    async def upload_bytes(
+        self, data: bytes, *, filename: str, title: str, comment: str
+    ) -> None: ...
+    async def upload(self, path: Path, *, comment: str) -> None: ...
+
+
+class FilesNeedMembership(BillingBotError):
+    """The answer reached the channel through the response_url; its files cannot."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(
+            f"The answer is in <#{channel}>, but I can only attach files in a channel I'm a "
+            "member of: invite me with `/invite @billing` and ask again for the files."
+        )
+
+
 def _error_of(exc: SlackApiError) -> str:
     return str(exc.response.get("error", "")) if exc.response is not None else ""
 
 
 class ChannelMessage:
     """One message in `channel`: posted once, then edited; files go in its thread."""
+
+    takes_files = True
 
     def __init__(
         self, client: AsyncWebClient, channel: str, *, thread_ts: str | None = None
@@ -157,3 +191,41 @@ def spooled(filename: str) -> Iterator[Path]:
     """A path named `filename` in a private temporary folder, removed with what was written."""
     with tempfile.TemporaryDirectory(prefix="billing-bot-") as folder:
         yield Path(folder) / filename
+
+
+class ResponseUrlMessage:
+    """A `Delivery` through a slash command's response_url, for a channel the bot is not in.
+
+    Slack accepts at most five posts to a response_url within 30 minutes, so progress edits
+    are dropped. Files cannot go this way: only a member of the channel can upload them.
+    """
+
+    takes_files = False
+
+    def __init__(self, respond: Callable[..., Awaitable[Any]], channel: str) -> None:
+        self._respond = respond
+        self.channel = channel
+        self._posted = False
+
+    async def post(self, message: Message) -> None:
+        await self._respond(**message.to_slack(), response_type="in_channel")
+        self._posted = True
+
+    async def update(self, message: Message) -> None:
+        await self._respond(
+            **message.to_slack(), response_type="in_channel", replace_original=self._posted
+        )
+        self._posted = True
+
+    async def progress(self, message: Message) -> None:
+        """Dropped: each edit would spend one of the response_url's five posts."""
+
+    async def reply(self, message: Message) -> None:
+        """To the asker only: a response_url has no thread."""
+        await self._respond(**message.to_slack(), response_type="ephemeral", replace_original=False)
+
+    async def upload_bytes(self, data: bytes, *, filename: str, title: str, comment: str) -> None:
+        raise FilesNeedMembership(self.channel)
+
+    async def upload(self, path: Path, *, comment: str) -> None:
+        raise FilesNeedMembership(self.channel)

@@ -113,8 +113,9 @@ async def on_billing(
     asker = Asker(user_id=command["user_id"], channel_id=command["channel_id"])
     match parsed:
         case c.Report():
-            await reports.post_report(parsed, asker, deps, client, respond)
+            await reports.post_report(parsed, asker, deps, client, respond, via_response_url=True)
         case c.ControRecords(csv=True):
+            # Its answer is the file: without the bot in the channel, only the invitation helps.
             await contro.post_export(parsed, asker, deps, client, respond)
         case _:
             work = personal(parsed, command.get("text") or "", asker, deps)

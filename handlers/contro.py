@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
 from bot.answers import RecordsPageRef
-from bot.delivery import ChannelMessage, spooled
+from bot.delivery import ChannelMessage, Delivery, spooled
 from bot.exports import ExportProgress, contro_export_filename
 from bot.ids import ActionId
 from bot.render.common import Message
@@ -43,7 +43,7 @@ async def post_export(
     """Every record of the period as a CSV file in the channel, with progress on the way."""
     period, kind = str(command.period), command.type
 
-    async def work(post: ChannelMessage) -> None:
+    async def work(post: Delivery) -> None:
         async def progress(done: ExportProgress) -> None:
             await post.progress(render_export_progress(period, kind, done))
 

@@ -10,7 +10,13 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery import ChannelMessage, ChannelUnavailable, SlackRefused
+from bot.delivery import (
+    ChannelMessage,
+    ChannelUnavailable,
+    Delivery,
+    ResponseUrlMessage,
+    SlackRefused,
+)
 from bot.errors import BillingBotError
 from bot.render.common import Message
 from bot.render.errors import render_error, render_unexpected
@@ -76,25 +82,34 @@ async def in_channel(
     post: ChannelMessage,
     *,
     preparing: Message,
-    work: Callable[[ChannelMessage], Awaitable[None]],
+    work: Callable[[Delivery], Awaitable[None]],
     failed: Callable[[Message], Message],
+    via_response_url: bool = False,
 ) -> None:
     """Work whose result everyone in the channel sees: a "preparing" message first, edited
-    in place by `work`; a failure replaces it with the reason. If the bot cannot post in the
-    channel, only the asker is told how to invite it."""
+    in place by `work`; a failure replaces it with the reason.
+
+    If the bot cannot post in the channel, a slash command (`via_response_url`: `respond`
+    is its response_url) still answers the channel through `respond`; otherwise only the
+    asker is told how to invite the bot."""
+    delivery: Delivery = post
     try:
         await post.post(preparing)
     except ChannelUnavailable as exc:
-        await respond(**render_error(exc).to_slack(), response_type="ephemeral")
-        return
+        if not via_response_url:
+            await respond(**render_error(exc).to_slack(), response_type="ephemeral")
+            return
+        log.info("not a member of %s: answering through the response_url", post.channel)
+        delivery = ResponseUrlMessage(respond, post.channel)
+        await delivery.post(preparing)
     except SlackApiError as exc:  # Slack kept refusing, after slack-sdk's own retries
         log.warning("could not post in %s: %s", post.channel, exc.response.get("error"))
         await respond(**render_error(SlackRefused()).to_slack(), response_type="ephemeral")
         return
     try:
-        await work(post)
+        await work(delivery)
     except Exception as exc:
-        await post.update(failed(words_for(exc)))
+        await delivery.update(failed(words_for(exc)))
 
 
 async def answer_in_thread(post: ChannelMessage, work: Awaitable[Message], *, working: str) -> None:

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import commands as c
 from bot.charts import chart_filename, render_chart
 from bot.compare import baseline_for
-from bot.delivery import ChannelMessage, spooled
+from bot.delivery import ChannelMessage, Delivery, FilesNeedMembership, spooled
 from bot.mkio.models import ReportQuery
 from bot.render.report import (
     chart_title,
@@ -25,7 +25,13 @@ from handlers.reply import Send, in_channel, words_for
 
 
 async def post_report(
-    command: c.Report, asker: Asker, deps: Deps, client: AsyncWebClient, respond: Send
+    command: c.Report,
+    asker: Asker,
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: Send,
+    *,
+    via_response_url: bool = False,
 ) -> None:
     try:
         query, names = await deps.billing.report_query(command)
@@ -33,10 +39,13 @@ async def post_report(
         await respond(**words_for(exc).to_slack(), response_type="ephemeral")
         return
 
-    async def work(post: ChannelMessage) -> None:
+    async def work(post: Delivery) -> None:
         baseline = baseline_for(command.range, command.versus)
         summary = await deps.billing.report(query, names, compare_to=baseline)
         await post.update(render_report(summary))
+        if (summary.chart is not None or command.csv) and not post.takes_files:
+            await post.reply(words_for(FilesNeedMembership(post.channel)))
+            return  # nothing fetched or drawn for a file that cannot be attached
         if summary.chart is not None:
             await upload_chart(post, summary)
         if command.csv:
@@ -48,10 +57,11 @@ async def post_report(
         preparing=render_report_progress("asking MK.IO", query=query),
         work=work,
         failed=lambda reason: render_report_failed(query, reason),
+        via_response_url=via_response_url,
     )
 
 
-async def upload_chart(post: ChannelMessage, summary: ReportSummary) -> None:
+async def upload_chart(post: Delivery, summary: ReportSummary) -> None:
     """The cost per period as a PNG bar chart in the summary's thread (drawn off the loop)."""
     assert summary.chart is not None
     title = chart_title(summary)
@@ -64,7 +74,7 @@ async def upload_chart(post: ChannelMessage, summary: ReportSummary) -> None:
         await post.reply(words_for(exc))
 
 
-async def upload_csv(post: ChannelMessage, summary: ReportSummary, deps: Deps) -> None:
+async def upload_csv(post: Delivery, summary: ReportSummary, deps: Deps) -> None:
     """Stream MK.IO's CSV to a temporary file, then upload it in the summary's thread."""
     query: ReportQuery = summary.query
     filename = report_filename(query, summary.filter_names)

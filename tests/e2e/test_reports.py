@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from bot.devslack import SlackCall
-from tests.e2e.conftest import Stack, seen, upload_named
+from bot.inflight import wait_for_answers
+from tests.e2e.conftest import PATIENCE, Stack, seen, upload_named
 
 MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}
 FEBRUARY = {**MARCH, "startDate": "2026-02-01", "endDate": "2026-03-01"}  # compared with
@@ -170,7 +171,11 @@ async def test_the_bot_joins_a_public_channel_it_is_not_in(stack: Stack) -> None
     assert join.body["channel"] == "C_PUBLIC"
 
 
-async def test_a_private_channel_gets_instructions_to_invite_the_bot(stack: Stack) -> None:
+def responses_to(stack: Stack, url: str) -> list[SlackCall]:
+    return [c for c in stack.slack.calls if c.kind == "response" and url.endswith(c.method)]
+
+
+def not_a_member_of_a_private_channel(stack: Stack) -> None:
     stack.slack.fail_next(
         "chat.postMessage", error="channel_not_found", status=200, retry_after=None
     )
@@ -180,11 +185,59 @@ async def test_a_private_channel_gets_instructions_to_invite_the_bot(stack: Stac
         status=200,
         retry_after=None,
     )
-    sent = await stack.sender.command("report 2026-03", channel_id="G_PRIVATE")
+
+
+async def test_a_private_channel_gets_the_summary_through_the_response_url(
+    stack: Stack,
+) -> None:
+    not_a_member_of_a_private_channel(stack)
+    sent = await stack.sender.command("report 2026-03 by week csv", channel_id="G_PRIVATE")
+    url = sent.response_url
+
+    [summary] = await stack.slack.wait_for(
+        lambda c: c.kind == "response" and url.endswith(c.method) and "Total: " in seen(c)
+    )
+    assert summary.body["response_type"] == "in_channel", "everyone in the channel sees it"
+    assert summary.body["replace_original"] is True, "it replaces its preparing message"
+    [note] = await stack.slack.wait_for(
+        lambda c: c.kind == "response" and "/invite @billing" in seen(c)
+    )
+    assert note.body["response_type"] == "ephemeral"
+    assert "files" in seen(note)
+    assert await wait_for_answers(PATIENCE) == 0
+    posts = responses_to(stack, url)
+    assert len(posts) <= 5, "Slack takes at most five posts to one response_url"
+    assert [p.body["response_type"] for p in posts] == ["in_channel", "in_channel", "ephemeral"]
+    assert "Preparing" in seen(posts[0])
+    assert stack.slack.api_calls("files.completeUploadExternal") == []
+    assert report_requests(stack), "the summary was asked for"
+    assert all("format" not in body for body in report_requests(stack)), (
+        "no CSV is fetched for a file that cannot be attached"
+    )
+
+
+async def test_a_private_channel_report_without_files_needs_no_invitation(stack: Stack) -> None:
+    not_a_member_of_a_private_channel(stack)
+    sent = await stack.sender.command("report 2026-03 by month", channel_id="G_PRIVATE")
+    await stack.slack.wait_for(lambda c: c.kind == "response" and "Total: " in seen(c))
+    assert await wait_for_answers(PATIENCE) == 0
+    posts = [
+        c
+        for c in stack.slack.calls
+        if c.kind == "response" and sent.response_url.endswith(c.method)
+    ]
+    assert [p.body["response_type"] for p in posts] == ["in_channel", "in_channel"]
+    assert not any("/invite" in seen(p) for p in posts)
+
+
+async def test_a_contro_export_in_a_private_channel_asks_for_an_invitation(stack: Stack) -> None:
+    """Its answer is the file itself: nothing is fetched until the bot can attach it."""
+    not_a_member_of_a_private_channel(stack)
+    sent = await stack.sender.command("contro records 2026-10 csv", channel_id="G_PRIVATE")
     reply = await stack.final_response(sent.response_url)
     assert "/invite @billing" in seen(reply)
     assert reply.body.get("response_type", "ephemeral") == "ephemeral"
-    assert report_requests(stack) == []
+    assert stack.billing_requests("/partner/usage") == []
 
 
 async def test_a_report_with_several_periods_gets_a_png_chart_in_its_thread(
