@@ -37,9 +37,10 @@ redis-server:
 	  rm -f "$$log"; \
 	}
 
-# Four workers even on two cores: much of an e2e test is waiting on a loopback socket.
+# One worker per core: more would be faster on an idle machine (e2e tests wait on sockets)
+# but slower on a starved one, where each worker also imports everything.
 test: lint typecheck redis-server
-	$(BIN)/pytest -q --numprocesses=4
+	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -769,7 +769,7 @@ class SlackSender:
         self._verifier = SignatureVerifier(signing_secret)
         self._clock = clock
         self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(30.0), trust_env=False, verify=tls_context()
+            timeout=httpx.Timeout(120.0), trust_env=False, verify=tls_context()
         )
 
     async def aclose(self) -> None:

@@ -114,7 +114,7 @@ class Sandbox:
         count: int = 1,
         *,
         path: str = "",
-        timeout: float = 60.0,  # noqa: ASYNC109 - as `LocalSlack.wait_for`
+        timeout: float = 300.0,  # noqa: ASYNC109 - as `LocalSlack.wait_for`
     ) -> list[RecordedRequest]:
         """Wait until at least `count` requests whose path contains `path` are held; returns
         them. On timeout, raises TimeoutError saying what was held and what was received."""

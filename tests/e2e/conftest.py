@@ -26,7 +26,7 @@ from bot.server import start_server
 ADMIN = "U_ADMIN"
 MEMBER = "U_MEMBER"
 NOW = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
-PATIENCE = 60.0
+PATIENCE = 300.0
 """Seconds a test waits for something that should happen (a Slack call, a held request).
 
 Only a failing test ever waits this long: it is generous so that a correct bot passes on a

@@ -35,7 +35,7 @@ async def base(sandbox: Sandbox) -> AsyncIterator[str]:
 
 # Long enough for any request to the sandbox on a slow machine; a test that needs a request to
 # time out passes a short timeout of its own, against a hang far longer still.
-PATIENCE = 60.0
+PATIENCE = 300.0
 
 
 @pytest.fixture
