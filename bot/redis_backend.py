@@ -490,9 +490,10 @@ def redis_client(url: str) -> Redis:
     return client
 
 
-async def ping(client: Redis, timeout: float = HEALTH_TIMEOUT_SECONDS) -> bool:  # noqa: ASYNC109
+async def ping(client: Redis, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+    """Whether Redis answers within `timeout` (default HEALTH_TIMEOUT_SECONDS, read now)."""
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS if timeout is None else timeout):
             reply: Any = client.ping()  # typed as "awaitable or not" for both clients
             return bool(await reply)
     except (RedisError, OSError, TimeoutError):

@@ -76,6 +76,16 @@ class Cluster:
         response = await self.http.get(f"{replica.url}/healthz")
         return response.status_code, response.json()
 
+    async def eventually_healthy(self, replica: Replica) -> tuple[int, Any]:
+        """The first 200 from /healthz, or the last answer after PATIENCE."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PATIENCE
+        while True:
+            answer = await self.health(replica)
+            if answer[0] == 200 or loop.time() > deadline:
+                return answer
+            await asyncio.sleep(0.1)
+
 
 def replica_env(
     sandbox_url: str, sandbox: Sandbox, slack: LocalSlack, redis: RedisServer, signing: str
@@ -188,9 +198,13 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
 async def test_two_replicas_share_answers_confirm_once_and_report_redis(cluster: Cluster) -> None:
     a, b = cluster.a, cluster.b
 
-    # /healthz: Redis is reachable from both.
+    # /healthz: Redis is reachable from both. (Its ping has a 1 s limit, which a starved
+    # machine can miss now and then: healthy means healthy once asked again.)
     for replica in (a, b):
-        assert await cluster.health(replica) == (200, {"ok": True, "backends": {"redis": True}})
+        assert await cluster.eventually_healthy(replica) == (
+            200,
+            {"ok": True, "backends": {"redis": True}},
+        )
 
     # An answer loaded through A is served from the shared cache by B.
     methods_path = "/api/v1/organization/paymentMethods"
