@@ -20,7 +20,7 @@ from bot.changes import (
     compare_prices,
     new_change_id,
 )
-from bot.clock import Clock, month_to_date
+from bot.clock import Clock
 from bot.errors import CommandError, NotFound, UpstreamError
 from bot.mkio.models import Granularity, MetricsEndpoint, PaymentMethod, ReportQuery
 
@@ -69,18 +69,16 @@ class ChangeService:
 
         mkio = self._billing.mkio
         today = self._clock().date()
-        report = await mkio.usage_report(
-            ReportQuery.month_to_date(today, Granularity.MONTH, projects=(project,))
-        )
+        month = ReportQuery.month_to_date(today, Granularity.MONTH, projects=(project,))
+        report = await mkio.usage_report(month)
         new_card = (await self._billing.rate_card(new.id)).card
         current_card = (await self._billing.rate_card(current.id)).card if current else None
-        start, end = month_to_date(today)
         prices = compare_prices(
             [(r.meter_name, r.meter_sku, r.quantity, r.unit) for r in report.value],
             current_card,
             new_card,
-            start=start,
-            end=end,
+            start=month.start_date,
+            end=month.end_date,
             billed_so_far=sum((r.cost for r in report.value), Decimal(0)),
         )
         change = self._pending(ChangeKind.PAYMENT_METHOD, project, user, channel).model_copy(

@@ -171,10 +171,6 @@ async def test_the_bot_joins_a_public_channel_it_is_not_in(stack: Stack) -> None
     assert join.body["channel"] == "C_PUBLIC"
 
 
-def responses_to(stack: Stack, url: str) -> list[SlackCall]:
-    return [c for c in stack.slack.calls if c.kind == "response" and url.endswith(c.method)]
-
-
 def not_a_member_of_a_private_channel(stack: Stack) -> None:
     stack.slack.fail_next(
         "chat.postMessage", error="channel_not_found", status=200, retry_after=None
@@ -205,7 +201,7 @@ async def test_a_private_channel_gets_the_summary_through_the_response_url(
     assert note.body["response_type"] == "ephemeral"
     assert "files" in seen(note)
     assert await wait_for_answers(PATIENCE) == 0
-    posts = responses_to(stack, url)
+    posts = stack.slack.responses(url, include_failed=True)
     assert len(posts) <= 5, "Slack takes at most five posts to one response_url"
     assert [p.body["response_type"] for p in posts] == ["in_channel", "in_channel", "ephemeral"]
     assert "Preparing" in seen(posts[0])
@@ -221,11 +217,7 @@ async def test_a_private_channel_report_without_files_needs_no_invitation(stack:
     sent = await stack.sender.command("report 2026-03 by month", channel_id="G_PRIVATE")
     await stack.slack.wait_for(lambda c: c.kind == "response" and "Total: " in seen(c))
     assert await wait_for_answers(PATIENCE) == 0
-    posts = [
-        c
-        for c in stack.slack.calls
-        if c.kind == "response" and sent.response_url.endswith(c.method)
-    ]
+    posts = stack.slack.responses(sent.response_url, include_failed=True)
     assert [p.body["response_type"] for p in posts] == ["in_channel", "in_channel"]
     assert not any("/invite" in seen(p) for p in posts)
 

@@ -8,7 +8,7 @@ from tests.e2e.conftest import PATIENCE, Stack, seen
 
 def responses(stack: Stack, url: str) -> list[int]:
     """The statuses of every post to `url`, failed ones included, in order."""
-    return [c.status for c in stack.slack.calls if c.kind == "response" and url.endswith(c.method)]
+    return [c.status for c in stack.slack.responses(url, include_failed=True)]
 
 
 async def test_a_rate_limited_response_url_is_retried_and_the_answer_arrives(
