@@ -3,7 +3,6 @@ billing sandbox, and a local stand-in for the Slack Web API that records what th
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +21,7 @@ from bot.devslack import LocalSlack, SentRequest, SlackCall, SlackSender, messag
 from bot.http import RetryPolicy
 from bot.sandbox import Sandbox, start
 from bot.server import start_server
+from tests import waiting
 
 ADMIN = "U_ADMIN"
 MEMBER = "U_MEMBER"
@@ -36,12 +36,7 @@ machine many times slower than usual. Tests check the order of events, never the
 
 async def eventually(condition: Callable[[], bool], what: str) -> None:
     """Wait until `condition()` holds (checked every 10 ms); TimeoutError after PATIENCE."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError(f"waited {PATIENCE:g}s for {what}")
-        await asyncio.sleep(0.01)
+    await waiting.eventually(condition, what, patience=PATIENCE)
 
 
 def is_working(call: SlackCall) -> bool:

@@ -27,6 +27,7 @@ from bot.devslack import LocalSlack, SlackCall, SlackSender, message_text
 from bot.sandbox import Sandbox, start
 from tests.e2e.conftest import PATIENCE, is_working
 from tests.redis_server import RedisServer
+from tests.waiting import eventually
 
 ADMIN = "U_ADMIN"
 CONFIRM = "billing_change_confirm"
@@ -77,14 +78,18 @@ class Cluster:
         return response.status_code, response.json()
 
     async def eventually_healthy(self, replica: Replica) -> tuple[int, Any]:
-        """The first 200 from /healthz, or the last answer after PATIENCE."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + PATIENCE
-        while True:
+        """The first 200 from /healthz (asked every 0.1 s, for up to PATIENCE)."""
+        answer: tuple[int, Any] = (0, None)
+
+        async def healthy() -> bool:
+            nonlocal answer
             answer = await self.health(replica)
-            if answer[0] == 200 or loop.time() > deadline:
-                return answer
-            await asyncio.sleep(0.1)
+            return answer[0] == 200
+
+        await eventually(
+            healthy, f"{replica.url}/healthz to answer 200", patience=PATIENCE, interval=0.1
+        )
+        return answer
 
 
 def replica_env(

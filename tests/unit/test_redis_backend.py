@@ -43,6 +43,7 @@ from bot.redis_backend import (
 )
 from bot.sandbox import Sandbox, start
 from tests.redis_server import RedisServer, free_port, redis_server  # noqa: F401 - fixture
+from tests.waiting import eventually
 
 KEY = b"k" * 32
 NOW = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
@@ -109,15 +110,6 @@ def told_to_wait(*clients: Redis) -> asyncio.Event:
     return event
 
 
-async def eventually(what: str, check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until `check()` is true, or fail after PATIENCE seconds."""
-    deadline = asyncio.get_running_loop().time() + PATIENCE
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"{what}: not after {PATIENCE:g}s")
-        await asyncio.sleep(0.01)
-
-
 class Loader:
     """A load that counts its calls and, optionally, waits for a go."""
 
@@ -167,7 +159,7 @@ async def test_an_answer_is_reloaded_once_its_ttl_has_passed(replicas: Replicas)
     async def expired() -> bool:
         return not await replicas.a.exists(stored)
 
-    await eventually("the answer expires after its 0.2 s TTL", expired)
+    await eventually(expired, "the answer to expire after its 0.2 s TTL", patience=PATIENCE)
     assert await b.get_or_load("org:x", load) == answer()
     assert load.calls == 2, "reloaded once the TTL passed"
 
@@ -258,7 +250,7 @@ async def test_a_long_load_keeps_its_lock(replicas: Replicas) -> None:
         readings.append(pttl)
         return extensions >= 1
 
-    await eventually("the lock is extended during the load", extended)
+    await eventually(extended, "the lock to be extended during the load", patience=PATIENCE)
     await asyncio.wait_for(polling.wait(), PATIENCE)
     assert other.calls == 0, "B waits while A's lock is kept"
     slow.go.set()
