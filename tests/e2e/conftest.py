@@ -3,6 +3,7 @@ billing sandbox, and a local stand-in for the Slack Web API that records what th
 
 from __future__ import annotations
 
+import re
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -32,6 +33,10 @@ PATIENCE = 300.0
 Only a failing test ever waits this long: it is generous so that a correct bot passes on a
 machine many times slower than usual. Tests check the order of events, never their speed
 (speed is measured in bench/)."""
+
+
+# What `bot.server.drain` logs when shutdown starts waiting for the answers in progress.
+DRAINING = re.compile(r"finishing \d+ answers in progress")
 
 
 async def eventually(condition: Callable[[], bool], what: str) -> None:

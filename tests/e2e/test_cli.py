@@ -14,12 +14,11 @@ import httpx
 
 from bot.devslack import LocalSlack, SlackSender
 from bot.sandbox import Sandbox, start
-from tests.e2e.conftest import PATIENCE
+from tests.e2e.conftest import DRAINING, PATIENCE
 
 STARTUP_SECONDS = 600.0
 """How long a `billing-bot` process may take to start or to stop. Importing the bot takes ~2 s
 of CPU; only a process that is stuck waits this long."""
-DRAINING = re.compile(r"finishing \d+ answers in progress")
 
 
 def free_port() -> int:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 import httpx
 import pytest
 
 from bot import server
-from tests.e2e.conftest import PATIENCE, Stack, eventually, seen
-
-DRAINING = re.compile(r"finishing \d+ answers in progress")
+from tests.e2e.conftest import DRAINING, PATIENCE, Stack, eventually, seen
 
 
 async def test_an_answer_in_progress_is_delivered_before_the_server_closes(
