@@ -25,7 +25,7 @@ from bot.http import RetryPolicy
 from bot.logs import redact
 from bot.mkio.client import MkioClient
 from bot.scheduler import Scheduler, make_stores
-from bot.slack_retries import retry_handlers, use_retrying_respond
+from bot.slack_retries import api_retry_handlers, use_retrying_respond
 from handlers import register_all
 from handlers.deps import Deps
 from handlers.schedules import make_scheduler
@@ -70,7 +70,7 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=api_retry_handlers(),
     )
 
 

@@ -1,9 +1,12 @@
 """What the bot retries when Slack is busy or briefly down, for Web API calls and replies.
 
-Bolt's `respond` posts to the response_url through a webhook client that retries only failed
-connections; `RetryingRespond` is the same `respond` whose client also waits out a 429 (as
-`Retry-After` says). slack-sdk's webhook client consults its handlers only for a 429 or a
-failed connection, never for a 5xx: a reply that may have been posted is not posted twice.
+Web API calls (`api_retry_handlers`) retry a failed connection, a 429 (waiting as `Retry-After`
+says) and a 500 or 503.
+
+Replies to a response_url (`reply_retry_handlers`) retry only what cannot have been posted: a
+failed connection and a 429. A 5xx is never retried, because Slack may have posted the reply
+already. That is decided by these handlers, from the status they see, so it holds whichever
+statuses a slack-sdk version asks its handlers about (3.48 began asking about 5xx too).
 """
 
 from __future__ import annotations
@@ -28,17 +31,21 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 RETRIES = 2
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """Fresh handlers (they keep no state across calls, but are cheap to make)."""
+def reply_retry_handlers() -> list[AsyncRetryHandler]:
+    """For posts that must not be repeated once Slack may have taken them: no 5xx handler."""
     return [
         AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
         AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
-        AsyncServerErrorRetryHandler(max_retry_count=RETRIES),
     ]
 
 
+def api_retry_handlers() -> list[AsyncRetryHandler]:
+    """For Web API calls: the reply handlers, and a 500 or 503 retried too."""
+    return [*reply_retry_handlers(), AsyncServerErrorRetryHandler(max_retry_count=RETRIES)]
+
+
 class RetryingRespond(AsyncRespond):
-    """Bolt's `respond`, through a webhook client with `retry_handlers()`."""
+    """Bolt's `respond`, through a webhook client with `reply_retry_handlers()`."""
 
     async def __call__(
         self,
@@ -74,7 +81,7 @@ class RetryingRespond(AsyncRespond):
             url=self.response_url,
             proxy=self.proxy,
             ssl=self.ssl,
-            retry_handlers=retry_handlers(),
+            retry_handlers=reply_retry_handlers(),
         )
         return await client.send_dict(message)
 
