@@ -12,12 +12,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
-# Install the package (and its dependencies) into the image's Python, then drop the sources.
+# Install the locked dependencies (hashes checked), then the package without resolving again,
+# then drop the sources.
 WORKDIR /src
+COPY requirements.txt ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && rm -rf /src
 
 # Run as an unprivileged user with a fixed UID (so `runAsNonRoot` policies can check it).

@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install redis-server clean
+.PHONY: demo test lint typecheck install lock redis-server clean
 
-$(BIN)/billing-bot: pyproject.toml
+# Exactly the versions the suite passed with: requirements-dev.txt pins every package (the
+# build backend included) with its hashes; the project itself is then installed without deps.
+$(BIN)/billing-bot: pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $@
 
 install: $(BIN)/billing-bot
@@ -22,6 +25,15 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+# Refresh the lock files from pyproject.toml's ranges: `make lock` keeps today's pins where
+# they still fit, `make lock LOCK_ARGS=--upgrade` takes the newest versions the ranges allow.
+LOCK_ARGS ?=
+PIP_COMPILE = $(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --all-build-deps $(LOCK_ARGS)
+lock: install
+	$(PIP_COMPILE) --output-file=requirements.txt pyproject.toml
+	$(PIP_COMPILE) --extra=dev --output-file=requirements-dev.txt pyproject.toml
 
 # The Redis tests start their own redis-server (Debian's package) on a loopback port.
 redis-server:
