@@ -4,7 +4,6 @@ connection details and the audit record, built from the real types."""
 from __future__ import annotations
 
 import json
-
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
