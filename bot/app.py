@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from slack_bolt.async_app import AsyncApp
@@ -27,6 +28,7 @@ from bot.mkio.client import MkioClient
 from bot.scheduler import Scheduler, make_stores
 from bot.slack_retries import api_retry_handlers, use_retrying_respond
 from handlers import register_all
+from handlers.changes import recover_cut_off
 from handlers.deps import Deps
 from handlers.schedules import make_scheduler
 
@@ -42,21 +44,31 @@ class BillingBot:
     backends: Backends
     scheduler: Scheduler
     clock: Clock
+    recover: Callable[[], Coroutine[Any, Any, None]] | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _background: asyncio.Task[None] | None = None
+    _recovery: asyncio.Task[None] | None = None
+
+    def start_recovery(self) -> None:
+        """Once, at start: record the outcome of billing changes cut off mid-way."""
+        if self._recovery is None and self.recover is not None:
+            self._recovery = asyncio.create_task(self.recover())
 
     def start_background(self) -> None:
         """Scheduled reports and budget checks, for a long-running server (not the tests')."""
+        self.start_recovery()
         if self._background is None:
             self._background = asyncio.create_task(self.scheduler.run_forever(self.clock))
 
     async def stop_background(self) -> None:
-        """Stop the scheduler loop (it never ends on its own: shutdown must not wait for it)."""
-        if self._background is not None:
-            self._background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._background
-            self._background = None
+        """Stop the scheduler loop (it never ends on its own: shutdown must not wait for it),
+        and a recovery still waiting for a change some replica may be making."""
+        for task in (self._background, self._recovery):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._background = None
 
     async def aclose(self) -> None:
         await self.stop_background()
@@ -102,7 +114,7 @@ def build_app(
     )
     backends = make_backends(settings)
     billing = BillingService(mkio=mkio, contro=contro, cache=backends.cache, clock=clock)
-    changes = ChangeService(billing, backends.pending, clock)
+    changes = ChangeService(billing, backends.pending, clock, admins=settings.billing_admins)
 
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -136,6 +148,7 @@ def build_app(
         backends=backends,
         scheduler=make_scheduler(app.client, deps),
         clock=clock,
+        recover=lambda: recover_cut_off(app.client, deps),
     )
     bot._closers.append(backends.aclose)
     bot._closers.append(stores.aclose)

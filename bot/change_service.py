@@ -10,6 +10,7 @@ from bot.changes import (
     CONFIRMATION_TTL,
     ChangeKind,
     ChangeStatus,
+    Claim,
     MethodRef,
     MetricsPreview,
     Outcome,
@@ -23,15 +24,27 @@ from bot.changes import (
 from bot.clock import Clock
 from bot.errors import CommandError, NotFound, UpstreamError
 from bot.mkio.models import Granularity, MetricsEndpoint, PaymentMethod, ReportQuery
+from bot.render.changes import audit_line
 
 log = logging.getLogger(__name__)
+audit_log = logging.getLogger("billing_bot.audit")
+
+CUT_OFF = "the bot stopped before MK.IO made the change"
 
 
 class ChangeService:
-    def __init__(self, billing: BillingService, store: PendingStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        billing: BillingService,
+        store: PendingStore,
+        clock: Clock,
+        *,
+        admins: frozenset[str],
+    ) -> None:
         self._billing = billing
         self._store = store
         self._clock = clock
+        self._admins = admins
 
     async def _require_project(self, project: str) -> None:
         names = {p.name for p in await self._billing.mkio.list_projects()}
@@ -104,12 +117,19 @@ class ChangeService:
         return MetricsPreview(change=change)
 
     async def confirm(self, change_id: str, *, user: str) -> Outcome:
+        # Rights are those of now, not of the preview: a user removed from BILLING_ADMINS since
+        # (a restart, or another replica's settings) confirms nothing.
+        if user not in self._admins:
+            return Outcome(change=None, refused="not-admin")
         claim = await self._store.claim(
             change_id, user=user, now=self._clock(), status=ChangeStatus.CONFIRMED
         )
         if not claim.won or claim.change is None:
-            return Outcome(change=claim.change, refused=claim.reason)
+            return await self._refused(claim)
         change = claim.change
+        # The claim stored the write-ahead record (CONFIRMED); the log gets it too, before
+        # MK.IO is called, whatever happens to the store or the process afterwards.
+        audit_log.info(audit_line(change, intent=True))
         endpoint: MetricsEndpoint | None = None
         try:
             if change.kind is ChangeKind.PAYMENT_METHOD:
@@ -125,10 +145,57 @@ class ChangeService:
             final = change.model_copy(
                 update={"status": ChangeStatus.FAILED, "error": "an unexpected error"}
             )
-        await self._store.save(final)
+        try:
+            await self._store.save(final)
+        except Exception as exc:
+            # The outcome is known here: it is still audited and told. The store keeps the
+            # write-ahead record, which a later start or click reads back from MK.IO.
+            log.error(
+                "could not record the outcome of billing change %s in the store (%s)",
+                change.id,
+                type(exc).__name__,
+            )
         if final.status is ChangeStatus.DONE:
             await self._billing.forget_project(change.project)
         return Outcome(change=final, endpoint=endpoint)
+
+    async def _refused(self, claim: Claim) -> Outcome:
+        """A click that may not act; on a change cut off mid-way, it records the outcome."""
+        change = claim.change
+        if change is not None and change.cut_off(self._clock()):
+            recovered = await self.recover(change)
+            if recovered is not None:
+                return recovered
+            change = await self._store.get(change.id) or change
+        return Outcome(change=change, refused=claim.reason)
+
+    async def unsettled(self) -> list[PendingChange]:
+        """Changes recorded as being made: cut off, or still being made by some replica."""
+        return await self._store.unsettled()
+
+    async def recover(self, change: PendingChange) -> Outcome | None:
+        """What became of `change`, cut off after its confirmation: read back from MK.IO and
+        recorded. None when someone else recorded it first (they audit it)."""
+        endpoint: MetricsEndpoint | None = None
+        if change.kind is ChangeKind.PAYMENT_METHOD:
+            current = await self._current_method(change.project)
+            after = change.after_method.id if change.after_method else None
+            made = current is not None and current.id == after
+        else:
+            endpoint = await self._billing.mkio.metrics_endpoint(change.project)
+            made = endpoint.spec.enabled
+        final = change.model_copy(
+            update={
+                "status": ChangeStatus.DONE if made else ChangeStatus.FAILED,
+                "error": None if made else CUT_OFF,
+                "recovered_at": self._clock(),
+            }
+        )
+        if not await self._store.settle(final):
+            return None
+        if made:
+            await self._billing.forget_project(change.project)
+        return Outcome(change=final, endpoint=endpoint if made else None)
 
     async def _switch_method(self, change: PendingChange) -> PendingChange:
         assert change.after_method is not None
@@ -161,4 +228,6 @@ class ChangeService:
         claim = await self._store.claim(
             change_id, user=user, now=self._clock(), status=ChangeStatus.CANCELLED
         )
-        return Outcome(change=claim.change, refused=None if claim.won else claim.reason)
+        if not claim.won:
+            return await self._refused(claim)
+        return Outcome(change=claim.change)

@@ -22,6 +22,10 @@ from bot.errors import CommandError
 from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
 
 CONFIRMATION_TTL = timedelta(minutes=10)
+# How long a confirmed change may take to be made (the re-read and MK.IO's answer). Past it, a
+# change still recorded as "confirmed" was cut off (the bot died, or its store failed): its
+# outcome is read back from MK.IO instead of waiting for the replica that was making it.
+MAKING_DEADLINE = timedelta(minutes=2)
 
 
 class ChangeKind(StrEnum):
@@ -31,7 +35,7 @@ class ChangeKind(StrEnum):
 
 class ChangeStatus(StrEnum):
     PENDING = "pending"
-    CONFIRMED = "confirmed"  # claimed by its confirmation: being made
+    CONFIRMED = "confirmed"  # claimed by its confirmation: being made (the write-ahead record)
     DONE = "done"
     FAILED = "failed"
     STALE = "stale"  # the state changed between preview and confirmation: nothing was made
@@ -73,9 +77,19 @@ class PendingChange(BaseModel):
     decided_at: datetime | None = None
     error: str | None = None
     ref: str | None = None
+    # set when the outcome was read back from MK.IO after the change was cut off
+    recovered_at: datetime | None = None
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+    def cut_off(self, now: datetime) -> bool:
+        """Confirmed, and past the time its making may take: nobody is making it any more."""
+        return (
+            self.status is ChangeStatus.CONFIRMED
+            and self.decided_at is not None
+            and now >= self.decided_at + MAKING_DEADLINE
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,13 @@ class PendingStore(Protocol):
     async def save(self, change: PendingChange) -> None:
         """Record the final state of a claimed change."""
 
+    async def unsettled(self) -> list[PendingChange]:
+        """Every change still recorded as CONFIRMED: being made, or cut off."""
+
+    async def settle(self, change: PendingChange) -> bool:
+        """Atomically record `change`'s final state only if the stored one is still CONFIRMED:
+        of several replicas recovering one cut-off change, one records (and audits) it."""
+
 
 class MemoryPendingStore:
     """In-process store; the lock makes check-and-set one step for every coroutine."""
@@ -119,19 +140,26 @@ class MemoryPendingStore:
         self, change_id: str, *, user: str, now: datetime, status: ChangeStatus
     ) -> Claim:
         async with self._lock:
-            change = self._changes.get(change_id)
-            refusal = refuse(change, user=user, now=now)
-            if refusal is not None or change is None:
-                return Claim(won=False, change=change, reason=refusal)
-            claimed = change.model_copy(
-                update={"status": status, "decided_by": user, "decided_at": now}
+            claim, claimed = claim_step(
+                self._changes.get(change_id), user=user, now=now, status=status
             )
-            self._changes[change_id] = claimed
-            return Claim(won=True, change=claimed)
+            if claimed is not None:
+                self._changes[change_id] = claimed
+            return claim
 
     async def save(self, change: PendingChange) -> None:
         async with self._lock:
             self._changes[change.id] = change
+
+    async def unsettled(self) -> list[PendingChange]:
+        return [c for c in self._changes.values() if c.status is ChangeStatus.CONFIRMED]
+
+    async def settle(self, change: PendingChange) -> bool:
+        async with self._lock:
+            settled, replacement = settle_step(self._changes.get(change.id), change)
+            if replacement is not None:
+                self._changes[change.id] = replacement
+            return settled
 
 
 def refuse(change: PendingChange | None, *, user: str, now: datetime) -> str | None:
@@ -145,6 +173,27 @@ def refuse(change: PendingChange | None, *, user: str, now: datetime) -> str | N
     if change.expired(now):
         return "expired"
     return None
+
+
+def claim_step(
+    change: PendingChange | None, *, user: str, now: datetime, status: ChangeStatus
+) -> tuple[Claim, PendingChange | None]:
+    """A claim of the stored `change`, and what to store instead (None: nothing). Every store
+    runs this inside its own atomic step."""
+    refusal = refuse(change, user=user, now=now)
+    if refusal is not None or change is None:
+        return Claim(won=False, change=change, reason=refusal), None
+    claimed = change.model_copy(update={"status": status, "decided_by": user, "decided_at": now})
+    return Claim(won=True, change=claimed), claimed
+
+
+def settle_step(
+    stored: PendingChange | None, change: PendingChange
+) -> tuple[bool, PendingChange | None]:
+    """Whether `change` may replace `stored` (still CONFIRMED), and what to store."""
+    if stored is None or stored.status is not ChangeStatus.CONFIRMED:
+        return False, None
+    return True, change
 
 
 def new_change_id() -> str:
@@ -229,7 +278,7 @@ class Outcome:
     after enabling, for the admin's eyes only."""
 
     change: PendingChange | None
-    refused: str | None = None
+    refused: str | None = None  # also "not-admin": the clicker is no longer a billing admin
     endpoint: MetricsEndpoint | None = None
 
 

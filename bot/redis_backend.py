@@ -46,7 +46,7 @@ from redis.exceptions import RedisError, WatchError
 
 from bot import answers, reports
 from bot.backends import Backends
-from bot.changes import ChangeStatus, Claim, PendingChange, refuse
+from bot.changes import ChangeStatus, Claim, PendingChange, claim_step, settle_step
 from bot.config import Settings
 from bot.dedupe import DEDUPE_SECONDS
 
@@ -418,31 +418,53 @@ class RedisPendingStore:
     async def claim(
         self, change_id: str, *, user: str, now: datetime, status: ChangeStatus
     ) -> Claim:
+        def step(change: PendingChange | None) -> tuple[Claim, PendingChange | None]:
+            return claim_step(change, user=user, now=now, status=status)
+
+        return await self._update(change_id, step)
+
+    async def _update(
+        self,
+        change_id: str,
+        step: Callable[[PendingChange | None], tuple[T, PendingChange | None]],
+    ) -> T:
+        """WATCH/MULTI/EXEC: `step` sees the stored change and says what to answer and what
+        to store instead (None: nothing). A losing transaction is retried on what won."""
         key = self._key(change_id)
         for _ in range(_CLAIM_ATTEMPTS):
             async with self._client.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(key)
-                    change = self._decode(key, await pipe.get(key))
-                    refusal = refuse(change, user=user, now=now)
-                    if refusal is not None or change is None:
-                        return Claim(won=False, change=change, reason=refusal)
-                    claimed = change.model_copy(
-                        update={"status": status, "decided_by": user, "decided_at": now}
-                    )
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(key, self._encode(key, claimed), keepttl=True)
-                    await pipe.execute()
-                    return Claim(won=True, change=claimed)
+                    answer, replacement = step(self._decode(key, await pipe.get(key)))
+                    if replacement is not None:
+                        pipe.multi()  # type: ignore[no-untyped-call]
+                        pipe.set(key, self._encode(key, replacement), keepttl=True)
+                        await pipe.execute()
+                    return answer
                 except WatchError:
-                    continue  # another click wrote it first: read again, and be refused
-        raise RuntimeError(f"could not claim change {change_id}: too much contention")
+                    continue  # another click wrote it first: read again
+        raise RuntimeError(f"could not update change {change_id}: too much contention")
 
     async def save(self, change: PendingChange) -> None:
         key = self._key(change.id)
         blob = self._encode(key, change)
         if not await self._client.set(key, blob, xx=True, keepttl=True):
             await self._client.set(key, blob, px=self._grace_ms)
+
+    async def unsettled(self) -> list[PendingChange]:
+        found = []
+        async for key in self._client.scan_iter(match=_glob_escape(self._prefix) + "*", count=500):
+            name = key.decode() if isinstance(key, bytes) else key
+            change = self._decode(name, await self._client.get(name))
+            if change is not None and change.status is ChangeStatus.CONFIRMED:
+                found.append(change)
+        return found
+
+    async def settle(self, change: PendingChange) -> bool:
+        def step(stored: PendingChange | None) -> tuple[bool, PendingChange | None]:
+            return settle_step(stored, change)
+
+        return await self._update(change.id, step)
 
 
 def _ms(delta: timedelta) -> int:

@@ -105,9 +105,13 @@ def create_web_app(bot: BillingBot) -> web.Application:
     async def close_bot(_: web.Application) -> None:
         await bot.aclose()
 
+    async def recover_changes(_: web.Application) -> None:
+        bot.start_recovery()
+
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.on_startup.append(recover_changes)
     web_app.on_shutdown.append(finish_answers)
     web_app.on_cleanup.append(close_bot)
     return web_app

@@ -8,6 +8,7 @@ blocks; `PendingChange` holds no secret, so nothing built from it (audit, outcom
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -456,8 +457,39 @@ def _at_text(now: datetime) -> str:
     return f"At {_stamp(now)}"
 
 
+def _recovered(change: PendingChange) -> tuple[str, str]:
+    """A change cut off after its confirmation, whose outcome was just read back from MK.IO."""
+    at = _stamp(change.decided_at or change.requested_at)
+    if change.status is not ChangeStatus.DONE:
+        said = (
+            f"This change was confirmed at {at} but never made "
+            f"({inert(change.error or 'no reason given')}): nothing was changed."
+        )
+        retry = _retry_command(change)
+        return f":warning: {said} Ask again: {code(retry)}", f"{said} Ask again: {escape(retry)}"
+    if change.kind is ChangeKind.METRICS:
+        done = (
+            f"metrics export is on for {code(change.project)}; "
+            "the connection details were sent to you privately"
+        )
+        plain = f"metrics export is on for {escape(change.project)}"
+    else:
+        done = (
+            f"{code(change.project)} now uses {_method(change.after_method, with_id=False)}, "
+            f"was {_method(change.before_method, with_id=False)}"
+        )
+        plain = escape(
+            f"{change.project} now uses {_method_plain(change.after_method)}, "
+            f"was {_method_plain(change.before_method)}"
+        )
+    said = f"This change was made at {at}"
+    return f":white_check_mark: {said}: {done}.", f"{said}: {plain}."
+
+
 def _final(change: PendingChange) -> tuple[str, str]:
     """The final state of a change this click decided."""
+    if change.recovered_at is not None:
+        return _recovered(change)
     project = code(change.project)
     error = inert(change.error or "no reason given")
     match change.status:
@@ -504,7 +536,7 @@ def _outcome_header(change: PendingChange) -> str:
     what = "Payment method" if change.kind is ChangeKind.PAYMENT_METHOD else "Metrics export"
     state = {
         ChangeStatus.DONE: "changed",
-        ChangeStatus.FAILED: "change failed",
+        ChangeStatus.FAILED: "not changed" if change.recovered_at else "change failed",
         ChangeStatus.STALE: "not changed",
         ChangeStatus.CANCELLED: "change cancelled",
     }.get(change.status, "change in progress")
@@ -574,6 +606,11 @@ def render_audit(change: PendingChange) -> Message:
     ]
     if change.decided_at is not None:
         lines.append(f"*Decided:* {_stamp(change.decided_at)}")
+    if change.recovered_at is not None:
+        lines.append(
+            f"*Recorded:* {_stamp(change.recovered_at)}, read back from MK.IO: "
+            "the change was cut off before its outcome was recorded"
+        )
     if change.error and change.status in (ChangeStatus.FAILED, ChangeStatus.STALE):
         lines.append(f"*Error:* {inert(change.error)}")
     refs = [f"Request {code(change.id)}"]
@@ -594,9 +631,11 @@ def _audit_method(m: MethodRef | None) -> str:
     return "none" if m is None else f"{m.name} ({m.id})"
 
 
-def audit_line(change: PendingChange) -> str:
-    """One plain log line: `billing-change id=… user=… kind=… project=… before=… after=…
-    result=… requested=… at=… [ref=…] [error=…]`; every value made single-line."""
+def audit_line(change: PendingChange, *, intent: bool = False) -> str:
+    """One log line: `billing-change {JSON}` with id, user, kind, project, before, after,
+    result, requested, at, [ref], [error], [recovered]; or, written before MK.IO is called,
+    `billing-change-intent {JSON}` without the result. JSON, so that no name can forge a field
+    or a line (ASCII only: no line separator survives either)."""
     if change.kind is ChangeKind.METRICS:
         before = "on" if change.metrics_enabled_before else "off"
         after = "on"
@@ -604,19 +643,22 @@ def audit_line(change: PendingChange) -> str:
         before = _audit_method(change.before_method)
         after = _audit_method(change.after_method)
     at = change.decided_at or change.requested_at
-    fields = [
-        ("id", change.id),
-        ("user", change.decided_by or change.requested_by),
-        ("kind", change.kind.value),
-        ("project", change.project),
-        ("before", before),
-        ("after", after),
-        ("result", change.status.value),
-        ("requested", _iso(change.requested_at)),
-        ("at", _iso(at)),
-    ]
+    record: dict[str, str] = {
+        "id": change.id,
+        "user": change.decided_by or change.requested_by,
+        "kind": change.kind.value,
+        "project": change.project,
+        "before": before,
+        "after": after,
+    }
+    if not intent:
+        record["result"] = change.status.value
+    record |= {"requested": _iso(change.requested_at), "at": _iso(at)}
     if change.ref:
-        fields.append(("ref", change.ref))
+        record["ref"] = change.ref
     if change.error and change.status in (ChangeStatus.FAILED, ChangeStatus.STALE):
-        fields.append(("error", change.error))
-    return "billing-change " + " ".join(f"{key}={_one_line(value)}" for key, value in fields)
+        record["error"] = change.error
+    if change.recovered_at is not None:
+        record["recovered"] = _iso(change.recovered_at)
+    event = "billing-change-intent" if intent else "billing-change"
+    return f"{event} {json.dumps(record, ensure_ascii=True)}"

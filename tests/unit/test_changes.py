@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from bot.changes import (
     CONFIRMATION_TTL,
+    MAKING_DEADLINE,
     ChangeKind,
     ChangeStatus,
     MemoryPendingStore,
@@ -99,3 +100,26 @@ def test_the_difference_only_counts_meters_priced_on_both_cards() -> None:
     assert comparison.current_total == Decimal("30")
     assert comparison.new_total == Decimal("15")
     assert comparison.comparable == (Decimal("10"), Decimal("15"), 1)
+
+
+async def test_only_a_confirmed_change_is_unsettled_and_settled_once() -> None:
+    store = MemoryPendingStore()
+    await store.add(change())
+    await store.add(change(id="c2"))
+    await store.claim("c1", user="U1", now=NOW, status=ChangeStatus.CONFIRMED)
+    [unsettled] = await store.unsettled()
+    assert unsettled.id == "c1"
+    done = unsettled.model_copy(update={"status": ChangeStatus.DONE, "recovered_at": NOW})
+    assert await store.settle(done)
+    assert not await store.settle(done.model_copy(update={"status": ChangeStatus.FAILED}))
+    assert await store.get("c1") == done
+    assert not await store.settle(change(id="c2", status=ChangeStatus.DONE)), "still pending"
+    assert await store.unsettled() == []
+
+
+def test_a_confirmed_change_is_cut_off_once_its_making_time_has_passed() -> None:
+    confirmed = change(status=ChangeStatus.CONFIRMED, decided_by="U1", decided_at=NOW)
+    assert not confirmed.cut_off(NOW + MAKING_DEADLINE - timedelta(seconds=1))
+    assert confirmed.cut_off(NOW + MAKING_DEADLINE)
+    done = confirmed.model_copy(update={"status": ChangeStatus.DONE})
+    assert not done.cut_off(NOW + timedelta(days=1))

@@ -517,6 +517,31 @@ async def test_save_records_the_outcome_and_keeps_the_expiry(replicas: Replicas)
     assert await replicas.a.pttl(f"{replicas.namespace}change:{change.id}") > 0
 
 
+async def test_of_two_replicas_recovering_a_cut_off_change_one_records_it(
+    replicas: Replicas,
+) -> None:
+    stores = [replicas.store(replicas.a), replicas.store(replicas.b)]
+    left, settled = pending(), pending()
+    for change in (left, settled, pending()):  # the third stays pending: not being made
+        await stores[0].add(change)
+    for change in (left, settled):
+        await stores[0].claim(change.id, user="U_ADMIN", now=NOW, status=ChangeStatus.CONFIRMED)
+    await stores[0].save(settled.model_copy(update={"status": ChangeStatus.DONE}))
+    [unsettled] = await stores[1].unsettled()
+    assert unsettled.id == left.id
+    assert unsettled.status is ChangeStatus.CONFIRMED
+
+    outcomes = [
+        unsettled.model_copy(update={"status": status, "recovered_at": NOW})
+        for status in (ChangeStatus.DONE, ChangeStatus.FAILED)
+    ]
+    settles = await asyncio.gather(*(s.settle(o) for s, o in zip(stores, outcomes, strict=True)))
+    assert sorted(settles) == [False, True]
+    assert await stores[0].get(left.id) == outcomes[settles.index(True)]
+    assert await stores[1].unsettled() == []
+    assert not await stores[0].settle(pending()), "an unknown change is not recorded"
+
+
 async def test_a_tampered_change_is_unknown(replicas: Replicas) -> None:
     store = replicas.store(replicas.a)
     change = pending()

@@ -3,6 +3,7 @@ connection details and the audit record, built from the real types."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -592,26 +593,57 @@ def test_audit_message_metrics() -> None:
     assert "*Before → after:* metrics export *off* → *on*" in shown
 
 
+def _parsed(line: str, event: str = "billing-change") -> dict[str, str]:
+    name, _, record = line.partition(" ")
+    assert name == event
+    parsed: dict[str, str] = json.loads(record)
+    return parsed
+
+
 def test_audit_line_payment_method() -> None:
     change = _decided(ChangeStatus.DONE, ref="req-42")
-    assert audit_line(change) == (
-        f"billing-change id={CHANGE_ID} user={ADMIN} kind=payment-method project=acme-prod "
-        f"before=Acme Azure ({AZURE_ID}) after=Acme Direct ({DIRECT_ID}) result=done "
-        "requested=2026-11-21T20:31:00Z at=2026-11-21T20:33:00Z ref=req-42"
-    )
+    assert _parsed(audit_line(change)) == {
+        "id": CHANGE_ID,
+        "user": ADMIN,
+        "kind": "payment-method",
+        "project": "acme-prod",
+        "before": f"Acme Azure ({AZURE_ID})",
+        "after": f"Acme Direct ({DIRECT_ID})",
+        "result": "done",
+        "requested": "2026-11-21T20:31:00Z",
+        "at": "2026-11-21T20:33:00Z",
+        "ref": "req-42",
+    }
 
 
 def test_audit_line_metrics_and_errors() -> None:
     change = _decided(ChangeStatus.STALE, ChangeKind.METRICS, error="export was turned on")
-    assert audit_line(change) == (
-        f"billing-change id={CHANGE_ID} user={ADMIN} kind=metrics project=acme-prod "
-        "before=off after=on result=stale requested=2026-11-21T20:31:00Z "
-        "at=2026-11-21T20:33:00Z error=export was turned on"
+    assert _parsed(audit_line(change)) == {
+        "id": CHANGE_ID,
+        "user": ADMIN,
+        "kind": "metrics",
+        "project": "acme-prod",
+        "before": "off",
+        "after": "on",
+        "result": "stale",
+        "requested": "2026-11-21T20:31:00Z",
+        "at": "2026-11-21T20:33:00Z",
+        "error": "export was turned on",
+    }
+
+
+def test_the_intent_line_has_no_result_and_a_recovered_line_says_when() -> None:
+    intent = _parsed(
+        audit_line(_decided(ChangeStatus.CONFIRMED), intent=True), "billing-change-intent"
     )
+    assert "result" not in intent
+    assert intent["user"] == ADMIN
+    recovered = _decided(ChangeStatus.DONE).model_copy(update={"recovered_at": DECIDED})
+    assert _parsed(audit_line(recovered))["recovered"] == "2026-11-21T20:33:00Z"
 
 
 def test_audit_line_is_one_line_whatever_the_names() -> None:
-    sneaky = MethodRef(id="pm-1", name="Evil\nbilling-change result=done\r\t", type="x")
+    sneaky = MethodRef(id="pm-1", name="Evil\nbilling-change result=done\r\t\u2028", type="x")
     change = _decided(
         ChangeStatus.FAILED,
         project="acme\nprod",
@@ -619,11 +651,24 @@ def test_audit_line_is_one_line_whatever_the_names() -> None:
         error="line one\nline two",
     )
     line = audit_line(change)
-    assert "\n" not in line
-    assert "\r" not in line
-    assert "\t" not in line
-    assert "project=acme prod " in line
-    assert "error=line one line two" in line
+    assert line.isascii()
+    assert line.isprintable(), "no line break, tab or line separator"
+    record = _parsed(line)
+    assert record["project"] == "acme\nprod"
+    assert record["error"] == "line one\nline two"
+
+
+def test_names_cannot_forge_audit_fields() -> None:
+    forged = "AWS result=failed user=U_EVE kind=metrics project=archive"
+    change = _decided(ChangeStatus.DONE, after_method=MethodRef(id="pm-1", name=forged, type="aws"))
+    record = _parsed(audit_line(change))
+    assert record["result"] == "done"
+    assert record["user"] == ADMIN
+    assert record["kind"] == "payment-method"
+    assert record["project"] == "acme-prod"
+    assert record["after"] == f"{forged} (pm-1)"
+    quoted = _parsed(audit_line(_decided(ChangeStatus.DONE, project='x", "result": "failed')))
+    assert quoted["result"] == "done"
 
 
 def test_audit_holds_no_secret_after_enabling_metrics() -> None:
