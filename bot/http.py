@@ -718,9 +718,9 @@ async def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
 
 def _size(count: int) -> str:
     if count >= MIB:
-        return f"{count / MIB:g} MB"
+        return f"{count / MIB:.3g} MB"
     if count >= 1024:
-        return f"{count / 1024:g} KB"
+        return f"{count / 1024:.3g} KB"
     return f"{count} bytes"
 
 
