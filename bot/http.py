@@ -31,7 +31,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar, get_args
 from urllib.parse import quote
 
 import httpx
@@ -244,7 +244,7 @@ def quote_segment(segment: str) -> str:
 # -- decoding -------------------------------------------------------------------------------
 
 
-#: The most significant digits, and the largest exponent either way, of a number the bot
+#: The most significant digits, and the largest power of ten either way, of a number the bot
 #: reads. Money has a few decimals; formatting `1e-30000000` in full would take seconds and
 #: hundreds of MB, so such a number is refused where it enters.
 MAX_DIGITS: Final = 50
@@ -258,15 +258,13 @@ class NumberOutOfBounds(ValueError):
 
 
 def check_decimal(value: Decimal) -> Decimal:
-    """`value` if finite, within `MAX_DIGITS` digits and `|exponent| <= MAX_EXPONENT`."""
-    if not value.is_finite():
-        raise NumberOutOfBounds("a non-finite number")
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if len(digits) > MAX_DIGITS or not -MAX_EXPONENT <= exponent <= MAX_EXPONENT:
-        raise NumberOutOfBounds("a number with too many digits or too large an exponent")
-    if digits != (0,) and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
-        raise NumberOutOfBounds("a number too large or too small")
+    """`value` if finite, of at most `MAX_DIGITS` significant digits, and with its leading
+    digit's power of ten (`Decimal.adjusted`) within `±MAX_EXPONENT`."""
+    if not value.is_finite() or not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        raise NumberOutOfBounds("a number too large, too small or not finite")
+    # str() shows every digit: only a long one can have too many (as_tuple is slower).
+    if len(str(value)) > MAX_DIGITS and len(value.as_tuple().digits) > MAX_DIGITS:
+        raise NumberOutOfBounds("a number with too many digits")
     return value
 
 
@@ -297,14 +295,30 @@ def loads(body: bytes | str) -> Any:
     )
 
 
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` whose type can hold a `Decimal`, directly or nested."""
+    return tuple(
+        name for name, field in model.model_fields.items() if _may_hold_decimal(field.annotation)
+    )
+
+
+def _may_hold_decimal(annotation: object) -> bool:
+    if annotation in (Decimal, Any, object):
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_may_hold_decimal(arg) for arg in get_args(annotation))
+
+
 def _check_numbers(value: object) -> None:
     """Every `Decimal` in a validated model within bounds: numbers sent as strings (MK.IO's
     `cost`) are turned into `Decimal` by pydantic, after `loads`."""
     if isinstance(value, Decimal):
         check_decimal(value)
     elif isinstance(value, BaseModel):
-        for field in type(value).model_fields:
-            _check_numbers(getattr(value, field))
+        for name in _number_fields(type(value)):
+            _check_numbers(getattr(value, name))
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
             _check_numbers(item)
