@@ -185,3 +185,31 @@ async def test_retries_and_their_waits_happen_within_the_deadline() -> None:
     with pytest.raises(Unavailable, match=r"did not answer within 0\.2 s"):
         await api.read("GET", "/usage")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_compressed_answers_the_bot_asks_for_are_read(encoding: str) -> None:
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    body = packer.compress(b'{"price": -12.50}') + packer.flush()
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            200, headers={"content-encoding": encoding}, stream=httpx.ByteStream(body)
+        )
+
+    answer_ = await client(httpx.MockTransport(answer), Limits()).read("GET", "/x")
+    assert answer_.data == {"price": Decimal("-12.50")}
+    assert seen[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+async def test_an_encoding_the_bot_did_not_ask_for_is_unreadable() -> None:
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(
+            200, headers={"content-encoding": "br"}, stream=httpx.ByteStream(b"\x0b\x02\x80")
+        )
+    )
+    with pytest.raises(Unavailable, match="could not read"):
+        await client(transport, Limits()).read("GET", "/x")
