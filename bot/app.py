@@ -22,7 +22,7 @@ from bot.change_service import ChangeService
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.contro.client import ControClient
-from bot.http import RetryPolicy
+from bot.http import Limits, RetryPolicy
 from bot.logs import redact
 from bot.mkio.client import MkioClient
 from bot.scheduler import Scheduler, make_stores
@@ -95,9 +95,19 @@ def build_app(
     retry: RetryPolicy | None = None,
 ) -> BillingBot:
     redact(*settings.secrets())
+    limits = Limits(
+        json_bytes=settings.upstream_max_json_bytes,
+        file_bytes=settings.upstream_max_file_bytes,
+        json_seconds=settings.upstream_deadline_seconds,
+        file_seconds=settings.upstream_file_deadline_seconds,
+    )
     mkio = (
         MkioClient(
-            settings.mkio_api_url, settings.mkio_token, transport=mkio_transport, retry=retry
+            settings.mkio_api_url,
+            settings.mkio_token,
+            transport=mkio_transport,
+            retry=retry,
+            limits=limits,
         )
         if settings.mkio_token
         else None
@@ -108,6 +118,7 @@ def build_app(
             settings.contro_api_key,
             transport=contro_transport,
             retry=retry,
+            limits=limits,
         )
         if settings.contro_api_key
         else None

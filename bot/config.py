@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Schedules and budgets live here unless REDIS_URL is set.
     sqlite_path: str = "billing-bot.sqlite3"
+    # Bounds on what the billing APIs send (bot.http.Limits): body size after decompression,
+    # and a deadline per call, retries included. The CSV report has its own, larger, ones.
+    upstream_max_json_bytes: int = Field(64 * 1024 * 1024, ge=1)
+    upstream_max_file_bytes: int = Field(512 * 1024 * 1024, ge=1)
+    upstream_deadline_seconds: float = Field(30.0, gt=0)
+    upstream_file_deadline_seconds: float = Field(300.0, gt=0)
 
     @field_validator("billing_admins", mode="before")
     @classmethod

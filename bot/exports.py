@@ -8,8 +8,9 @@ test checks (requests made, bytes written); `reconcile` compares it with the per
 
 The file is UTF-8 CSV (RFC 4180, CRLF line ends) with the columns of `CONTRO_COLUMNS`:
 amounts exactly as Contro sent them (a `Decimal`, never in exponent notation), timestamps in
-UTC ISO 8601 with a `Z`. A text cell that a spreadsheet would run as a formula (starting with
-`=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`; amounts are never altered.
+UTC ISO 8601 with a `Z`. A text cell that a spreadsheet would run as a formula gets a leading
+`'` (`bot.csvsafe.neutralise_cell`, the rule for every CSV the bot uploads); amounts are never
+altered.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from typing import BinaryIO, Final
 
 from bot.contro.client import MAX_LIMIT, ControClient
 from bot.contro.models import CURRENCY, UsageRecord, UsageSummary
+from bot.csvsafe import neutralise_cell
 from bot.money import format_money
 
 CONTRO_COLUMNS: Final = ("id", "type", "amount", "referenceId", "billingPeriod", "createdAt")
 
 #: Sums are exact: a context wide enough for any real total, which refuses to round.
 _EXACT: Final = Context(prec=80, traps=[Inexact, InvalidOperation, Overflow])
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME_PART: Final = 60
 
@@ -176,11 +177,11 @@ def reconcile(export: ControExport, summary: UsageSummary) -> str | None:
 
 def _row(record: UsageRecord) -> tuple[str, str, str, str, str, str]:
     return (
-        _text_cell(record.id),
-        _text_cell(record.type),
+        neutralise_cell(record.id),
+        neutralise_cell(record.type),
         format(record.amount, "f"),
-        _text_cell(record.reference_id or ""),
-        _text_cell(record.billing_period or ""),
+        neutralise_cell(record.reference_id or ""),
+        neutralise_cell(record.billing_period or ""),
         _utc_iso(record.created_at),
     )
 
@@ -195,10 +196,6 @@ def _write(dest: BinaryIO, data: bytes) -> int:
     if data:
         dest.write(data)
     return len(data)
-
-
-def _text_cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _utc_iso(moment: datetime | None) -> str:

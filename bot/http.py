@@ -11,19 +11,27 @@ test injects). Every request carries its own `Retry` in `extensions["retry"]`:
 
 User messages never hold a credential: the clients pass their secrets in, and any text that
 came from the API is scrubbed of them before it reaches a message.
+
+Everything an API sends is bounded where it enters (`Limits`): a JSON answer's size, counted
+after decompression and checked while it streams in; the time a call may take from the first
+try to the last byte, retries and their waits included; and the digits and exponent of every
+number (`loads`, `check_decimal`). A streamed file (MK.IO's CSV report) has its own, larger,
+size and time bounds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
 import logging
 import ssl
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, BinaryIO, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar, get_args
 from urllib.parse import quote
 
 import httpx
@@ -61,6 +69,57 @@ CHANGE_RETRY_EXCEPTIONS: Final[tuple[type[Exception], ...]] = (
 )
 
 _MAX_DETAIL = 300
+MIB: Final = 1024 * 1024
+#: An error body is only read for its message: anything longer is not a message.
+_MAX_ERROR_BODY: Final = 64 * 1024
+#: Decompressed output is produced at most this much at a time, so a small compressed chunk
+#: cannot inflate past a size cap before it is counted.
+_INFLATE_STEP: Final = 64 * 1024
+#: Only what `_decoded` can inflate step by step is asked for.
+ACCEPT_ENCODING: Final = "gzip, deflate"
+
+
+# -- limits ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much an API may send and how long a call may take.
+
+    `json_bytes` / `file_bytes`: the most an answer's body may hold, decompressed; reading
+    stops as soon as it is passed. `json_seconds` / `file_seconds`: the deadline of a whole
+    call, from sending the first try to the body's last byte. Retries and their waits happen
+    within it, so no call ever takes longer, however many tries `RetryPolicy` allows.
+    """
+
+    json_bytes: int = 64 * MIB
+    file_bytes: int = 512 * MIB
+    json_seconds: float = 30.0
+    file_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if min(self.json_bytes, self.file_bytes) < 1:
+            raise ValueError("size limits must be positive")
+        if min(self.json_seconds, self.file_seconds) <= 0:
+            raise ValueError("deadlines must be positive")
+
+
+class Sink(Protocol):
+    """Where a streamed body goes: a binary file, or a filter in front of one."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+class _TooLarge(Exception):
+    """A body passed its size cap while being read."""
+
+
+class _Undecodable(ValueError):
+    """A body whose content-encoding the bot did not ask for, or that does not inflate."""
+
+
+#: How a call can fail on the way in: `ApiClient._failure` words each for the user.
+_FAILURES: Final = (TimeoutError, _TooLarge, _Undecodable, zlib.error, httpx.RequestError)
 
 
 # -- retry policy ---------------------------------------------------------------------------
@@ -157,7 +216,7 @@ def build_client(
     inner = transport if transport is not None else httpx.AsyncHTTPTransport(verify=tls_context())
     return httpx.AsyncClient(
         base_url=base_url,
-        headers=dict(headers),
+        headers={"Accept-Encoding": ACCEPT_ENCODING, **headers},
         timeout=timeout or DEFAULT_TIMEOUT,
         transport=RetryTransport(transport=inner, retry=policy.for_changes()),
         follow_redirects=False,
@@ -185,13 +244,87 @@ def quote_segment(segment: str) -> str:
 # -- decoding -------------------------------------------------------------------------------
 
 
+#: The most significant digits, and the largest power of ten either way, of a number the bot
+#: reads. Money has a few decimals; formatting `1e-30000000` in full would take seconds and
+#: hundreds of MB, so such a number is refused where it enters.
+MAX_DIGITS: Final = 50
+MAX_EXPONENT: Final = 100
+#: A longer literal cannot be within both bounds (sign, point, exponent included).
+_MAX_LITERAL = MAX_DIGITS + MAX_EXPONENT + 10
+
+
+class NumberOutOfBounds(ValueError):
+    """A number with more digits or a larger exponent than the bot reads."""
+
+
+def check_decimal(value: Decimal) -> Decimal:
+    """`value` if finite, of at most `MAX_DIGITS` significant digits, and with its leading
+    digit's power of ten (`Decimal.adjusted`) within `±MAX_EXPONENT`."""
+    if not value.is_finite() or not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        raise NumberOutOfBounds("a number too large, too small or not finite")
+    # str() shows every digit: only a long one can have too many (as_tuple is slower).
+    if len(str(value)) > MAX_DIGITS and len(value.as_tuple().digits) > MAX_DIGITS:
+        raise NumberOutOfBounds("a number with too many digits")
+    return value
+
+
+def _parse_decimal(literal: str) -> Decimal:
+    if len(literal) > _MAX_LITERAL:
+        raise NumberOutOfBounds("a number with too many digits")
+    return check_decimal(Decimal(literal))
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_DIGITS:
+        raise NumberOutOfBounds("an integer with too many digits")
+    return int(literal)
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-finite number {name}")
+    raise NumberOutOfBounds(f"non-finite number {name}")
 
 
 def loads(body: bytes | str) -> Any:
-    """JSON with every non-integer number as `Decimal` (money never passes through float)."""
-    return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    """JSON with every non-integer number as `Decimal` (money never passes through float).
+
+    A number with more than `MAX_DIGITS` digits or an exponent beyond `MAX_EXPONENT` is
+    refused (`NumberOutOfBounds`, a `ValueError`) before anything is computed from it.
+    """
+    return json.loads(
+        body, parse_float=_parse_decimal, parse_int=_parse_int, parse_constant=_reject_constant
+    )
+
+
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` whose type can hold a `Decimal`, directly or nested."""
+    return tuple(
+        name for name, field in model.model_fields.items() if _may_hold_decimal(field.annotation)
+    )
+
+
+def _may_hold_decimal(annotation: object) -> bool:
+    if annotation in (Decimal, Any, object):
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_may_hold_decimal(arg) for arg in get_args(annotation))
+
+
+def _check_numbers(value: object) -> None:
+    """Every `Decimal` in a validated model within bounds: numbers sent as strings (MK.IO's
+    `cost`) are turned into `Decimal` by pydantic, after `loads`."""
+    if isinstance(value, Decimal):
+        check_decimal(value)
+    elif isinstance(value, BaseModel):
+        for name in _number_fields(type(value)):
+            _check_numbers(getattr(value, name))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_numbers(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_numbers(item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +358,12 @@ class ApiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.api = api
         self.policy = retry or RetryPolicy()
         self.timeout = timeout or DEFAULT_TIMEOUT
+        self.limits = limits or Limits()
         self._secrets = tuple(s for s in secrets if s)
         self.http = build_client(
             base_url, headers, transport=transport, retry=self.policy, timeout=self.timeout
@@ -250,10 +385,10 @@ class ApiClient:
         what: str | None = None,
     ) -> Answer:
         """A call that changes nothing: retried per `RetryPolicy.for_reads`; JSON answer."""
-        response = await self._send(
+        status, body = await self._fetch(
             method, url, params=params, json=json, what=what, retry=self.policy.for_reads()
         )
-        return Answer(response.status_code, self._decode(response))
+        return Answer(status, self._decode(status, body))
 
     async def change(
         self,
@@ -267,42 +402,47 @@ class ApiClient:
 
         `data` is None when the answer has no body (MK.IO's POST paymentMethod).
         """
-        response = await self._send(
+        status, body = await self._fetch(
             method, url, params=None, json=json, what=what, retry=self.policy.for_changes()
         )
-        data = self._decode(response) if response.content.strip() else None
-        return Answer(response.status_code, data)
+        data = self._decode(status, body) if body.strip() else None
+        return Answer(status, data)
 
     async def stream_to(
         self,
         method: str,
         url: str,
-        dest: BinaryIO,
+        dest: Sink,
         *,
         json: object = None,
         what: str | None = None,
     ) -> int:
-        """Stream a read's body into `dest` chunk by chunk; the number of bytes written.
+        """Stream a read's body into `dest` chunk by chunk; the number of bytes received.
 
-        If the connection breaks midway, `Unavailable` is raised and `dest` holds a partial
-        body: the caller must discard it.
+        Bounded by `Limits.file_bytes` and `Limits.file_seconds`. If the call fails midway,
+        `dest` holds a partial body: the caller must discard it.
         """
+        limits = self.limits
         written = 0
         try:
-            async with self.http.stream(
-                method, url, json=json, extensions={"retry": self.policy.for_reads()}
-            ) as response:
+            async with (
+                asyncio.timeout(limits.file_seconds),
+                self.http.stream(
+                    method, url, json=json, extensions={"retry": self.policy.for_reads()}
+                ) as response,
+            ):
                 if not response.is_success:
-                    await response.aread()
-                    raise self._error_for_response(response, what)
-                async for chunk in response.aiter_bytes():
-                    dest.write(chunk)
+                    raise await self._error_for_stream(response, what)
+                async for chunk in _decoded(response):
                     written += len(chunk)
-        except httpx.RequestError as exc:
-            raise self._error_for_exception(method, url, exc) from exc
+                    if written > limits.file_bytes:
+                        raise _TooLarge
+                    dest.write(chunk)
+        except _FAILURES as exc:
+            raise self._failure(exc, method, url, limits.file_bytes, limits.file_seconds) from exc
         return written
 
-    async def _send(
+    async def _fetch(
         self,
         method: str,
         url: str | httpx.URL,
@@ -311,50 +451,103 @@ class ApiClient:
         json: object,
         what: str | None,
         retry: Retry,
-    ) -> httpx.Response:
+    ) -> tuple[int, bytes]:
+        """(status, body) of a successful answer, read within `Limits.json_*`."""
+        limits = self.limits
         try:
-            response = await self.http.request(
-                method,
-                url,
-                params=dict(params) if params is not None else None,
-                json=json,
-                extensions={"retry": retry},
+            async with (
+                asyncio.timeout(limits.json_seconds),
+                self.http.stream(
+                    method,
+                    url,
+                    params=dict(params) if params is not None else None,
+                    json=json,
+                    extensions={"retry": retry},
+                ) as response,
+            ):
+                if not response.is_success:
+                    raise await self._error_for_stream(response, what)
+                return response.status_code, await _read(response, limits.json_bytes)
+        except _FAILURES as exc:
+            raise self._failure(exc, method, url, limits.json_bytes, limits.json_seconds) from exc
+
+    async def _error_for_stream(self, response: httpx.Response, what: str | None) -> UpstreamError:
+        try:
+            body = await _read(response, _MAX_ERROR_BODY)
+        except (_TooLarge, _Undecodable, zlib.error, httpx.RequestError):
+            body = b""  # the status says enough
+        return self._error_for_response(response, what, body)
+
+    def _failure(
+        self, exc: Exception, method: str, url: str | httpx.URL, cap: int, seconds: float
+    ) -> Unavailable:
+        """What the user is told when a call failed on the wire or passed a bound."""
+        if isinstance(exc, TimeoutError):
+            self._log(method, url, None, None, f"no answer within {seconds:g} s")
+            return self._timed_out(seconds)
+        if isinstance(exc, _TooLarge):
+            self._log(method, url, None, None, f"answer over {cap} bytes")
+            return Unavailable(
+                self.api.name,
+                f"{self.api.name}'s answer was larger than the bot accepts ({_size(cap)}), so "
+                "the bot stopped reading it. Ask for less (a shorter period); if it keeps "
+                "happening, the API may be misbehaving.",
+                code="too_large",
             )
-        except httpx.RequestError as exc:
-            raise self._error_for_exception(method, url, exc) from exc
-        if not response.is_success:
-            raise self._error_for_response(response, what)
-        return response
+        if isinstance(exc, httpx.RequestError):
+            return self._error_for_exception(method, url, exc)
+        return self.unreadable(None, why=f"undecodable body: {exc}")
 
     # -- decoding ---------------------------------------------------------------------------
 
-    def _decode(self, response: httpx.Response) -> Any:
+    def _decode(self, status: int, body: bytes) -> Any:
         try:
-            return loads(response.content)
-        except ValueError:  # JSONDecodeError, UnicodeDecodeError, non-finite numbers
-            raise self.unreadable(response.status_code, response.request) from None
+            return loads(body)
+        except NumberOutOfBounds as exc:
+            raise self.unreadable(status, why=str(exc), numbers=True) from None
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            raise self.unreadable(status) from None
 
     def validate(self, model: type[M], data: Any, answer: Answer | None = None) -> M:
-        """`model` from decoded JSON; a shape the API does not document is `Unavailable`."""
+        """`model` from decoded JSON; a shape the API does not document, or a number out of
+        bounds (`check_decimal`), is `Unavailable`."""
+        status = answer.status if answer else None
         try:
-            return model.model_validate(data)
+            result = model.model_validate(data)
+            _check_numbers(result)
         except ValidationError:
-            raise self.unreadable(answer.status if answer else None) from None
+            raise self.unreadable(status) from None
+        except NumberOutOfBounds as exc:
+            raise self.unreadable(status, why=str(exc), numbers=True) from None
+        return result
 
     def unreadable(
-        self, status: int | None, request: httpx.Request | None = None, why: str = "unreadable"
+        self,
+        status: int | None,
+        request: httpx.Request | None = None,
+        why: str = "unreadable",
+        *,
+        numbers: bool = False,
     ) -> Unavailable:
-        """The API answered, but not with something the bot understands."""
+        """The API answered, but not with something the bot understands. `numbers`: because
+        a number was beyond what the bot reads (`MAX_DIGITS`, `MAX_EXPONENT`)."""
         if request is not None:
             self._log(request.method, request.url, status, None, why)
         else:
             log.warning("%s answer not understood: status=%s (%s)", self.api.name, status, why)
         shown = f" (HTTP {status})" if status is not None else ""
+        reason = (
+            f": it holds a number with more than {MAX_DIGITS} digits or an exponent beyond "
+            f"±{MAX_EXPONENT}"
+            if numbers
+            else ""
+        )
         return Unavailable(
             self.api.name,
-            f"{self.api.name} sent an answer the bot could not read{shown}. "
+            f"{self.api.name} sent an answer the bot could not read{shown}{reason}. "
             "Try again in a minute; if it keeps happening, the API may have changed.",
             status=status,
+            code="number_out_of_bounds" if numbers else None,
         )
 
     def unavailable(self, message: str, *, status: int | None = None) -> Unavailable:
@@ -364,9 +557,11 @@ class ApiClient:
 
     # -- error mapping ----------------------------------------------------------------------
 
-    def _error_for_response(self, response: httpx.Response, what: str | None) -> UpstreamError:
+    def _error_for_response(
+        self, response: httpx.Response, what: str | None, body: bytes
+    ) -> UpstreamError:
         status = response.status_code
-        code, detail, ref = self._error_fields(response)
+        code, detail, ref = self._error_fields(response, body)
         self._log(response.request.method, response.request.url, status, ref, code)
         name = self.api.name
         fields: dict[str, Any] = {"status": status, "code": code, "detail": detail, "ref": ref}
@@ -411,16 +606,19 @@ class ApiClient:
             return self.unreadable(None, why=type(exc).__name__)
         self._log(method, url, None, None, type(exc).__name__)
         if isinstance(exc, httpx.TimeoutException):
-            seconds = self._timeout_for(exc)
-            within = f" within {seconds:g} s" if seconds is not None else " in time"
-            return Unavailable(
-                name, f"{name} did not answer{within} — try again in a minute.", code="timeout"
-            )
+            return self._timed_out(self._timeout_for(exc))
         host = httpx.URL(self.base_url).host
         return Unavailable(
             name,
             f"The bot could not reach {name} at {host} — try again in a minute.",
             code="unreachable",
+        )
+
+    def _timed_out(self, seconds: float | None) -> Unavailable:
+        name = self.api.name
+        within = f" within {seconds:g} s" if seconds is not None else " in time"
+        return Unavailable(
+            name, f"{name} did not answer{within} — try again in a minute.", code="timeout"
         )
 
     def _timeout_for(self, exc: httpx.TimeoutException) -> float | None:
@@ -433,7 +631,9 @@ class ApiClient:
             return t.pool
         return t.read
 
-    def _error_fields(self, response: httpx.Response) -> tuple[str | None, str | None, str | None]:
+    def _error_fields(
+        self, response: httpx.Response, body_bytes: bytes
+    ) -> tuple[str | None, str | None, str | None]:
         """(code, detail, ref) from any error body the two APIs send, or none at all.
 
         MK.IO: `{"error": {"code", "detail", "extraDetail"?}, "status", "ref"}`;
@@ -441,7 +641,7 @@ class ApiClient:
         """
         code = detail = ref = None
         try:
-            body = loads(response.content)
+            body = loads(body_bytes)
         except ValueError:
             body = None
         if isinstance(body, dict):
@@ -487,6 +687,55 @@ class ApiClient:
             ref,
             what,
         )
+
+
+async def _read(response: httpx.Response, cap: int) -> bytes:
+    """The whole body, decompressed; `_TooLarge` as soon as it passes `cap` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in _decoded(response):
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body, inflated at most `_INFLATE_STEP` bytes at a time, so a caller counting
+    bytes stops a compression bomb after a step past its cap, whatever one network read
+    holds (httpx's own decoders inflate a whole read at once: ~1000x for gzip)."""
+    if response.is_stream_consumed:
+        # Built with its content (`httpx.Response(json=...)` in a MockTransport): httpx has
+        # read and decoded it already; there is no network stream to bound.
+        yield response.content
+        return
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        async for chunk in response.aiter_raw():
+            yield chunk
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):  # never asked for (ACCEPT_ENCODING)
+        raise _Undecodable(f"content-encoding {encoding[:40]!r}")
+    # 32 + MAX_WBITS: a gzip or a zlib header, whichever comes.
+    inflater = zlib.decompressobj(32 + zlib.MAX_WBITS)
+    async for raw in response.aiter_raw():
+        data = raw
+        while data and not inflater.eof:
+            out = inflater.decompress(data, _INFLATE_STEP)
+            data = inflater.unconsumed_tail
+            if out:
+                yield out
+    if not inflater.eof:
+        raise _Undecodable("compressed body cut short")
+
+
+def _size(count: int) -> str:
+    if count >= MIB:
+        return f"{count / MIB:.3g} MB"
+    if count >= 1024:
+        return f"{count / 1024:.3g} KB"
+    return f"{count} bytes"
 
 
 def _text(value: object) -> str | None:

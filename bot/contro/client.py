@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from bot.contro.models import RecordsPage, UsageRecord, UsageSummary
 from bot.errors import CommandError
-from bot.http import Answer, Api, ApiClient, RetryPolicy
+from bot.http import Answer, Api, ApiClient, Limits, RetryPolicy
 
 CONTRO: Final = Api(
     name="Contro",
@@ -44,6 +44,7 @@ class ControClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        limits: Limits | None = None,
     ) -> None:
         key = api_key.get_secret_value()
         self._api = ApiClient(
@@ -54,6 +55,7 @@ class ControClient:
             transport=transport,
             retry=retry,
             timeout=timeout,
+            limits=limits,
         )
 
     async def aclose(self) -> None:

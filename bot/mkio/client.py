@@ -12,7 +12,8 @@ from typing import Any, BinaryIO, Final, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from bot.http import Api, ApiClient, RetryPolicy, path
+from bot.csvsafe import CsvNeutraliser, UnreadableCsv
+from bot.http import Api, ApiClient, Limits, RetryPolicy, path
 from bot.logs import redact
 from bot.mkio.models import (
     MetricsEndpoint,
@@ -49,6 +50,7 @@ class MkioClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        limits: Limits | None = None,
     ) -> None:
         secret = token.get_secret_value()
         self._api = ApiClient(
@@ -59,6 +61,7 @@ class MkioClient:
             transport=transport,
             retry=retry,
             timeout=timeout,
+            limits=limits,
         )
 
     async def aclose(self) -> None:
@@ -87,17 +90,24 @@ class MkioClient:
         return self._api.validate(UsageReport, answer.data, answer)
 
     async def usage_report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
-        """Stream the CSV report into `dest`; the number of bytes written.
+        """Stream the CSV report into `dest`, every cell neutralised (`bot.csvsafe`: no
+        formula survives); the number of bytes written.
 
         On an error midway `dest` may hold part of the file: discard it.
         """
-        return await self._api.stream_to(
-            "POST",
-            "/organization/reports/usage",
-            dest,
-            json=query.body(csv=True),
-            what="usage report",
-        )
+        sink = CsvNeutraliser(dest)
+        try:
+            await self._api.stream_to(
+                "POST",
+                "/organization/reports/usage",
+                sink,
+                json=query.body(csv=True),
+                what="usage report",
+            )
+            sink.close()
+        except UnreadableCsv as exc:
+            raise self._api.unreadable(200, why=str(exc)) from None
+        return sink.bytes_written
 
     # -- payment methods --------------------------------------------------------------------
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["status", "reset", "hang", "malformed"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("status", "reset", "hang", "malformed")
+FaultKind = Literal["status", "reset", "hang", "malformed", "drip"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("status", "reset", "hang", "malformed", "drip")
 MALFORMED_BODY = b'{"value": [{"meterName": "video_encoding_ondemand", "quantity": 1'
-"""What a "malformed" fault answers: JSON cut short, sent as application/json."""
+"""What a "malformed" fault answers: JSON cut short, sent as application/json. A "drip" fault
+sends its `status` and headers at once, then its `body` (or this) one byte every `delay` s."""
 
 
 @dataclass(slots=True)

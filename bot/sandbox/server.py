@@ -84,6 +84,8 @@ async def _apply_fault(
         return web.Response(status=503)  # never reaches the client
     if fault.kind == "malformed":
         return web.Response(status=200, body=MALFORMED_BODY, content_type="application/json")
+    if fault.kind == "drip":
+        return await _drip(request, fault.status, fault.body or MALFORMED_BODY, fault.delay)
     headers = {}
     retry_after = fault.retry_after
     if retry_after is None and api == "contro" and fault.status == 429:
@@ -101,6 +103,20 @@ async def _apply_fault(
     return web.Response(
         status=fault.status, body=fault.body, headers=headers, content_type=content_type
     )
+
+
+async def _drip(request: web.Request, status: int, body: bytes, every: float) -> web.StreamResponse:
+    """Status and headers at once, then the body one byte every `every` seconds."""
+    response = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    try:
+        for byte in body:
+            await response.write(bytes([byte]))
+            await asyncio.sleep(every)
+        await response.write_eof()
+    except ConnectionResetError:  # the client gave up
+        pass
+    return response
 
 
 @web.middleware
