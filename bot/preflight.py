@@ -49,8 +49,7 @@ def signing_secret(secret: SecretStr | None) -> str:
     else:
         return value
     raise ConfigError(
-        f"SLACK_SIGNING_SECRET {problem}: {WHERE_TO_FIND_IT}. "
-        "The bot does not serve unverified requests."
+        f"SLACK_SIGNING_SECRET {problem}: {WHERE_TO_FIND_IT} (the bot serves no unverified request)"
     )
 
 
