@@ -9,14 +9,19 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
+from bot import preflight
 from bot.config import Settings
 from bot.logs import configure_logging
+from bot.preflight import WHERE_TO_FIND_IT, ConfigError
 
-
-class ConfigError(Exception):
-    """A one-line explanation of what to set; shown without a traceback."""
+# What to do about a required variable that is missing or blank.
+_WHERE = {
+    "slack_signing_secret": WHERE_TO_FIND_IT,
+    "slack_bot_token": "set it to the Bot User OAuth Token (xoxb-…, OAuth & Permissions)",
+    "slack_app_token": "set it to an app-level token (xapp-…, scope connections:write)",
+}
 
 
 def _settings() -> Settings:
@@ -30,9 +35,21 @@ def _settings() -> Settings:
 
 
 def _require(settings: Settings, *names: str) -> None:
-    missing = [n.upper() for n in names if getattr(settings, n) is None]
+    """Each of `names` set, and not to an empty or blank value."""
+    missing = [n for n in names if not _filled(getattr(settings, n))]
     if missing:
-        raise ConfigError(f"{' and '.join(missing)} must be set (environment or .env)")
+        raise ConfigError(
+            "; ".join(
+                f"{n.upper()} is empty or not set (environment or .env): {_WHERE.get(n, 'set it')}"
+                for n in missing
+            )
+        )
+
+
+def _filled(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return isinstance(value, str) and bool(value.strip())
 
 
 async def _serve(host: str, port: int) -> None:
@@ -41,6 +58,7 @@ async def _serve(host: str, port: int) -> None:
 
     settings = _settings()
     _require(settings, "slack_signing_secret", "slack_bot_token")
+    await preflight.check(settings, serving_http=True)
     configure_logging(fmt=settings.log_format)
     bot = build_app(settings)
     runner, url = await start_server(bot, host, port)
@@ -65,6 +83,7 @@ async def _socket() -> None:
 
     settings = _settings()
     _require(settings, "slack_app_token", "slack_bot_token")
+    await preflight.check(settings, serving_http=False)
     configure_logging(fmt=settings.log_format)
     assert settings.slack_app_token is not None
     bot = build_app(settings)

@@ -12,19 +12,30 @@ form's errors.
 
 The cost: Slack gets that 200 whatever Bolt would have answered. A command no listener
 handles is only logged, and `/billing`'s listener cannot put anything in its ack.
+
+Every request is verified here first, on its raw bytes, before anything is decoded: an
+unsigned one gets 401 whatever it holds. A signed one that is not shaped as Slack sends it
+(bad JSON, a payload that is not an object...) gets 400, with one warning line and no
+traceback. A body that trickles in is cut off after BODY_SECONDS, an idle or half-sent
+connection after IDLE_SECONDS (docs/deployment.md: what the proxy in front should add).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import re
+import time
 from collections import deque
+from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_sdk.signature import SignatureVerifier
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot import preflight
 from bot.app import BillingBot
 from bot.inflight import answers_in_progress, wait_for_answers
 
@@ -37,6 +48,52 @@ SLASH_COMMAND_FIELD = re.compile(r"(?:^|&)command=")
 # On shutdown, answers already acknowledged get this long to reach Slack before the clients
 # close. (A very long export is cut off; its user sees the "preparing" message stay.)
 DRAIN_SECONDS = 25.0
+# Slack sends its few kilobytes at once: a body still arriving after this is a stalling client
+# (slowloris), whose connection is closed.
+BODY_SECONDS = 10.0
+# An idle connection is closed after this, and (aiohttp >= 3.14.4) so is one whose request
+# headers are not complete by then. Longer than the idle timeout of the proxies in front
+# (AWS ALB, nginx: 60 s), so that the proxy, not the bot, closes a kept-alive connection.
+IDLE_SECONDS = 75.0
+# Slack's rule: a request signed more than five minutes ago is a replay.
+SIGNATURE_MAX_AGE_SECONDS = 300
+# Top-level fields that Bolt reads as objects when they are present.
+_OBJECT_FIELDS = ("event", "view", "user", "team", "channel", "container", "message")
+
+
+def is_signed(secret: bytes, body: bytes, timestamp: str | None, signature: str | None) -> bool:
+    """Slack's v0 signature, checked on the raw bytes: nothing is decoded or parsed before the
+    sender is known, so a malformed unsigned request is a plain 401, never an exception."""
+    if timestamp is None or signature is None:
+        return False
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return False
+    if abs(time.time() - int(timestamp)) > SIGNATURE_MAX_AGE_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
+def malformed(body: Any) -> str | None:
+    """What in a signed request's parsed body is not shaped as Slack sends it, or None."""
+    if not isinstance(body, dict):
+        return "the body is not an object"
+    for name in _OBJECT_FIELDS:
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            return f"{name} is not an object"
+    if "actions" in body:
+        actions = body["actions"]
+        if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+            return "actions is not a list of objects"
+        if not actions:
+            return "actions is empty"
+    view = body.get("view") or {}
+    if not isinstance(view.get("state", {}), dict) or not isinstance(
+        view.get("private_metadata", ""), str
+    ):
+        return "the view's state or metadata is of the wrong type"
+    return None
 
 
 async def drain(seconds: float) -> int:
@@ -48,15 +105,15 @@ async def drain(seconds: float) -> int:
     return cut
 
 
-def create_web_app(bot: BillingBot) -> web.Application:
-    secret = bot.settings.slack_signing_secret
-    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
-    acknowledged: deque[web.Request] = deque()  # commands acked, not yet handed to Bolt
+def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> web.Application:
+    # No server without a real signing secret: an unsigned request is never obeyed.
+    secret = preflight.signing_secret(bot.settings.slack_signing_secret).encode()
+    acknowledged: deque[AsyncBoltRequest] = deque()  # commands acked, not yet handed to Bolt
     starter: asyncio.Task[None] | None = None  # runs while `acknowledged` is not empty
     dispatching: set[asyncio.Task[None]] = set()  # held here: the loop keeps weak references
 
-    async def dispatch(request: web.Request) -> None:
-        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+    async def dispatch(request: AsyncBoltRequest) -> None:
+        bolt_response = await bot.app.async_dispatch(request)
         if bolt_response.status != 200:  # e.g. a command no listener is registered for
             log.warning("an acknowledged slash command got HTTP %d from Bolt", bolt_response.status)
 
@@ -69,26 +126,44 @@ def create_web_app(bot: BillingBot) -> web.Application:
             await asyncio.sleep(0)  # requests that arrived meanwhile are acked first
         starter = None
 
-    def is_signed_command(request: web.Request, body: str) -> bool:
-        return (
-            verifier is not None
-            and request.content_type == "application/x-www-form-urlencoded"
-            and SLASH_COMMAND_FIELD.search(body) is not None
-            and verifier.is_valid(
-                body,
-                request.headers.get("X-Slack-Request-Timestamp"),
-                request.headers.get("X-Slack-Signature"),
-            )
-        )
-
     async def slack_events(request: web.Request) -> web.Response:
         nonlocal starter
-        if is_signed_command(request, await request.text()):  # the body stays read for Bolt
-            acknowledged.append(request)
+        try:
+            async with asyncio.timeout(body_seconds):
+                body = await request.read()
+        except TimeoutError:
+            log.warning("a request body took over %.0f s: connection closed", body_seconds)
+            slow = web.Response(status=408, text="request body too slow")
+            slow.force_close()
+            return slow
+        headers = request.headers
+        if not is_signed(
+            secret, body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")
+        ):
+            return web.json_response({"error": "invalid request"}, status=401)  # Bolt's answer
+        # Signed, so from Slack: what follows is parsed. Slack sends UTF-8, whatever the charset.
+        try:
+            text = body.decode("utf-8")
+            bolt_request = AsyncBoltRequest(
+                body=text,
+                query=request.query_string,
+                headers=headers,  # type: ignore[arg-type]
+            )
+            problem = malformed(bolt_request.body)
+        except (ValueError, TypeError, AttributeError, LookupError, RecursionError) as exc:
+            problem = f"it cannot be parsed ({type(exc).__name__})"
+        if problem is not None:
+            log.warning("refused a signed request: %s", problem)
+            return web.json_response({"error": "malformed request"}, status=400)
+        if (
+            request.content_type == "application/x-www-form-urlencoded"
+            and SLASH_COMMAND_FIELD.search(text) is not None
+        ):
+            acknowledged.append(bolt_request)
             if starter is None:
                 starter = asyncio.create_task(dispatch_in_turn())
             return web.Response(content_type="text/plain")  # what Bolt sends for `ack()`
-        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+        bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:
@@ -117,9 +192,23 @@ def create_web_app(bot: BillingBot) -> web.Application:
     return web_app
 
 
-async def start_server(bot: BillingBot, host: str, port: int) -> tuple[web.AppRunner, str]:
+async def start_server(
+    bot: BillingBot,
+    host: str,
+    port: int,
+    *,
+    body_seconds: float = BODY_SECONDS,
+    idle_seconds: float = IDLE_SECONDS,
+) -> tuple[web.AppRunner, str]:
     """Serve `bot` on host:port (0: any free port). Returns the runner and the base URL."""
-    runner = web.AppRunner(create_web_app(bot), access_log=None)
+    runner = web.AppRunner(
+        create_web_app(bot, body_seconds=body_seconds),
+        access_log=None,
+        keepalive_timeout=idle_seconds,
+        # A body left unread belongs to a refused request: its connection is closed at once,
+        # rather than read on for aiohttp's 10 s of lingering.
+        lingering_time=0,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.devslack import LocalSlack, SlackSender
 from bot.sandbox import Sandbox, start
 from tests.e2e.conftest import DRAINING, PATIENCE
 
+CLI_SECRET = "cli-test-" + "5f1c0a9e" * 3
 STARTUP_SECONDS = 600.0
 """How long a `billing-bot` process may take to start or to stop. Importing the bot takes ~2 s
 of CPU; only a process that is stuck waits this long."""
@@ -25,6 +27,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def refused_start(tmp_path: Path, **variables: str) -> str:
+    """`billing-bot serve` with `variables` (and a usable rest): it must exit with status 2 and
+    one line on stderr, which is returned."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))}
+    env.update({"SLACK_BOT_TOKEN": "xoxb-cli-test", "SLACK_SIGNING_SECRET": CLI_SECRET})
+    env.update(variables)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port()),
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    banner = await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)
+    if banner:  # it started: stop it, and say so
+        process.kill()
+        await process.wait()
+        pytest.fail(f"serve started with {variables}: {banner.decode()}")
+    _, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
+    assert process.returncode == 2, err.decode()
+    text = err.decode()
+    assert "Traceback" not in text
+    assert len(text.strip().splitlines()) == 1, text
+    return text
 
 
 async def test_serve_without_a_signing_secret_is_a_one_line_error(tmp_path: Path) -> None:
@@ -39,6 +65,49 @@ async def test_serve_without_a_signing_secret_is_a_one_line_error(tmp_path: Path
     assert len(lines) == 1
     assert "SLACK_SIGNING_SECRET" in lines[0]
     assert "Traceback" not in err.decode()
+
+
+@pytest.mark.parametrize(
+    "secret", ["", "   ", "changeme", "your-signing-secret", "xxxxxxxxxxxxxxxxxxxxxxxx", "abc123"]
+)
+async def test_serve_refuses_an_empty_or_placeholder_signing_secret(
+    tmp_path: Path, secret: str
+) -> None:
+    line = await refused_start(tmp_path, SLACK_SIGNING_SECRET=secret)
+    assert "SLACK_SIGNING_SECRET" in line
+    assert "Signing Secret" in line  # where to find the real one
+
+
+async def test_serve_refuses_a_sqlite_path_it_cannot_write(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    line = await refused_start(tmp_path, SQLITE_PATH=str(tmp_path / "a-file" / "state.sqlite3"))
+    assert "SQLITE_PATH" in line
+    assert "writable" in line
+
+
+async def test_serve_refuses_a_redis_that_does_not_answer(tmp_path: Path) -> None:
+    # A loopback port nothing listens on (the password must not be quoted back).
+    url = f"redis://:hunter2-redis-password@127.0.0.1:{free_port()}/0"
+    line = await refused_start(tmp_path, REDIS_URL=url)
+    assert "REDIS_URL" in line
+    assert "does not answer" in line
+    assert "hunter2" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MKIO_API_URL", "app.mk.io/api/v1"),
+        ("CONTRO_API_URL", "ftp://api.contro.me/v1"),
+        ("SLACK_API_URL", "https://"),
+        ("MKIO_API_URL", "http://127.0.0.1:port/api/v1"),
+    ],
+)
+async def test_serve_refuses_a_base_url_that_is_not_one(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    line = await refused_start(tmp_path, **{name: value})
+    assert line.startswith(f"billing-bot: {name} "), line
 
 
 async def read_until(stream: asyncio.StreamReader, pattern: re.Pattern[str]) -> str:
@@ -61,7 +130,7 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))},
         "SLACK_BOT_TOKEN": "xoxb-cli-test",
-        "SLACK_SIGNING_SECRET": "cli-test-secret",
+        "SLACK_SIGNING_SECRET": CLI_SECRET,
         "SLACK_API_URL": slack.api_url,
         "MKIO_API_URL": f"{sandbox_url}/api/v1",
         "MKIO_TOKEN": sandbox.mkio_token,
@@ -76,7 +145,7 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
         assert process.stderr is not None
         banner = (await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)).decode()
         url = banner.split("listening on ")[1].split("/slack/events")[0]
-        sender = SlackSender(url, "cli-test-secret", slack)
+        sender = SlackSender(url, CLI_SECRET, slack)
         async with httpx.AsyncClient(timeout=PATIENCE, trust_env=False) as client:
             assert (await client.get(f"{url}/healthz")).status_code == 200
         sent = await sender.command("usage my-project")
