@@ -243,6 +243,8 @@ def _comparison_notes(c: Comparison) -> list[str]:
         f"Compared with {label}, {b.how} ({b.start.isoformat()} → {b.end.isoformat()}, "
         "UTC, end exclusive)"
     ]
+    if c.partial is not None:
+        notes.append(f":warning: Not like for like: {c.partial}.")
     if c.previous_uncharged_rows:
         notes.append(
             f":hourglass: {_rows(c.previous_uncharged_rows)} of {label} not charged yet: "
