@@ -241,7 +241,9 @@ def partial_note(current: ReportSummary, baseline: Baseline) -> str | None:
             f"this period is not over: it runs to {today.isoformat()} and that day holds only "
             "the usage so far (UTC)"
         )
-    if days != base_days:
+    months = _months_between(current.query.start_date, current.query.end_date)
+    same_months = months is not None and months == _months_between(baseline.start, baseline.end)
+    if days != base_days and not same_months:  # a month against a month is like for like
         said.append(f"the periods are not the same length ({days:,} days against {base_days:,})")
     return "; ".join(said) if said else None
 
