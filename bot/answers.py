@@ -13,6 +13,7 @@ from bot.contro.models import RecordsPage, UsageSummary
 from bot.errors import CommandError
 from bot.estimate import MonthEndEstimate
 from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
+from bot.money import Totals
 
 # Page tokens kept for Previous: about 40 bytes each, well inside a button's 2,000 characters.
 MAX_BACK_PAGES = 30
@@ -23,7 +24,7 @@ class MeterUsage:
     meter: str
     quantity: Decimal
     unit: str | None
-    cost: Decimal | None  # None: the month-to-date report has no row for this meter
+    cost: Totals | None  # per currency; None: the month-to-date report has no row for it
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,11 @@ class UsageAnswer:
     start: date  # inclusive, UTC
     end: date  # exclusive, UTC
     meters: list[MeterUsage]  # largest cost first
-    total: Decimal  # exact sum of the report rows' costs
-    currency: str
+    totals: Totals  # exact sum of the report rows' costs, one per currency
     uncharged: bool  # some report rows are not charged yet (dateProcessed null)
     fetched_at: datetime
-    estimate: MonthEndEstimate | None = None  # None in a month's first two days (bot.estimate)
+    # one per currency, in `totals`' order; none in a month's first two days (bot.estimate)
+    estimates: tuple[MonthEndEstimate, ...] = ()
 
 
 @dataclass(frozen=True)

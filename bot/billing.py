@@ -37,6 +37,7 @@ from bot.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.mkio.client import MkioClient
 from bot.mkio.models import Granularity, PaymentMethod, ReportQuery
+from bot.money import Money, Totals
 from bot.reports import ReportSummary, summarize
 
 log = logging.getLogger(__name__)
@@ -120,39 +121,47 @@ class BillingService:
             for row in usage.value:
                 quantities[row.meter_name] += row.quantity
                 units.setdefault(row.meter_name, row.unit)
-            costs: dict[str, Decimal] = defaultdict(Decimal)
+            costs: dict[str, list[Money]] = defaultdict(list)
             report_quantities: dict[str, Decimal] = defaultdict(Decimal)
             for data in report.value:
-                costs[data.meter_name] += data.cost
+                costs[data.meter_name].append(data.cost_money)
                 report_quantities[data.meter_name] += data.quantity
                 units.setdefault(data.meter_name, data.unit)
+            totals = Totals.of(data.cost_money for data in report.value)
             meters = [
                 MeterUsage(
                     meter=name,
                     quantity=quantities.get(name, report_quantities.get(name, Decimal(0))),
                     unit=units.get(name),
-                    cost=costs.get(name),
+                    cost=Totals.of(costs[name]) if name in costs else None,
                 )
                 for name in units
             ]
-            meters.sort(key=lambda m: (-(m.cost or Decimal(0)), m.meter))
-            currencies = {data.currency for data in report.value}
-            currency = currencies.pop() if len(currencies) == 1 else "USD"
-            estimate = (
-                None
+
+            def rank(m: MeterUsage) -> tuple[tuple[Decimal, ...], str]:
+                cost = m.cost or Totals()
+                return tuple(-cost.get(code).amount for code in totals.currencies), m.meter
+
+            meters.sort(key=rank)
+            # one estimate per currency: amounts in two currencies are never extrapolated together
+            estimates = (
+                ()
                 if days is None
-                else estimate_month_end(daily_costs(days, currency), today, currency)
+                else tuple(
+                    e
+                    for code in totals.currencies
+                    if (e := estimate_month_end(daily_costs(days, code), today, code)) is not None
+                )
             )
             return UsageAnswer(
                 project=project,
                 start=start,
                 end=end,
                 meters=meters,
-                total=sum((data.cost for data in report.value), Decimal(0)),
-                currency=currency,
+                totals=totals,
                 uncharged=any(not data.charged for data in report.value),
                 fetched_at=self._clock(),
-                estimate=estimate,
+                estimates=estimates,
             )
 
         return await self._cached(f"project:{project}:usage:{start}:{end}", load)

@@ -6,6 +6,10 @@ that hears its alerts. Three thresholds are watched (`Threshold`):
 - "80%" and "100%": the month-to-date cost reaches 80% / 100% of the budget;
 - "estimate-100%": the high end of the month-end estimate reaches the budget.
 
+A budget is in one currency (`BUDGET_CURRENCY`): only the cost in that currency counts against
+it (`MonthSpend.figures`); cost in any other currency is never added in, and the alert says it
+exists.
+
 Each is sent at most once per project, month and threshold, whichever replica checks: the
 store claims it atomically (`BudgetStore.claim_alert`) before anyone posts. Setting a budget
 again (a new amount) or removing it forgets what was sent, so a new budget starts afresh.
@@ -27,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.clock import Clock, utc_now
 from bot.commands import BUDGET_CURRENCY
+from bot.money import Money, Totals
 from bot.schedules import SqliteDatabase, write
 
 if TYPE_CHECKING:
@@ -41,6 +46,7 @@ __all__ = [
     "BudgetFigures",
     "BudgetStore",
     "MemoryBudgetStore",
+    "MonthSpend",
     "RedisBudgetStore",
     "SqliteBudgetStore",
     "Threshold",
@@ -89,11 +95,34 @@ class BudgetFigures:
     estimate_high: Decimal | None  # None: no estimate yet (the first days of a month)
     amount: Decimal
     currency: str
+    # this month's cost in other currencies: never counted against the budget, only told
+    other_currencies: tuple[Money, ...] = ()
 
     @property
     def share(self) -> Decimal:
         """Month-to-date cost as a fraction of the budget (1 = all of it)."""
         return self.month_to_date / self.amount
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    """A project's month so far as the budget check reads it: the cost per currency, and the
+    high end of each currency's month-end estimate (none in a month's first two days)."""
+
+    totals: Totals
+    estimate_highs: tuple[Money, ...] = ()
+
+    def figures(self, budget: Budget, month: str) -> BudgetFigures:
+        """The figures in the budget's currency only; the other currencies are listed apart."""
+        high = next((m.amount for m in self.estimate_highs if m.currency == budget.currency), None)
+        return BudgetFigures(
+            month=month,
+            month_to_date=self.totals.get(budget.currency).amount,
+            estimate_high=high,
+            amount=budget.amount,
+            currency=budget.currency,
+            other_currencies=self.totals.others(budget.currency),
+        )
 
 
 def month_key(now: datetime) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
 from bot.billing import BillingService
 from bot.changes import (
@@ -24,6 +23,7 @@ from bot.changes import (
 from bot.clock import Clock
 from bot.errors import CommandError, NotFound, UpstreamError
 from bot.mkio.models import Granularity, MetricsEndpoint, PaymentMethod, ReportQuery
+from bot.money import Totals
 from bot.render.changes import audit_line
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class ChangeService:
             new_card,
             start=month.start_date,
             end=month.end_date,
-            billed_so_far=sum((r.cost for r in report.value), Decimal(0)),
+            billed_so_far=Totals.of(r.cost_money for r in report.value),
         )
         change = self._pending(ChangeKind.PAYMENT_METHOD, project, user, channel).model_copy(
             update={

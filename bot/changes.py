@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.errors import CommandError
 from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
+from bot.money import Totals
 
 CONFIRMATION_TTL = timedelta(minutes=10)
 # How long a confirmed change may take to be made (the re-read and MK.IO's answer). Past it, a
@@ -230,7 +231,7 @@ class PriceComparison:
     meters: list[MeterPrices]
     current_currency: str
     new_currency: str
-    billed_so_far: Decimal  # the report's authoritative cost this month
+    billed_so_far: Totals  # the report's authoritative cost this month, per currency
 
     @property
     def current_total(self) -> Decimal:
@@ -289,7 +290,7 @@ def compare_prices(
     *,
     start: date,
     end: date,
-    billed_so_far: Decimal,
+    billed_so_far: Totals,
 ) -> PriceComparison:
     """`rows` are (meter, sku, quantity, unit) report rows; one line per (meter, sku)."""
     quantities: dict[tuple[str, str | None], Decimal] = defaultdict(Decimal)

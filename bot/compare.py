@@ -6,7 +6,9 @@ Pure and Slack-free.
   has one (`report … vs <range>`); else, for whole calendar months (one month, a quarter, a
   year…), the same number of calendar months just before (2026-03 → 2026-02, 2025 → 2024,
   leap years included); else the same number of days just before (2026-03-10..2026-03-20 →
-  2026-02-28..2026-03-10).
+  2026-02-28..2026-03-10). `this-month` is compared like for like with the same days of the
+  month before (2026-03-01..2026-03-23 → 2026-02-01..2026-02-23); a comparison whose current
+  period is not over, or whose periods differ in length, says so (`Comparison.partial`).
 - `baseline_query(query, baseline)` is the report query for it: the same filters, the same
   granularity when the API allows it for that length (`hour` is asked by `day`, whose totals
   are the same and whose rows are 24 times fewer; `day` past 366 days by `month`).
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, Inexact, localcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -55,6 +57,7 @@ class BaselineKind(StrEnum):
     PREVIOUS_MONTHS = "previous-months"  # the same number of calendar months before
     PREVIOUS_DAYS = "previous-days"  # the same number of days before
     VERSUS = "versus"  # the range the command asked for
+    SAME_DAYS = "same-days"  # `this-month`: the same days of the month before
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Baseline:
         asked for" (`vs`)."""
         if self.kind is BaselineKind.VERSUS:
             return "the range asked for"
+        if self.kind is BaselineKind.SAME_DAYS:
+            return "the same days of the month before"
         unit = "month" if self.kind is BaselineKind.PREVIOUS_MONTHS else "day"
         if self.length == 1:
             return f"the {unit} before"
@@ -120,6 +125,9 @@ class Comparison:
     previous_uncharged_rows: int
     previous_fetched_at: datetime | None
     unavailable: str | None = None
+    # why the two periods are not like for like (the current one is not over, or the lengths
+    # differ), in the bot's words; None when they are
+    partial: str | None = None
 
 
 # -- which period -------------------------------------------------------------------------------
@@ -153,6 +161,11 @@ def baseline_for(period: DateRange, versus: DateRange | None = None) -> Baseline
     the same length just before `period` (its range)."""
     if versus is not None:
         return Baseline(versus.start, versus.end, BaselineKind.VERSUS, versus.days)
+    if period.label == "this-month":
+        # like for like: the 1st to the same day of the month before (never past its end)
+        start = _months_back(period.start, 1)
+        end = min(start + timedelta(days=period.days), period.start)
+        return Baseline(start, end, BaselineKind.SAME_DAYS, (end - start).days)
     return previous_period(period.start, period.end)
 
 
@@ -211,12 +224,37 @@ def _currency_problem(current: ReportSummary, previous: ReportSummary) -> str | 
     return None
 
 
+def partial_note(current: ReportSummary, baseline: Baseline) -> str | None:
+    """Why `current` and the baseline are not like for like, said plainly; None when they are.
+
+    The current period is not over when it ends after the day its report was fetched (UTC):
+    its last day holds only the usage so far. Periods of different lengths are named too."""
+    fetched = current.fetched_at
+    today = (
+        fetched.replace(tzinfo=UTC) if fetched.tzinfo is None else fetched.astimezone(UTC)
+    ).date()
+    days = (current.query.end_date - current.query.start_date).days
+    base_days = (baseline.end - baseline.start).days
+    said: list[str] = []
+    if current.query.end_date > today:
+        said.append(
+            f"this period is not over: it runs to {today.isoformat()} and that day holds only "
+            "the usage so far (UTC)"
+        )
+    months = _months_between(current.query.start_date, current.query.end_date)
+    same_months = months is not None and months == _months_between(baseline.start, baseline.end)
+    if days != base_days and not same_months:  # a month against a month is like for like
+        said.append(f"the periods are not the same length ({days:,} days against {base_days:,})")
+    return "; ".join(said) if said else None
+
+
 def compare(current: ReportSummary, previous: ReportSummary, baseline: Baseline) -> Comparison:
     """`current` against `previous` (the baseline period's summary, same filters)."""
     problem = _currency_problem(current, previous)
     if problem is not None:
         return unavailable(current, baseline, problem, previous=previous)
     return Comparison(
+        partial=partial_note(current, baseline),
         baseline=baseline,
         currency=current.currency,
         total=Change("Total", current.total, previous.total),

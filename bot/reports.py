@@ -30,6 +30,7 @@ from enum import StrEnum
 
 from bot.compare import Comparison
 from bot.mkio.models import Granularity, MeterData, ReportQuery, UsageReport
+from bot.money import Money, Totals
 
 __all__ = [
     "DEFAULT_CURRENCY",
@@ -67,6 +68,10 @@ class CurrencyTotal:
     currency: str
     cost: Decimal
     rows: int
+
+    @property
+    def cost_money(self) -> Money:
+        return Money(self.cost, self.currency)
 
 
 class FilterKind(StrEnum):
@@ -117,6 +122,13 @@ class ReportSummary:
     comparison: Comparison | None = None
     # cost per period and project, for a chart: set by `BillingService` when there are several
     chart: ChartSeries | None = None
+
+    @property
+    def totals(self) -> Totals:
+        """Every currency's total: `total` in `currency` first, then the others'."""
+        return Totals(
+            (Money(self.total, self.currency), *(o.cost_money for o in self.other_currencies))
+        )
 
     @property
     def filters(self) -> tuple[FilterKind | None, tuple[str, ...]]:

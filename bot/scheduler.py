@@ -29,7 +29,6 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
@@ -37,6 +36,7 @@ from bot.budgets import (
     Budget,
     BudgetFigures,
     BudgetStore,
+    MonthSpend,
     SqliteBudgetStore,
     Threshold,
     crossed,
@@ -75,8 +75,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RunReport = Callable[[Schedule, Report], Awaitable[None]]
-# project -> (month-to-date cost, high end of the month-end estimate or None)
-MonthToDate = Callable[[str], Awaitable[tuple[Decimal, Decimal | None]]]
+# project -> its cost this month so far per currency, and each currency's estimate high end
+MonthToDate = Callable[[str], Awaitable[MonthSpend]]
 Alert = Callable[[Budget, Threshold, BudgetFigures], Awaitable[None]]
 
 BUDGET_CHECK_EVERY: Final = timedelta(hours=1)
@@ -275,12 +275,13 @@ class Scheduler:
         sent: list[SentAlert] = []
         for budget in await self._budgets.list():
             try:
-                spent, high = await self._month_to_date(budget.project)
+                spend = await self._month_to_date(budget.project)
             except Exception:
                 log.exception("budget of %s: could not get this month's cost", budget.project)
                 continue
             already = await self._budgets.sent(budget.project, month)
-            figures = BudgetFigures(month, spent, high, budget.amount, budget.currency)
+            figures = spend.figures(budget, month)
+            spent, high = figures.month_to_date, figures.estimate_high
             for threshold in crossed(budget, spent, high, already):
                 if not await self._budgets.claim_alert(budget.project, month, threshold):
                     continue  # another replica has it

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
-from bot.budgets import Budget, BudgetFigures, Threshold
+from bot.budgets import Budget, BudgetFigures, MonthSpend, Threshold
+from bot.money import Money
 from bot.render.changes import render_not_admin
 from bot.render.common import Message
 from bot.render.schedules import (
@@ -97,9 +97,10 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
         asker = Asker(schedule.created_by, schedule.channel, private=False)
         await reports.post_report(report, asker, deps, client, note)
 
-    async def month_to_date(project: str) -> tuple[Decimal, Decimal | None]:
+    async def month_to_date(project: str) -> MonthSpend:
         usage = await deps.billing.usage(project)
-        return usage.total, (usage.estimate.total.high if usage.estimate else None)
+        highs = tuple(Money(e.total.high, e.currency) for e in usage.estimates)
+        return MonthSpend(usage.totals, highs)
 
     async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
         message = render_budget_alert(budget, threshold, figures)

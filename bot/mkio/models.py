@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bot.clock import month_to_date
+from bot.money import Money
 
 
 class _Model(BaseModel):
@@ -146,6 +147,11 @@ class MeterData(_Model):
     @property
     def charged(self) -> bool:
         return self.date_processed is not None
+
+    @property
+    def cost_money(self) -> Money:
+        """`cost` with its currency: never added to an amount in another currency."""
+        return Money(self.cost, self.currency)
 
 
 class UsageReport(_Model):

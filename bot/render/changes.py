@@ -36,7 +36,7 @@ from bot.changes import (
 )
 from bot.ids import ActionId, BlockId
 from bot.mkio.models import MetricsEndpoint, PaymentMethod
-from bot.money import format_money, format_price, format_quantity
+from bot.money import currency_label, format_money, format_price, format_quantity
 from bot.render.common import (
     Align,
     Column,
@@ -253,7 +253,7 @@ def _totals(p: PaymentMethodPreview) -> tuple[str, str]:
     if p.current is not None and prices.current_currency != prices.new_currency:
         out.append(
             "*Difference:* not comparable: the cards are in "
-            f"{escape(prices.current_currency)} and {escape(prices.new_currency)}"
+            f"{currency_label(prices.current_currency)} and {currency_label(prices.new_currency)}"
         )
     elif p.current is not None and prices.comparable[2] == 0:
         out.append("*Difference:* not comparable: no meter is priced on both cards")
@@ -267,8 +267,10 @@ def _totals(p: PaymentMethodPreview) -> tuple[str, str]:
         scope = "" if every_meter else ", on the meters priced on both cards"
         out.append(f"*Difference (new − current{scope}):* {diff}")
         summary += f", difference {diff}"
-    billed = format_money(prices.billed_so_far, prices.current_currency)
+    billed = prices.billed_so_far.text(empty_currency=prices.current_currency)
     out.append(f"*Billed so far this month:* {billed} (from the usage report: authoritative)")
+    if len(prices.billed_so_far) > 1:
+        out.append("(billed in several currencies: each is shown, none is added to another)")
     return "\n".join(out), summary
 
 
@@ -331,11 +333,11 @@ def render_payment_method_preview(p: PaymentMethodPreview, *, now: datetime) -> 
     )
     blocks.append(_decision(change, confirm=confirm))
     text = (
-        f"Switch the payment method of {change.project} from {_method_plain(p.current)} "
-        f"to {_method_plain(p.new)}? This month: {summary}. "
-        f"Confirm by {_hm(change.expires_at)}."
+        f"Switch the payment method of {escape(change.project)} from "
+        f"{escape(_method_plain(p.current))} to {escape(_method_plain(p.new))}? "
+        f"This month: {summary}. Confirm by {_hm(change.expires_at)}."
     )
-    return finish(escape(text), blocks)
+    return finish(text, blocks)
 
 
 def _confirm_button(

@@ -18,7 +18,7 @@ from slack_sdk.models.views import View
 from bot.answers import PaymentMethodsAnswer
 from bot.clock import month_start
 from bot.ids import ActionId, BlockId
-from bot.money import format_money
+from bot.money import ROUNDING_NOTE, currency_label, format_money, round_to_total
 from bot.render.common import (
     ELLIPSIS,
     Align,
@@ -97,10 +97,9 @@ def _utc(at: datetime) -> str:
 
 
 def _figures(s: ReportSummary) -> list[Block]:
-    total = format_money(s.total, s.currency)
     projects = len(s.by_project)
     blocks: list[Block] = [
-        section(f"*Organization total: {escape(total)}* ({_plural(projects, 'project')})")
+        section(f"*Organization total: {s.totals.text()}* ({_plural(projects, 'project')})")
     ]
     if s.by_project:
         columns = (
@@ -109,9 +108,10 @@ def _figures(s: ReportSummary) -> list[Block]:
             Column("Share", Align.RIGHT),
         )
         shown = fold(s.by_project, HOME_PROJECTS, label="other projects")
+        cents = round_to_total([line.cost for line in shown])
         rows = [
-            [line.name, format_money(line.cost, s.currency), _share(line.cost, s.total)]
-            for line in shown
+            [line.name, format_money(cost, s.currency), _share(line.cost, s.total)]
+            for line, cost in zip(shown, cents, strict=True)
         ]
         blocks += table(
             columns,
@@ -125,10 +125,15 @@ def _figures(s: ReportSummary) -> list[Block]:
     notes: list[str] = []
     if s.uncharged_rows:
         uncharged = format_money(s.uncharged_cost, s.currency)
-        notes.append(f":hourglass: {escape(uncharged)} not charged yet: figures may still change.")
+        notes.append(f":hourglass: {uncharged} not charged yet: figures may still change.")
     if s.other_currencies:
-        others = ", ".join(escape(format_money(o.cost, o.currency)) for o in s.other_currencies)
-        notes.append(f":warning: Also {others} in other currencies, not in these totals.")
+        others = ", ".join(str(o.cost_money) for o in s.other_currencies)
+        notes.append(
+            f":warning: Also {others} in other currencies: the table is in "
+            f"{currency_label(s.currency)} only; amounts in different currencies are never added."
+        )
+    if s.by_project:
+        notes.append(ROUNDING_NOTE)
     if notes:
         blocks.append(context(*notes))
     blocks.append(facts(s.fetched_at, (s.query.start_date, s.query.end_date)))

@@ -16,7 +16,14 @@ from slack_sdk.models.blocks import Block
 from bot.clock import next_month_start
 from bot.compare import Change, Comparison, fold_changes
 from bot.mkio.models import Granularity, ReportQuery
-from bot.money import format_amount, format_money, to_cents
+from bot.money import (
+    ROUNDING_NOTE,
+    currency_label,
+    format_amount,
+    format_money,
+    round_to_total,
+    to_cents,
+)
 from bot.render.common import (
     MAX_FALLBACK,
     Align,
@@ -24,7 +31,6 @@ from bot.render.common import (
     Message,
     code,
     context,
-    escape,
     facts,
     finish,
     header,
@@ -118,11 +124,18 @@ def _share(cost: Decimal, total: Decimal) -> str:
         return f"{(cost * 100 / total).quantize(Decimal('0.1'))}%"
 
 
+def _cents(amounts: Sequence[Decimal]) -> list[Decimal]:
+    """The rows as shown: `round_to_total`, so a column adds up to its total shown."""
+    return round_to_total(amounts)
+
+
 def _cost_table(lines: list[CostLine], s: ReportSummary, *, what: str, title: str) -> list[Block]:
     columns = (Column(what), Column("Cost", Align.RIGHT), Column("Share", Align.RIGHT))
+    shown = fold(lines, TOP_LINES)
+    cents = _cents([line.cost for line in shown])
     rows = [
-        [line.name, format_money(line.cost, s.currency), _share(line.cost, s.total)]
-        for line in fold(lines, TOP_LINES)
+        [line.name, format_money(cost, s.currency), _share(line.cost, s.total)]
+        for line, cost in zip(shown, cents, strict=True)
     ]
     return table(columns, rows, title=title, noun=f"{what.lower()}s")
 
@@ -164,10 +177,16 @@ def _baseline_label(c: Comparison) -> str:
     return range_label(c.baseline.start, c.baseline.end)
 
 
+def shown_change(c: Change) -> Decimal:
+    """The change as shown: the cost shown minus the previous cost shown (each to the cent),
+    so the figures a reader sees subtract exactly."""
+    return to_cents(c.cost) - to_cents(c.previous)
+
+
 def _change_text(c: Change, currency: str) -> str:
     """ "+134.56 USD (+12.2%)", "+5.00 USD (new)", "0.00 USD" (the percent when there is one)."""
     percent = change_percent(c)
-    said = f"{signed_amount(c.change)} {currency}"
+    said = f"{signed_amount(shown_change(c))} {currency_label(currency)}"
     return said if percent == "—" else f"{said} ({percent})"
 
 
@@ -175,7 +194,7 @@ def _total_comparison(c: Comparison) -> str:
     """ "vs 2026-10: 1,100.00 USD · change +134.56 USD (+12.2%)" (mrkdwn, escaped)."""
     previous = format_money(c.total.previous, c.currency)
     said = f"vs {_baseline_label(c)}: {previous} · change {_change_text(c.total, c.currency)}"
-    return escape(said)
+    return said
 
 
 def _comparison_table(
@@ -187,18 +206,21 @@ def _comparison_table(
         Column("Share", Align.RIGHT),
         *_COMPARED_COLUMNS,
     )
+    shown = fold_changes(changes, TOP_LINES)
+    costs = _cents([line.cost for line in shown])
+    previous = _cents([line.previous for line in shown])
     rows = [
         [
             line.name,
-            format_money(line.cost, s.currency),
+            format_money(cost, s.currency),
             _share(line.cost, s.total),
-            format_amount(line.previous),
-            signed_amount(line.change),
+            format_amount(before),
+            signed_amount(cost - before),
             change_percent(line),
         ]
-        for line in fold_changes(changes, TOP_LINES)
+        for line, cost, before in zip(shown, costs, previous, strict=True)
     ]
-    title += f" — previous and change vs {_baseline_label(c)}, in {escape(c.currency)}"
+    title += f" — previous and change vs {_baseline_label(c)}, in {currency_label(c.currency)}"
     return table(columns, rows, title=title, noun=f"{what.lower()}s")
 
 
@@ -221,6 +243,8 @@ def _comparison_notes(c: Comparison) -> list[str]:
         f"Compared with {label}, {b.how} ({b.start.isoformat()} → {b.end.isoformat()}, "
         "UTC, end exclusive)"
     ]
+    if c.partial is not None:
+        notes.append(f":warning: Not like for like: {c.partial}.")
     if c.previous_uncharged_rows:
         notes.append(
             f":hourglass: {_rows(c.previous_uncharged_rows)} of {label} not charged yet: "
@@ -238,7 +262,11 @@ def _period_table(s: ReportSummary) -> list[Block]:
         how = " (each week in the month it starts)" if asked is Granularity.WEEK else ""
         title += f" — {len(s.by_period):,} {_UNIT[asked][1]} summed per {shown.value}{how}"
     columns = (Column(heading), Column("Cost", Align.RIGHT))
-    rows = [[format_period(at, shown), format_money(cost, s.currency)] for at, cost in periods]
+    cents = _cents([cost for _, cost in periods])
+    rows = [
+        [format_period(at, shown), format_money(cost, s.currency)]
+        for (at, _), cost in zip(periods, cents, strict=True)
+    ]
     return table(columns, rows, title=title, max_rows=MAX_PERIODS, noun=plural)
 
 
@@ -250,7 +278,8 @@ def chart_title(s: ReportSummary) -> str:
     """ "Cost per day — 2026-03 (USD)": the chart's title and file name."""
     assert s.chart is not None
     per = s.chart.granularity.value
-    return f"Cost per {per} — {range_label(s.query.start_date, s.query.end_date)} ({s.currency})"
+    label = range_label(s.query.start_date, s.query.end_date)
+    return f"Cost per {per} — {label} ({currency_label(s.currency)})"
 
 
 def render_report(s: ReportSummary) -> Message:
@@ -261,44 +290,45 @@ def render_report(s: ReportSummary) -> Message:
     blocks: list[Block] = [header(f"Usage report — {range_label(q.start_date, q.end_date)}")]
     c = s.comparison
     versus = f"\n{_total_comparison(c)}" if c is not None and _compared(c) else ""
+    also = "".join(f" + *{o.cost_money}* ({_rows(o.rows)})" for o in s.other_currencies)
     if s.rows:
-        blocks.append(section(f"*Total: {escape(total)}* ({_rows(s.rows)}){versus}"))
+        blocks.append(section(f"*Total: {total}* ({_rows(s.rows)}){also}{versus}"))
         blocks += _costs(s, projects=True)
         blocks += _costs(s, projects=False)
         if len(s.by_period) > 1:
             blocks += _period_table(s)
     else:
-        blocks.append(section(f"*Total: {escape(total)}*: no usage in this range.{versus}"))
+        blocks.append(section(f"*Total: {total}*: no usage in this range.{also}{versus}"))
     notes: list[str] = []
     if s.uncharged_rows:
         uncharged = format_money(s.uncharged_cost, s.currency)
         notes.append(
-            f":hourglass: {_rows(s.uncharged_rows)} ({escape(uncharged)}) not charged yet: "
+            f":hourglass: {_rows(s.uncharged_rows)} ({uncharged}) not charged yet: "
             "figures may still change."
         )
     if s.other_currencies:
-        others = ", ".join(
-            f"{escape(format_money(o.cost, o.currency))} ({_rows(o.rows)})"
-            for o in s.other_currencies
-        )
+        others = ", ".join(f"{o.cost_money} ({_rows(o.rows)})" for o in s.other_currencies)
         notes.append(
             f":warning: The report also holds {others} in other currencies, not in these "
             f"totals: amounts in different currencies are never added up."
         )
     if c is not None:
         notes += _comparison_notes(c)
+    if s.rows:
+        notes.append(ROUNDING_NOTE)
     if notes:
         blocks.append(context(*notes))
     blocks.append(context(_capitalized(_query_text(q, s.filter_names))))
     blocks.append(facts(s.fetched_at, (q.start_date, q.end_date)))
     text = f"Usage report {_bounds(q)}: {total}"
+    text += "".join(f" + {o.cost_money}" for o in s.other_currencies)
     if c is not None and _compared(c):
         percent = change_percent(c.total)
-        change = f"{signed_amount(c.total.change)} {c.currency}"
+        change = f"{signed_amount(shown_change(c.total))} {currency_label(c.currency)}"
         if percent != "—":
             change += f", {percent}"
         text += f" ({change} vs {_baseline_label(c)})"
-    return finish(escape(text), blocks)
+    return finish(text, blocks)
 
 
 # -- progress, failure and the upload -------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block
 
 from bot.budgets import Budget, BudgetFigures, Threshold
-from bot.money import format_money
+from bot.money import currency_label, format_money
 from bot.render.common import (
     Align,
     Column,
@@ -126,6 +126,13 @@ def render_budget_alert(budget: Budget, threshold: Threshold, figures: BudgetFig
     if figures.estimate_high is not None:
         high = format_money(figures.estimate_high, figures.currency)
         lines.append(f"Month-end estimate, high end: {high}")
+    if figures.other_currencies:
+        others = " + ".join(str(m) for m in figures.other_currencies)
+        lines.append(
+            f":warning: Also {others} this month in other currencies: not counted against "
+            f"this {currency_label(figures.currency)} budget (amounts in different currencies "
+            "are never added)."
+        )
     blocks: list[Block] = [
         section("\n".join(lines)),
         context(f"Budget set by <@{budget.set_by}> · `/billing usage {budget.project}`"),

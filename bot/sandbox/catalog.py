@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 CURRENCY = "USD"
+METER_CURRENCIES: dict[str, str] = {}
+"""Meter key -> the currency its report rows are billed in, when not `CURRENCY` (tests set it
+to see an organization billed in two currencies)."""
 DATA_START = date(2025, 1, 1)
 """The first day the sandbox has usage for."""
 
@@ -284,3 +287,8 @@ def charged_price(method: PaymentMethodDef, meter: Meter) -> int:
     """The unit price usage is charged at: the card's, or the list price when the card has none."""
     price = price_for(method, meter)
     return meter.list_price if price is None else price
+
+
+def currency_of(meter: Meter) -> str:
+    """The currency `meter`'s report rows carry (the amounts are the same integers)."""
+    return METER_CURRENCIES.get(meter.key, CURRENCY)

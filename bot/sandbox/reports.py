@@ -308,7 +308,7 @@ def meter_data(row: Row, state: MkioState) -> dict[str, Any]:
         "quantity": row.quantity / 1000,
         "price": row.price / 1_000_000,
         "cost": decimal_text(row.cost, 6),
-        "currency": catalog.CURRENCY,
+        "currency": catalog.currency_of(meter),
         "project": catalog.PROJECTS[row.project].name,
         "paymentMethod": state.method_ids[row.method],
         "paymentMethodName": method.display_name,
@@ -334,7 +334,7 @@ def csv_fields(row: Row, state: MkioState) -> list[str]:
         decimal_text(row.quantity, 3),
         decimal_text(row.price, 6),
         decimal_text(row.cost, 6),
-        catalog.CURRENCY,
+        catalog.currency_of(meter),
         row.entitlement or "",
         catalog.ENTITLEMENT_TYPE if row.entitlement else "",
     ]

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from bot.devslack import SlackCall
+from bot.money import to_cents
 from tests.e2e.conftest import Stack, seen
 
 TODAY = date(2026, 11, 21)  # the stack's clock: 2026-11-21 15:30 UTC
@@ -58,6 +59,10 @@ def report_requests(stack: Stack) -> list[dict[str, Any]]:
         for r in stack.sandbox.requests
         if r.path.endswith("/reports/usage") and isinstance(r.json, dict)
     ]
+
+
+def amount(cell: str) -> Decimal:
+    return Decimal(cell.replace(",", ""))
 
 
 def line_of(text: str, first: str) -> str:
@@ -183,7 +188,8 @@ def assert_compared(
     assert not now_total.is_zero()
     assert not before_total.is_zero()
     assert f"Total: {money(now_total)}" in text
-    change = now_total - before_total
+    # the change shown is the totals shown subtracted, to the cent
+    change = to_cents(now_total) - to_cents(before_total)
     assert (
         f"vs {label}: {money(before_total)} · change {signed(change)} USD "
         f"({percent(now_total, before_total)})"
@@ -191,11 +197,20 @@ def assert_compared(
     for key in ("project", "meterName"):
         now, before = sums(now_rows, key), sums(before_rows, key)
         assert len(now) > 1
+        shown_now, shown_before = Decimal(0), Decimal(0)
         for name in now.keys() | before.keys():
             cost, previous = now.get(name, Decimal(0)), before.get(name, Decimal(0))
             cells = line_of(text, name).split()
-            assert cells[1:3] == [cents(cost), "USD"], (name, cells)
-            assert cells[-3:] == [cents(previous), signed(cost - previous), percent(cost, previous)]
+            assert cells[2] == "USD", (name, cells)
+            row_cost, row_previous = amount(cells[1]), amount(cells[-3])
+            # rows are rounded to add up to the total: each within a cent of its exact amount
+            assert abs(row_cost - cost) < Decimal("0.01"), (name, cells)
+            assert abs(row_previous - previous) < Decimal("0.01"), (name, cells)
+            assert cells[-2:] == [signed(row_cost - row_previous), percent(cost, previous)]
+            shown_now += row_cost
+            shown_before += row_previous
+        assert shown_now == to_cents(now_total)
+        assert shown_before == to_cents(before_total)
 
 
 async def test_report_last_month_shows_the_change_against_the_month_before(stack: Stack) -> None:

@@ -47,13 +47,18 @@ async def test_usage_shows_each_meter_with_quantity_unit_and_cost_and_the_total(
     assert len(costs) >= 3
 
     lines = text.splitlines()
+    shown = Decimal(0)
     for meter, cost in costs.items():
         line = next(line for line in lines if line.strip().startswith(meter))
-        assert money(cost) in line
+        # the cost cell: within a cent of the exact cost, rounded so the rows add up to the total
+        cell = Decimal(line.split(" USD")[0].split()[-1].replace(",", ""))
+        assert abs(cell - cost) < Decimal("0.01"), (meter, line)
+        shown += cell
         assert units[meter] in line
         whole = f"{int(quantities[meter]):,}"
         assert whole in line, (meter, whole, line)
     assert f"Total month to date: {money(sum(costs.values()))}" in text
+    assert money(shown) == money(sum(costs.values()))
     assert "2026-11-01 → 2026-11-22 (UTC, end exclusive)" in text
     assert "Fetched 2026-11-21" in text
     assert reply.body.get("response_type", "ephemeral") == "ephemeral"

@@ -107,7 +107,7 @@ async def test_an_unknown_payment_method_filter_reports_nothing(stack: Stack) ->
 
 async def test_this_month_ends_tomorrow_and_reported_sets_the_flag(stack: Stack) -> None:
     await stack.sender.command("report this-month by week project my-project,archive reported")
-    await channel_messages(stack)
+    [summary] = await channel_messages(stack)
     this_month = {
         "startDate": "2026-11-01",
         "endDate": "2026-11-22",
@@ -115,9 +115,12 @@ async def test_this_month_ends_tomorrow_and_reported_sets_the_flag(stack: Stack)
         "projectNames": ["my-project", "archive"],
         "filterOnReportedDate": True,
     }
-    # compared with the 21 days before
-    before = {**this_month, "startDate": "2026-10-11", "endDate": "2026-11-01"}
+    # compared like for like: the same days of the month before
+    before = {**this_month, "startDate": "2026-10-01", "endDate": "2026-10-22"}
     assert asked(stack) == both(this_month, before)
+    text = seen(summary)
+    assert "the same days of the month before (2026-10-01 → 2026-10-22" in text
+    assert "Not like for like: this period is not over: it runs to 2026-11-21" in text
 
 
 @pytest.mark.parametrize(

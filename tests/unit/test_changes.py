@@ -12,6 +12,7 @@ from bot.changes import (
     compare_prices,
 )
 from bot.mkio.models import RateCard
+from bot.money import Money, Totals
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 
@@ -81,7 +82,9 @@ def test_prices_match_by_name_then_sku_and_say_when_there_is_none() -> None:
         ("egress", None, Decimal("3"), "GB"),
     ]
     day = NOW.date()
-    comparison = compare_prices(rows, current, new, start=day, end=day, billed_so_far=Decimal(1))
+    comparison = compare_prices(
+        rows, current, new, start=day, end=day, billed_so_far=Totals.of([Money(Decimal(1), "USD")])
+    )
     encode = next(m for m in comparison.meters if m.meter == "encode")
     assert encode.quantity == Decimal("150")
     assert (encode.current_cost, encode.new_cost) == (Decimal("1.50"), Decimal("3.00"))
@@ -96,7 +99,7 @@ def test_the_difference_only_counts_meters_priced_on_both_cards() -> None:
     new = card([{"name": "a", "price": Decimal("1.5")}])
     rows = [("a", None, Decimal("10"), None), ("b", None, Decimal("10"), None)]
     day = NOW.date()
-    comparison = compare_prices(rows, current, new, start=day, end=day, billed_so_far=Decimal(0))
+    comparison = compare_prices(rows, current, new, start=day, end=day, billed_so_far=Totals())
     assert comparison.current_total == Decimal("30")
     assert comparison.new_total == Decimal("15")
     assert comparison.comparable == (Decimal("10"), Decimal("15"), 1)

@@ -4,6 +4,7 @@ them, and `BillingService.report(…, compare_to=…)` fetching both at once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -384,3 +385,40 @@ async def test_a_report_that_fails_fails_as_ever() -> None:
     )
     with pytest.raises(Unavailable):
         await _service(mkio).report(OCTOBER, (), compare_to=SEPTEMBER)
+
+
+# -- like for like ----------------------------------------------------------------------------
+
+
+def test_this_month_is_compared_with_the_same_days_of_the_month_before() -> None:
+    so_far = DateRange(date(2026, 11, 1), date(2026, 11, 22), "this-month")
+    b = baseline_for(so_far)
+    assert (b.start, b.end, b.kind) == (
+        date(2026, 10, 1),
+        date(2026, 10, 22),
+        BaselineKind.SAME_DAYS,
+    )
+    assert b.how == "the same days of the month before"
+    # the 31st: the month before has 30 days, and the comparison never runs into this month
+    last = baseline_for(DateRange(date(2026, 12, 1), date(2027, 1, 1), "this-month"))
+    assert (last.start, last.end) == (date(2026, 11, 1), date(2026, 12, 1))
+
+
+def test_a_period_not_over_or_of_another_length_says_it_is_not_like_for_like() -> None:
+    fetched = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
+    so_far = ReportQuery(
+        start_date=date(2026, 11, 1), end_date=date(2026, 11, 22), granularity=Granularity.DAY
+    )
+    current = dataclasses.replace(_summary([_row("10")], so_far), fetched_at=fetched)
+    previous = _summary([_row("30")])
+    whole_october = Baseline(date(2026, 10, 1), date(2026, 11, 1), BaselineKind.VERSUS, 31)
+    c = compare(current, previous, whole_october)
+    assert c.partial is not None
+    assert "not over" in c.partial
+    assert "21 days against 31" in c.partial
+    shown = visible(render_report(dataclasses.replace(current, comparison=c)))
+    assert ":warning: Not like for like: this period is not over" in shown
+    done = compare(
+        _summary([_row("10")]), previous, previous_period(date(2026, 10, 1), date(2026, 11, 1))
+    )
+    assert done.partial is None

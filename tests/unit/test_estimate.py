@@ -19,7 +19,7 @@ from bot.estimate import (
     method_line,
 )
 from bot.mkio.models import UsageReport
-from bot.money import to_cents
+from bot.money import Money, Totals, to_cents
 from bot.render.usage import estimate_range, render_usage
 from tests.unit.test_render_common import code_lines, visible
 
@@ -251,21 +251,24 @@ def test_the_method_line_early_in_the_month_and_on_its_last_days() -> None:
 AT = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
 
 
+def _usd(amount: str) -> Totals:
+    return Totals.of([Money(Decimal(amount), "USD")])
+
+
 def _answer(estimate: MonthEndEstimate | None) -> UsageAnswer:
     return UsageAnswer(
         project="acme-prod",
         start=NOV,
         end=_on(22),
         meters=[
-            MeterUsage("encoding", Decimal(100), "minutes", Decimal("275")),
-            MeterUsage("storage", Decimal(80), "GB", Decimal("63")),
+            MeterUsage("encoding", Decimal(100), "minutes", _usd("275")),
+            MeterUsage("storage", Decimal(80), "GB", _usd("63")),
             MeterUsage("egress", Decimal(1), "GB", None),
         ],
-        total=Decimal("338"),
-        currency="USD",
+        totals=_usd("338"),
         uncharged=False,
         fetched_at=AT,
-        estimate=estimate,
+        estimates=() if estimate is None else (estimate,),
     )
 
 

@@ -2,8 +2,21 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.money import format_amount, format_money, format_price, format_quantity, to_cents
+from bot.money import (
+    CurrencyMismatch,
+    Money,
+    Totals,
+    currency_label,
+    format_amount,
+    format_money,
+    format_price,
+    format_quantity,
+    round_to_total,
+    to_cents,
+)
 
 
 @pytest.mark.parametrize(
@@ -93,3 +106,67 @@ def test_non_decimal_input_is_refused(call: Callable[[], object]) -> None:
 def test_non_finite_input_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="finite"):
         format_money(Decimal(value), "USD")
+
+
+# -- Money, Totals and the rounding rule ------------------------------------------------------
+
+
+def test_money_in_two_currencies_never_adds_up() -> None:
+    usd, eur = Money(Decimal("1.50"), "USD"), Money(Decimal("2"), "EUR")
+    assert usd + Money(Decimal("1"), "USD") == Money(Decimal("2.50"), "USD")
+    assert sum([usd, usd]) == Money(Decimal("3.00"), "USD")
+    with pytest.raises(CurrencyMismatch):
+        _ = usd + eur
+    with pytest.raises(CurrencyMismatch):
+        _ = usd - eur
+    with pytest.raises(CurrencyMismatch):
+        sum([usd, eur])
+    with pytest.raises(CurrencyMismatch):
+        _ = usd < eur
+    with pytest.raises(TypeError):
+        Money(1.5, "USD")  # type: ignore[arg-type]
+
+
+def test_totals_keep_one_sum_per_currency_in_a_fixed_order() -> None:
+    amounts = [
+        Money(Decimal("100"), "JPY"),
+        Money(Decimal("1.005"), "USD"),
+        Money(Decimal("2"), "USD"),
+    ]
+    totals = Totals.of(amounts)
+    assert totals.currencies == ("USD", "JPY")  # most amounts first
+    assert totals.get("USD") == Money(Decimal("3.005"), "USD")
+    assert totals.get("EUR") == Money.zero("EUR")
+    assert totals.others("USD") == (Money(Decimal("100"), "JPY"),)
+    assert totals.text() == "3.01 USD + 100.00 JPY"
+    assert Totals.of(reversed(amounts)) == totals
+    assert Totals().text(empty_currency="EUR") == "0.00 EUR"
+
+
+def test_a_currency_that_is_not_a_code_is_escaped() -> None:
+    assert format_money(Decimal(1), "<!channel>") == "1.00 &lt;!channel&gt;"
+    assert str(Money(Decimal(1), "a&b")) == "1.00 a&amp;b"
+    assert currency_label("EUR") == "EUR"
+
+
+def test_round_to_total_gives_the_lost_cent_to_the_largest_remainder() -> None:
+    thirds = [Decimal("0.333"), Decimal("0.333"), Decimal("0.334")]
+    assert round_to_total(thirds) == [Decimal("0.33"), Decimal("0.33"), Decimal("0.34")]
+    # each half up: 0.01 + 0.01 + 0.01 = 0.03, but the total 0.015 shows as 0.02
+    halves = [Decimal("0.005"), Decimal("0.005"), Decimal("0.005")]
+    assert round_to_total(halves) == [Decimal("0.01"), Decimal("0.01"), Decimal("0.00")]
+    assert round_to_total([]) == []
+
+
+@given(
+    st.lists(
+        st.integers(min_value=-(10**9), max_value=10**9).map(lambda n: Decimal(n).scaleb(-4)),
+        max_size=40,
+    )
+)
+def test_rows_shown_always_add_up_to_the_total_shown(amounts: list[Decimal]) -> None:
+    shown = round_to_total(amounts)
+    assert sum(shown, Decimal(0)) == to_cents(sum(amounts, Decimal(0)))
+    for exact, cents in zip(amounts, shown, strict=True):
+        assert cents == cents.quantize(Decimal("0.01"))
+        assert abs(cents - exact) < Decimal("0.01")

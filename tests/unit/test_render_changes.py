@@ -24,6 +24,7 @@ from bot.changes import (
 )
 from bot.ids import ActionId, BlockId
 from bot.mkio.models import MetricsEndpoint, PaymentMethod
+from bot.money import Money, Totals
 from bot.render.changes import (
     audit_line,
     render_audit,
@@ -116,7 +117,7 @@ def _prices(**over: Any) -> PriceComparison:
         ],
         "current_currency": "USD",
         "new_currency": "USD",
-        "billed_so_far": Decimal("6.83"),
+        "billed_so_far": Totals.of([Money(Decimal("6.83"), "USD")]),
     }
     data.update(over)
     return PriceComparison(**data)
@@ -302,7 +303,7 @@ def test_preview_without_a_current_method() -> None:
 
 
 def test_preview_without_usage_says_so() -> None:
-    prices = _prices(meters=[], billed_so_far=Decimal(0))
+    prices = _prices(meters=[], billed_so_far=Totals())
     shown = visible(render_payment_method_preview(_preview(prices=prices), now=NOW))
     assert "No usage this month for `acme-prod`: nothing to price." in shown
     assert "*Priced with the new card:* 0.00 USD" in shown

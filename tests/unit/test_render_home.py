@@ -165,7 +165,7 @@ def test_uncharged_and_other_currency_rows_are_noted() -> None:
         ]
     )
     text = _text(_home(s))
-    assert "*Organization total: 12.00 USD*" in text
+    assert "*Organization total: 12.00 USD + 1.00 EUR*" in text  # each, never added
     assert "2.00 USD not charged yet" in text
     assert "1.00 EUR in other currencies" in text
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from bot.answers import MeterUsage, UsageAnswer
 from bot.mkio.models import ProjectUsage
+from bot.money import Money, Totals
 from bot.render.usage import render_usage
 from tests.unit.test_render_common import code_lines, dump, texts, visible
 
@@ -19,11 +20,14 @@ def _answer(
         start=date(2026, 11, 1),
         end=date(2026, 11, 22),
         meters=meters,
-        total=Decimal(total),
-        currency="USD",
+        totals=usd(total),
         uncharged=uncharged,
         fetched_at=AT,
     )
+
+
+def usd(amount: str) -> Totals:
+    return Totals.of([Money(Decimal(amount), "USD")])
 
 
 def _meters() -> list[MeterUsage]:
@@ -42,8 +46,8 @@ def _meters() -> list[MeterUsage]:
     )
     enc, sto = usage.value
     return [
-        MeterUsage(enc.meter_name, enc.quantity, enc.unit, Decimal("1234.567")),
-        MeterUsage(sto.meter_name, sto.quantity, sto.unit, Decimal("2.004")),
+        MeterUsage(enc.meter_name, enc.quantity, enc.unit, usd("1234.567")),
+        MeterUsage(sto.meter_name, sto.quantity, sto.unit, usd("2.004")),
     ]
 
 

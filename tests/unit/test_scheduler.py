@@ -22,12 +22,14 @@ from bot.budgets import (
     BudgetFigures,
     BudgetStore,
     MemoryBudgetStore,
+    MonthSpend,
     RedisBudgetStore,
     SqliteBudgetStore,
     Threshold,
 )
 from bot.commands import Frequency, Report
 from bot.config import Settings
+from bot.money import Money, Totals
 from bot.redis_backend import Signer
 from bot.scheduler import RunOutcome, Scheduler, SentAlert, make_stores
 from bot.schedules import (
@@ -91,11 +93,13 @@ class Calls:
                 raise RuntimeError("channel_not_found")
             self.posted.append((name, schedule.id, report))
 
-        async def month_to_date(project: str) -> tuple[Decimal, Decimal | None]:
+        async def month_to_date(project: str) -> MonthSpend:
             self.asked.append(project)
             if project in self.failing_costs:
                 raise RuntimeError("MK.IO is down")
-            return self.costs.get(project, (D(0), None))
+            spent, high = self.costs.get(project, (D(0), None))
+            highs = () if high is None else (Money(high, "USD"),)
+            return MonthSpend(Totals.of([Money(spent, "USD")]), highs)
 
         async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
             self.alerts.append((budget.project, threshold, figures))
