@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -86,7 +87,7 @@ def _secrets_in(value: object) -> Iterator[SecretText | PrivateBlocks]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _secrets_in(item)
-    elif hasattr(value, "__dict__") and not isinstance(value, type):  # a slack-sdk model
+    elif isinstance(value, JsonObject):  # a block, element, text object or view
         yield from _secrets_in(list(vars(value).values()))
 
 
