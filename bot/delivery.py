@@ -4,6 +4,10 @@
 `ChannelMessage` posts with the Web API. Where the bot is not a member and cannot join (a
 private channel, a DM), a slash command's answer still reaches the channel through its
 response_url (`ResponseUrlMessage`); only files need the bot in the channel.
+
+Neither posts a `Message` that is `secret`: `Message.to_slack()` refuses it
+(`SecretNotPostable`) before anything is sent. A secret goes only to its asker, ephemerally:
+a slash command's ephemeral reply, or `EphemeralReply` in a conversation.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BillingBotError
-from bot.render.common import Message
+from bot.render.common import Message, refuse_secret
 
 log = logging.getLogger(__name__)
 
@@ -229,3 +233,32 @@ class ResponseUrlMessage:
 
     async def upload(self, path: Path, *, comment: str) -> None:
         raise FilesNeedMembership(self.channel)
+
+
+class EphemeralReply:
+    """Messages only `user` sees in `channel` (inside `thread_ts`'s thread, if any), which
+    Slack does not keep: chat.postEphemeral. The one way a conversation may carry a secret."""
+
+    def __init__(
+        self, client: AsyncWebClient, channel: str, user: str, *, thread_ts: str | None = None
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.user = user
+        self.thread_ts = thread_ts
+
+    async def post(self, message: Message) -> None:
+        """Raises SlackApiError when Slack refuses (the bot or the user not in the channel)."""
+        await self.client.chat_postEphemeral(
+            channel=self.channel,
+            user=self.user,
+            thread_ts=self.thread_ts,
+            **message.to_slack(ephemeral=True),
+        )
+
+
+def refuse_private(payload: dict[str, Any], where: str) -> dict[str, Any]:
+    """`payload` (a `respond`'s keyword arguments) about to become a stored message: refused
+    with `SecretNotPostable` if it was made for an ephemeral reply with a secret in it."""
+    refuse_secret(payload.get("blocks"), where)
+    return payload

@@ -38,6 +38,19 @@ class NotAllowed(BillingBotError):
     """The user may not do this (e.g. a billing change by a non-admin)."""
 
 
+class SecretNotPostable(NotAllowed):
+    """A message holding a secret (metrics connection details) was about to be posted where
+    someone other than its asker could see it, or that keeps it (a thread, a DM's history, a
+    shared answer, a view): refused before anything was sent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That answer holds connection details, which I only show to you privately, never "
+            "in a conversation or a shared message. Ask with the slash command: only you see "
+            "its answers."
+        )
+
+
 class UpstreamError(BillingBotError):
     """A billing API answered with an error, or could not be reached.
 

@@ -3,14 +3,30 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pythonjsonlogger.json import JsonFormatter
 
 MASK = "***"
-_MIN_SECRET_LENGTH = 4
+# Shorter values are not masked: an upstream "secret" such as `done` would blank that word out
+# of every later line (audit lines included). Configured tokens and keys are far longer.
+_MIN_SECRET_LENGTH = 8
+
+
+def written_forms(secret: str) -> Iterator[str]:
+    """`secret` as a log line may carry it: as is, inside a JSON string (non-ASCII kept, or
+    `\\uXXXX`-escaped as `json.dumps` does by default), inside a JSON string inside another
+    (a JSON log line of a JSON request dump), and inside a Python repr (`%r` of a body)."""
+    once = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    for form in once:
+        yield form
+        yield json.dumps(form)[1:-1]
+        yield json.dumps(form, ensure_ascii=False)[1:-1]
+    yield repr(secret)[1:-1]
 
 
 class SecretRedactor:
@@ -35,8 +51,14 @@ class SecretRedactor:
             self._installed = True
 
     def add(self, *secrets: str) -> None:
-        """Mask these values from now on (configured tokens, a metrics password seen)."""
-        wanted = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
+        """Mask these values, in every form they may be written in, from now on (configured
+        tokens, a metrics password shown)."""
+        wanted = {
+            form
+            for secret in secrets
+            if len(secret) >= _MIN_SECRET_LENGTH
+            for form in written_forms(secret)
+        }
         with self._lock:
             # longest first, so a secret containing another is masked whole
             self._secrets = tuple(sorted(set(self._secrets) | wanted, key=len, reverse=True))

@@ -29,6 +29,7 @@ from handlers import (
 from handlers.asker import Asker
 from handlers.deps import Deps
 from handlers.reply import answer
+from handlers.routes import route_of
 
 
 async def run(command: c.Command, asker: Asker, deps: Deps) -> Message:
@@ -64,21 +65,10 @@ async def run(command: c.Command, asker: Asker, deps: Deps) -> Message:
             raise AssertionError("reports are posted in the channel, not answered here")
 
 
-# Answers only the asker sees, which they may share in the channel (never secrets: metrics
-# details, billing-change previews and errors are not among them).
-SHAREABLE = (
-    c.Usage,
-    c.RateCard,
-    c.PaymentMethods,
-    c.ShowPaymentMethod,
-    c.ControSummary,
-    c.ControRecords,
-)
-
-
 async def personal(command: c.Command, text: str, asker: Asker, deps: Deps) -> Message:
+    """An answer only the asker sees, with a share button if its route allows sharing."""
     message = await run(command, asker, deps)
-    return with_share_button(message, text) if isinstance(command, SHAREABLE) else message
+    return with_share_button(message, text) if route_of(command).shareable else message
 
 
 def progress_text(command: c.Command) -> str:

@@ -19,8 +19,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
+from bot.delivery import refuse_private
+from bot.errors import SecretNotPostable
 from bot.ids import ActionId
-from bot.render.common import Message, finish, section
+from bot.render.common import Message, finish, refuse_secret, section
 from bot.render.home import render_dm_failed, render_home, render_rate_card_commands
 from bot.reports import ReportSummary
 from handlers import reports
@@ -56,6 +58,10 @@ async def publish_home(
     except Exception as exc:
         error = words_for(exc)
     view = render_home(summary, user_id=user_id, error=error, now=deps.clock(), notice=notice)
+    try:
+        refuse_secret(view, "the Home tab")  # a view is kept and shown again: never a secret
+    except SecretNotPostable as exc:
+        view = render_home(None, user_id=user_id, error=words_for(exc), now=deps.clock())
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
@@ -93,6 +99,7 @@ def _dm_respond(client: AsyncWebClient, channel: str) -> Send:
     answers in the user's direct messages with the bot."""
 
     async def respond(**kwargs: Any) -> None:
+        refuse_private(kwargs, "a direct message")
         await client.chat_postMessage(
             channel=channel, text=kwargs.get("text") or "", blocks=kwargs.get("blocks")
         )

@@ -1,5 +1,6 @@
 """Mentions and direct messages: the command language, plus plain phrasings, answered in
-the message's thread. A Slack retry of an event never produces a second answer."""
+the message's thread, or only to the asker where the command's route says so
+(`handlers.routes`). A Slack retry of an event never produces a second answer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
-from bot.delivery import ChannelMessage
+from bot.delivery import ChannelMessage, refuse_private
 from bot.errors import CommandError
 from bot.phrases import understand
 from bot.render.errors import render_error
@@ -19,8 +20,8 @@ from handlers import contro, reports
 from handlers.asker import Asker
 from handlers.commands import progress_text, run
 from handlers.deps import Deps
-from handlers.reply import answer_in_thread
-from handlers.schedules import ADMIN_ONLY
+from handlers.reply import answer_in_conversation
+from handlers.routes import Reach, route_of, slash_form
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -38,7 +39,7 @@ def _thread_responder(post: ChannelMessage) -> Any:
         for key in ("response_type", "replace_original"):
             message.pop(key, None)
         await post.client.chat_postMessage(
-            channel=post.channel, thread_ts=post.thread_ts, **message
+            channel=post.channel, thread_ts=post.thread_ts, **refuse_private(message, "a thread")
         )
 
     return respond
@@ -54,24 +55,33 @@ async def converse(
         return  # a Slack retry of an event already answered
     channel = str(event["channel"])
     thread = str(event.get("thread_ts") or event["ts"])
-    # private=False: a thread or a DM history is not a place for secrets
-    asker = Asker(str(event["user"]), channel, private=False, thread_ts=thread)
     post = ChannelMessage(client, channel, thread_ts=thread)
     text = MENTION.sub(" ", str(event.get("text") or ""))
     try:
         command = understand(text, deps.today())
-        if isinstance(command, (c.SetPaymentMethod, c.EnableMetrics, *ADMIN_ONLY)):
+        route = route_of(command)
+        if route.reach is Reach.SLASH_COMMAND:
             raise CHANGES_NEED_A_COMMAND
     except CommandError as exc:
         await post.post(render_error(exc))
         return
+    # A thread or a DM's history is not a place for secrets: only an answer the asker alone
+    # will see (ephemeral) may hold one.
+    asker = Asker(str(event["user"]), channel, private=route.reach is Reach.ASKER, thread_ts=thread)
     match command:
         case c.Report():
             await reports.post_report(command, asker, deps, client, _thread_responder(post))
         case c.ControRecords(csv=True):
             await contro.post_export(command, asker, deps, client, _thread_responder(post))
         case _:
-            await answer_in_thread(post, run(command, asker, deps), working=progress_text(command))
+            await answer_in_conversation(
+                client,
+                asker,
+                route,
+                run(command, asker, deps),
+                working=progress_text(command),
+                slash_form=slash_form(command),
+            )
 
 
 async def on_mention(

@@ -6,6 +6,8 @@ from handlers.deps import Deps
 
 
 async def show(command: c.ShowMetrics, asker: Asker, deps: Deps) -> Message:
-    # Connection details go to admins only, and every answer here is ephemeral.
-    answer = await deps.billing.metrics(command.project, show_secrets=deps.is_admin(asker.user_id))
+    # Connection details go to admins only, and only where the asker alone sees the answer
+    # (a message holding them cannot be posted anywhere else either: `SecretText`).
+    show = asker.private and deps.is_admin(asker.user_id)
+    answer = await deps.billing.metrics(command.project, show_secrets=show)
     return render_metrics(answer)

@@ -9,18 +9,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import (
     ChannelMessage,
     ChannelUnavailable,
     Delivery,
+    EphemeralReply,
     ResponseUrlMessage,
     SlackRefused,
 )
-from bot.errors import BillingBotError
+from bot.errors import BillingBotError, CommandError, SecretNotPostable
 from bot.render.common import Message
 from bot.render.errors import render_error, render_unexpected
 from bot.render.progress import render_working
+from handlers.asker import Asker
+from handlers.routes import Reach, Route
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,18 @@ def words_for(exc: Exception) -> Message:
 
 async def whisper(respond: Send, message: Message) -> None:
     """A new message only the clicker or asker sees; whatever they clicked stays as it is."""
-    await respond(**message.to_slack(), response_type="ephemeral", replace_original=False)
+    await respond(
+        **message.to_slack(ephemeral=True), response_type="ephemeral", replace_original=False
+    )
+
+
+def payload(message: Message, *, ephemeral: bool) -> dict[str, Any]:
+    """`message` to send, or, if it holds a secret and would not be `ephemeral`, the words
+    saying why it was not sent."""
+    try:
+        return message.to_slack(ephemeral=ephemeral)
+    except SecretNotPostable as exc:
+        return words_for(exc).to_slack()
 
 
 async def produce(work: Awaitable[Message]) -> Message:
@@ -73,7 +88,9 @@ async def answer(
         replace_original = True
     message = await task
     await respond(
-        **message.to_slack(), response_type=response_type, replace_original=replace_original
+        **payload(message, ephemeral=response_type == "ephemeral"),
+        response_type=response_type,
+        replace_original=replace_original,
     )
 
 
@@ -118,4 +135,42 @@ async def answer_in_thread(post: ChannelMessage, work: Awaitable[Message], *, wo
     done, _ = await asyncio.wait({task}, timeout=PROGRESS_AFTER_SECONDS)
     if not done:
         await post.post(render_working(working))
-    await post.update(await task)
+    message = await task
+    try:
+        await post.update(message)
+    except SecretNotPostable as exc:  # nothing was posted: say why instead
+        await post.update(words_for(exc))
+
+
+async def answer_in_conversation(
+    client: AsyncWebClient,
+    asker: Asker,
+    route: Route,
+    work: Awaitable[Message],
+    *,
+    working: str,
+    slash_form: str,
+) -> None:
+    """A mention's or a DM's answer, where `route` lets it go: in the thread for everyone,
+    or, for an answer only its asker may see, ephemerally to them in that conversation (no
+    progress message: an ephemeral one cannot be replaced). If Slack will not take an
+    ephemeral message there, the thread gets a pointer to `slash_form`, never the answer."""
+    post = ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts)
+    if route.reach is Reach.EVERYONE:
+        await answer_in_thread(post, work, working=working)
+        return
+    private = EphemeralReply(client, asker.channel_id, asker.user_id, thread_ts=asker.thread_ts)
+    message = await produce(work)
+    try:
+        await private.post(message)
+    except SlackApiError as exc:
+        log.info("no ephemeral answer in %s: %s", asker.channel_id, exc.response.get("error"))
+        await post.post(render_error(ask_privately(slash_form)))
+
+
+def ask_privately(slash_form: str) -> CommandError:
+    return CommandError(
+        "I answer that only where just you can see it, and Slack would not let me do that "
+        "here. Ask with the slash command: only you see its answers.",
+        suggestion=slash_form,
+    )

@@ -14,6 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery import refuse_private
 from bot.ids import CallbackId
 from bot.render.report_form import render_report_form
 from bot.report_form import (
@@ -155,6 +156,7 @@ def ephemeral_sender(client: AsyncWebClient, *, channel: str, user: str) -> Send
             return
         except SlackApiError as exc:
             log.info("no ephemeral note in %s (%s): sent by DM", channel, _slack_error(exc))
+        refuse_private(message, "a direct message")  # kept in the DM's history
         try:
             await client.chat_postMessage(channel=user, text=text, blocks=blocks)
         except SlackApiError as exc:

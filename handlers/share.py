@@ -15,14 +15,15 @@ from bot.ids import ActionId
 from bot.render.common import Message
 from bot.render.share import render_shared
 from handlers.asker import Asker
-from handlers.commands import SHAREABLE, run
+from handlers.commands import run
 from handlers.deps import Deps
 from handlers.reply import whisper, words_for
+from handlers.routes import route_of
 
 
 async def shared(text: str, user_id: str, channel_id: str, deps: Deps) -> Message:
     command = c.parse(text, today=deps.today())
-    if not isinstance(command, SHAREABLE):
+    if not route_of(command).shareable:
         raise CommandError("That answer cannot be shared in the channel.")
     # private=False: whatever the sharer may see, the channel gets no secret.
     message = await run(command, Asker(user_id, channel_id, private=False), deps)
@@ -42,10 +43,11 @@ async def on_share(
     channel_id = str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
     try:
         message = await shared(str(action.get("value", "")), user_id, channel_id, deps)
+        for_everyone = message.to_slack()  # never a secret (SecretNotPostable)
     except Exception as exc:
         await whisper(respond, words_for(exc))
         return
-    await respond(**message.to_slack(), response_type="in_channel", replace_original=False)
+    await respond(**for_everyone, response_type="in_channel", replace_original=False)
 
 
 def register(app: AsyncApp) -> None:

@@ -14,7 +14,6 @@ from pydantic import BaseModel, SecretStr
 
 from bot.csvsafe import CsvNeutraliser, UnreadableCsv
 from bot.http import Api, ApiClient, Limits, RetryPolicy, path
-from bot.logs import redact
 from bot.mkio.models import (
     MetricsEndpoint,
     PaymentMethod,
@@ -143,12 +142,12 @@ class MkioClient:
     # -- metrics export ---------------------------------------------------------------------
 
     async def metrics_endpoint(self, project: str) -> MetricsEndpoint:
-        return _masked_in_logs(
-            await self._get(
-                MetricsEndpoint,
-                path("/projects/{}/metricsEndpoint", project),
-                what=f"project `{project}`",
-            )
+        # The connection details are masked in logs once shown (`bot.render.common.SecretText`),
+        # not here: a member's question, or a value never shown, registers nothing.
+        return await self._get(
+            MetricsEndpoint,
+            path("/projects/{}/metricsEndpoint", project),
+            what=f"project `{project}`",
         )
 
     async def enable_metrics_endpoint(self, project: str) -> MetricsEndpoint:
@@ -159,7 +158,7 @@ class MkioClient:
             json={"spec": {"enabled": True}},
             what=f"project `{project}`",
         )
-        return _masked_in_logs(self._api.validate(MetricsEndpoint, answer.data, answer))
+        return self._api.validate(MetricsEndpoint, answer.data, answer)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -217,10 +216,3 @@ class MkioClient:
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     scheme = url.scheme.lower()
     return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme)
-
-
-def _masked_in_logs(endpoint: MetricsEndpoint) -> MetricsEndpoint:
-    """The connection details are secrets: no log line may carry them from now on."""
-    if endpoint.status is not None:
-        redact(endpoint.status.password.get_secret_value(), endpoint.status.username)
-    return endpoint

@@ -8,7 +8,10 @@ Rules for renderers:
 - mrkdwn text objects are made with `md`, which sets `verbatim` so Slack does not auto-link or
   auto-mention anything in them either;
 - build blocks with slack-sdk's models, never dicts, and return `Message`s; `to_slack()` runs
-  `fit` so whatever a renderer built is posted within Slack's limits.
+  `fit` so whatever a renderer built is posted within Slack's limits;
+- a secret (a password, connection details) is shown only as `SecretText`: the `Message`
+  holding it is then `secret`, and `to_slack()` refuses it for anything but an ephemeral
+  message to its asker, whoever posts it and wherever.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from __future__ import annotations
 import copy
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -36,6 +40,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.clock import next_month_start
+from bot.errors import SecretNotPostable
+from bot.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,45 @@ DEFAULT_MAX_ROWS = 100
 _T = TypeVar("_T", bound=TextObject)
 
 
+class SecretText(PlainTextObject):
+    """Plain text that is a secret. Any block holding one makes its message `secret`."""
+
+    def __init__(self, *, text: str) -> None:
+        super().__init__(text=text, emoji=False)  # shown exactly: no emoji, no mrkdwn, no links
+
+
+class PrivateBlocks(list[dict[str, Any]]):
+    """The `blocks` of a secret message, made for an ephemeral reply: a `respond` that would
+    turn it into a stored message (`refuse_private`) can tell, since `**payload` passes this
+    very list along."""
+
+
+def _secrets_in(value: object) -> Iterator[SecretText | PrivateBlocks]:
+    if isinstance(value, SecretText | PrivateBlocks):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _secrets_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _secrets_in(item)
+    elif isinstance(value, JsonObject):  # a block, element, text object or view
+        yield from _secrets_in(list(vars(value).values()))
+
+
+def holds_secret(value: object) -> bool:
+    """Whether `value` (blocks, a view, a payload) holds a `SecretText` or `PrivateBlocks`."""
+    return next(_secrets_in(value), None) is not None
+
+
+def refuse_secret(value: object, where: str) -> None:
+    """Raise `SecretNotPostable` (and log it) if `value` holds a secret: for every post that
+    others can see or that Slack keeps (`where` names it, for the log)."""
+    if holds_secret(value):
+        log.warning("refused to post a message holding a secret: %s", where)
+        raise SecretNotPostable()
+
+
 @dataclass(frozen=True)
 class Message:
     """One Slack message: `text` is the fallback for notifications and screen readers."""
@@ -70,10 +115,26 @@ class Message:
         if not self.text.strip():
             raise ValueError("a Message needs a meaningful fallback text")
 
-    def to_slack(self) -> dict[str, Any]:
-        """The `text` and `blocks` arguments of chat.postMessage / a response_url, within limits."""
+    @property
+    def secret(self) -> bool:
+        """It holds a secret: it may only be an ephemeral message to the one who asked."""
+        return holds_secret(self.blocks)
+
+    def to_slack(self, *, ephemeral: bool = False) -> dict[str, Any]:
+        """The `text` and `blocks` arguments of chat.postMessage / a response_url, within limits.
+
+        `ephemeral`: the caller sends it only to its asker, as an ephemeral message (a
+        response_url's "ephemeral" response, chat.postEphemeral). A `secret` message can
+        only be sent so: otherwise this raises `SecretNotPostable`."""
+        if not ephemeral:
+            refuse_secret(self.blocks, "a message others could see")
+        elif self.secret:
+            # Shown now, so masked in every log line from now on (slack-sdk's DEBUG dump of
+            # this very request included); a secret never shown is never registered.
+            redact(*(s.text for s in _secrets_in(self.blocks) if isinstance(s, SecretText)))
         fitted = fit(self)
-        return {"text": fitted.text, "blocks": [block.to_dict() for block in fitted.blocks]}
+        blocks = [block.to_dict() for block in fitted.blocks]
+        return {"text": fitted.text, "blocks": PrivateBlocks(blocks) if self.secret else blocks}
 
 
 # -- safe text ------------------------------------------------------------------------------

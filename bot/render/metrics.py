@@ -1,17 +1,29 @@
 """`/billing metrics <project>`: whether metrics export is on; connection details only to an
-admin (`show_secrets`, rendered ephemerally by the caller)."""
+admin (`show_secrets`), as `SecretText`: a message showing them can only be sent ephemerally."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, PlainTextObject, SectionBlock, TextObject
+from slack_sdk.models.blocks import Block, SectionBlock, TextObject
 
 from bot.answers import MetricsAnswer
 from bot.mkio.models import MetricsStatus
-from bot.render.common import Message, code, context, escape, facts, finish, header, md, section
+from bot.render.common import (
+    Message,
+    SecretText,
+    code,
+    context,
+    escape,
+    facts,
+    finish,
+    header,
+    md,
+    section,
+)
 
 
 def secret_fields(status: MetricsStatus) -> list[TextObject]:
-    # Values as plain text: shown exactly as they are, no mrkdwn, no emoji, no links.
+    # Values as plain text: shown exactly as they are, no mrkdwn, no emoji, no links. Marked
+    # secret, every one: a message holding them is refused anywhere but ephemerally.
     values = {
         "URL": status.url,
         "Username": status.username,
@@ -19,7 +31,7 @@ def secret_fields(status: MetricsStatus) -> list[TextObject]:
     }
     fields: list[TextObject] = []
     for label, value in values.items():
-        fields += [md(f"*{label}*"), PlainTextObject(text=value or " ", emoji=False)]
+        fields += [md(f"*{label}*"), SecretText(text=value or " ")]
     return fields
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.logs import MASK, configure_logging, redact
+from bot.logs import MASK, LogFormat, configure_logging, redact, written_forms
 
 TOKEN = "xoxb-json-logs-token-4242"
 PASSWORD = 'pa"ss\\word-for-metrics'  # JSON escapes both: masking must happen before encoding
@@ -115,3 +115,34 @@ def test_log_format_comes_from_the_environment(
 def test_an_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="'text' or 'json'"):
         configure_logging(fmt="yaml")  # type: ignore[arg-type]
+
+
+# F11: slack-sdk's DEBUG dump writes a message body with json.dumps, so a metrics password
+# reaches the line escaped (`\"`, `\\`, `\u00fc`), and a JSON line escapes it once more.
+ESCAPABLE = 'Pw"ü\\näive/€-Secret-7f3a'
+UNIQUE_PART = "Secret-7f3a"  # the same in every escaped form
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_escaped_forms_of_a_secret_are_masked(
+    fmt: LogFormat, ensure_ascii: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    redact(ESCAPABLE)
+    configure_logging(logging.DEBUG, fmt=fmt)
+    body = json.dumps({"text": ESCAPABLE + "video-platform"}, ensure_ascii=ensure_ascii)
+    log = logging.getLogger("slack_sdk.webhook.async_client")
+    log.debug("Sending a request - url: https://hooks.test/1, body: %s", body)
+    log.debug("repr of the body: %r", {"text": ESCAPABLE})
+    log.info("as an extra field", extra={"body": body})
+    err = capsys.readouterr().err
+    assert UNIQUE_PART not in err, err
+    assert "video-platform" in err, "the rest of the line is kept"
+
+
+def test_every_written_form_of_a_secret_is_known() -> None:
+    forms = set(written_forms(ESCAPABLE))
+    once = json.dumps(ESCAPABLE)[1:-1]
+    assert {ESCAPABLE, once, json.dumps(ESCAPABLE, ensure_ascii=False)[1:-1]} <= forms
+    assert json.dumps(once)[1:-1] in forms  # a JSON dump inside a JSON log line
+    assert repr(ESCAPABLE)[1:-1] in forms

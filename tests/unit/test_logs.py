@@ -25,3 +25,13 @@ def test_short_values_are_not_treated_as_secrets(caplog: pytest.LogCaptureFixtur
     redact("abc")
     logging.getLogger("x").info("abc stays")
     assert "abc stays" in caplog.text
+
+
+def test_values_shorter_than_eight_characters_are_never_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """F13: an upstream "secret" such as `done` must not blank out audit fields."""
+    caplog.set_level(logging.INFO)
+    redact("done", "metrics")
+    logging.getLogger("audit").info("billing-change kind=metrics result=done")
+    assert "kind=metrics result=done" in caplog.text

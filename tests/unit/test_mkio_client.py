@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from bot.errors import NotFound, Unauthorized, Unavailable, UpstreamError
 from bot.http import RetryPolicy
+from bot.logs import redactor
 from bot.mkio import MkioClient
 from bot.mkio import client as mkio_client
 from bot.mkio.models import Granularity, ReportQuery
@@ -467,6 +468,19 @@ async def test_enable_metrics_endpoint(server: Server) -> None:
     assert endpoint.status is not None
     assert endpoint.status.password.get_secret_value() == "pw-secret"
     assert "pw-secret" not in repr(endpoint)
+
+
+async def test_fetched_connection_details_are_not_masked_in_logs_until_shown(
+    server: Server,
+) -> None:
+    """F13: a member's question (details fetched, never shown) registers nothing, so an
+    upstream value such as `payment-method` cannot blank that word out of audit lines."""
+    status = {"url": "https://m.test/a", "username": "done", "password": "payment-method"}
+    body = {"kind": "M", "spec": {"enabled": True}, "status": status}
+    server.on("GET", "/api/v1/projects/alpha/metricsEndpoint", ok(body))
+    await server.client().metrics_endpoint("alpha")
+    line = "billing-change kind=payment-method result=done"
+    assert redactor.clean(line) == line
 
 
 async def test_enable_metrics_endpoint_503_is_not_retried(server: Server) -> None:

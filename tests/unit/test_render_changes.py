@@ -140,7 +140,7 @@ def _endpoint(with_status: bool = True) -> MetricsEndpoint:
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = message.to_slack()["blocks"]
+    blocks: list[dict[str, Any]] = message.to_slack(ephemeral=True)["blocks"]
     return blocks
 
 

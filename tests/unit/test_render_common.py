@@ -54,8 +54,8 @@ def _strings(node: Any) -> list[str]:
 
 
 def texts(message: Message) -> list[str]:
-    """Every text a person sees in the posted blocks, in order."""
-    return _strings(message.to_slack()["blocks"])
+    """Every text a person sees in the posted blocks, in order (shown to its asker)."""
+    return _strings(message.to_slack(ephemeral=True)["blocks"])
 
 
 def visible(message: Message) -> str:
@@ -63,8 +63,8 @@ def visible(message: Message) -> str:
 
 
 def dump(message: Message) -> str:
-    """Everything that is sent to Slack, as JSON text."""
-    return json.dumps(message.to_slack(), ensure_ascii=False)
+    """Everything that is sent to Slack (to its asker), as JSON text."""
+    return json.dumps(message.to_slack(ephemeral=True), ensure_ascii=False)
 
 
 def code_lines(message: Message) -> list[str]:

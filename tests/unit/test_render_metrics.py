@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from bot.answers import MetricsAnswer
+from bot.errors import SecretNotPostable
 from bot.mkio.models import MetricsEndpoint
 from bot.render.metrics import render_metrics
 from tests.unit.test_render_common import dump, visible
@@ -25,7 +26,7 @@ def _endpoint(enabled: bool) -> MetricsEndpoint:
 
 def test_admin_sees_connection_details_exactly() -> None:
     message = render_metrics(MetricsAnswer("acme-prod", _endpoint(True), True, AT))
-    payload = message.to_slack()
+    payload = message.to_slack(ephemeral=True)
     fields = next(b for b in payload["blocks"] if "fields" in b)["fields"]
     assert [f["text"] for f in fields] == [
         "*URL*",
@@ -40,6 +41,20 @@ def test_admin_sees_connection_details_exactly() -> None:
     assert "Only you can see this." in shown
     assert "Metrics export is *on* for `acme-prod`." in shown.replace(" Connection details:", "")
     assert PASSWORD not in message.text  # never in the notification text
+
+
+def test_connection_details_make_the_message_secret() -> None:
+    message = render_metrics(MetricsAnswer("acme-prod", _endpoint(True), True, AT))
+    assert message.secret
+    with pytest.raises(SecretNotPostable):
+        message.to_slack()  # anything but an ephemeral reply to the asker
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_no_connection_details_no_secret(enabled: bool) -> None:
+    message = render_metrics(MetricsAnswer("acme-prod", _endpoint(enabled), False, AT))
+    assert not message.secret
+    assert message.to_slack()
 
 
 @pytest.mark.parametrize("enabled", [True, False])
