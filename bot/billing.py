@@ -88,6 +88,14 @@ class BillingService:
 
     # -- MK.IO ----------------------------------------------------------------------------
 
+    async def require_project(self, project: str, *, help_topic: str) -> None:
+        """Raise `CommandError` unless MK.IO has `project` (asked each time: never stale)."""
+        names = {p.name for p in await self.mkio.list_projects()}
+        if project not in names:
+            raise CommandError(
+                f"MK.IO has no project `{project}`.", suggestion=f"/billing help {help_topic}"
+            )
+
     async def usage(self, project: str) -> UsageAnswer:
         """Month-to-date usage: quantities from the usage endpoint, cost from a report, and
         the month-end estimate from the daily costs.

@@ -66,6 +66,8 @@ class Threshold(StrEnum):
     SPENT_80 = "80%"
     SPENT_100 = "100%"
     ESTIMATE_100 = "estimate-100%"
+    # Not a threshold: the claim that this month's failed check was reported in the channel.
+    CHECK_FAILED = "check-failed"
 
 
 class Budget(BaseModel):

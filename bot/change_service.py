@@ -46,13 +46,6 @@ class ChangeService:
         self._clock = clock
         self._admins = admins
 
-    async def _require_project(self, project: str) -> None:
-        names = {p.name for p in await self._billing.mkio.list_projects()}
-        if project not in names:
-            raise CommandError(
-                f"MK.IO has no project `{project}`.", suggestion="/billing help payment-method"
-            )
-
     async def _current_method(self, project: str) -> PaymentMethod | None:
         try:
             return await self._billing.mkio.project_payment_method(project)
@@ -74,7 +67,7 @@ class ChangeService:
     async def preview_payment_method(
         self, project: str, method: str, *, user: str, channel: str
     ) -> PaymentMethodPreview:
-        await self._require_project(project)
+        await self._billing.require_project(project, help_topic="payment-method")
         new = await self._billing.find_payment_method(method)
         current = await self._current_method(project)
         if current is not None and current.id == new.id:

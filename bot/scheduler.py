@@ -46,7 +46,7 @@ from bot.budgets import (
 from bot.clock import Clock
 from bot.commands import Report
 from bot.config import Settings
-from bot.errors import CommandError
+from bot.errors import BillingBotError, CommandError
 from bot.schedules import (
     Schedule,
     ScheduleStore,
@@ -78,6 +78,8 @@ RunReport = Callable[[Schedule, Report], Awaitable[None]]
 # project -> its cost this month so far per currency, and each currency's estimate high end
 MonthToDate = Callable[[str], Awaitable[MonthSpend]]
 Alert = Callable[[Budget, Threshold, BudgetFigures], Awaitable[None]]
+# tell a budget's channel that its check fails (for example, the project no longer exists)
+CheckFailed = Callable[[Budget, Exception], Awaitable[None]]
 
 BUDGET_CHECK_EVERY: Final = timedelta(hours=1)
 LATE: Final = timedelta(minutes=10)  # a run made this long after its time was made up
@@ -133,6 +135,7 @@ class Scheduler:
         run_report: RunReport,
         month_to_date: MonthToDate,
         alert: Alert,
+        check_failed: CheckFailed | None = None,
         owner: str | None = None,
     ) -> None:
         self._schedules = schedules
@@ -140,6 +143,7 @@ class Scheduler:
         self._run_report = run_report
         self._month_to_date = month_to_date
         self._alert = alert
+        self._check_failed = check_failed
         self.owner = owner or default_owner()
         self._checked_hour: datetime | None = None
         self._busy = asyncio.Lock()  # ticks of this process never overlap
@@ -276,8 +280,8 @@ class Scheduler:
         for budget in await self._budgets.list():
             try:
                 spend = await self._month_to_date(budget.project)
-            except Exception:
-                log.exception("budget of %s: could not get this month's cost", budget.project)
+            except Exception as error:
+                await self._report_failed_check(budget, month, error)
                 continue
             already = await self._budgets.sent(budget.project, month)
             figures = spend.figures(budget, month)
@@ -290,6 +294,28 @@ class Scheduler:
                     posted = await self._post_alert(budget, threshold, figures)
                 sent.append(SentAlert(budget.project, threshold, posted))
         return tuple(sent)
+
+    async def _report_failed_check(self, budget: Budget, month: str, error: Exception) -> None:
+        """Told once a month in the budget's channel (one replica claims it); every other
+        hour, one line in the log. A traceback only for an error the bot did not expect."""
+        what = f"budget of {budget.project}: could not get this month's cost"
+        expected = isinstance(error, BillingBotError)
+        if not await self._budgets.claim_alert(budget.project, month, Threshold.CHECK_FAILED):
+            log.warning("%s (%s; the channel was told this month)", what, type(error).__name__)
+            return
+        log.log(
+            logging.WARNING if expected else logging.ERROR,
+            "%s (%s)",
+            what,
+            type(error).__name__,
+            exc_info=None if expected else error,
+        )
+        if self._check_failed is None:
+            return
+        try:
+            await self._check_failed(budget, error)
+        except Exception:
+            log.exception("%s: the channel could not be told", what)
 
     async def _post_alert(
         self, budget: Budget, threshold: Threshold, figures: BudgetFigures

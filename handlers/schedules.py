@@ -14,6 +14,7 @@ from bot.render.changes import render_not_admin
 from bot.render.common import Message
 from bot.render.schedules import (
     render_budget_alert,
+    render_budget_check_failed,
     render_budget_removed,
     render_budget_set,
     render_budgets,
@@ -71,6 +72,7 @@ async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
         case c.CancelSchedule():
             return render_schedule_cancelled(command.id, await deps.schedules.remove(command.id))
         case c.SetBudget():
+            await deps.billing.require_project(command.project, help_topic="budget")
             budget = Budget(
                 project=command.project,
                 amount=command.amount,
@@ -106,10 +108,15 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
         message = render_budget_alert(budget, threshold, figures)
         await client.chat_postMessage(channel=budget.channel, **message.to_slack())
 
+    async def check_failed(budget: Budget, error: Exception) -> None:
+        message = render_budget_check_failed(budget, error)
+        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
+
     return Scheduler(
         deps.schedules,
         deps.budgets,
         run_report=run_report,
         month_to_date=month_to_date,
         alert=alert,
+        check_failed=check_failed,
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block
 
 from bot.budgets import Budget, BudgetFigures, Threshold
+from bot.errors import BillingBotError
 from bot.money import currency_label, format_money
 from bot.render.common import (
     Align,
@@ -21,6 +22,7 @@ from bot.render.common import (
     section,
     table,
 )
+from bot.render.errors import render_error
 from bot.schedules import Schedule, describe
 
 SCHEDULE_COLUMNS = (
@@ -138,3 +140,18 @@ def render_budget_alert(budget: Budget, threshold: Threshold, figures: BudgetFig
         context(f"Budget set by <@{budget.set_by}> · `/billing usage {budget.project}`"),
     ]
     return finish(f"Budget alert for {budget.project}: {what}", blocks)
+
+
+def render_budget_check_failed(budget: Budget, error: Exception) -> Message:
+    """Said once a month in the budget's channel: its check fails, and why (no internals)."""
+    said = f"The budget of {code(budget.project)} could not be checked this month."
+    blocks: list[Block] = [section(f":warning: {said}")]
+    if isinstance(error, BillingBotError):
+        blocks.extend(render_error(error).blocks)
+    blocks.append(
+        context(
+            "The check runs every hour; this notice is not repeated this month. "
+            f"To stop it: {code(f'/billing budget remove {budget.project}')}"
+        )
+    )
+    return finish(f"The budget of {budget.project} could not be checked this month.", blocks)

@@ -108,3 +108,24 @@ async def test_a_budget_alerts_once_per_threshold_per_month(stack: Stack) -> Non
     assert "Removed" in seen(removed)
     _, listed = await stack.ask("budget list")
     assert "video-platform" not in seen(listed)
+
+
+async def test_a_budget_for_a_project_mkio_does_not_have_is_refused(stack: Stack) -> None:
+    _, reply = await stack.ask("budget no-such-project 500", user_id=ADMIN)
+    assert "MK.IO has no project `no-such-project`" in seen(reply)
+    _, listed = await stack.ask("budget list")
+    assert "no-such-project" not in seen(listed)
+
+
+async def test_a_budget_whose_check_fails_is_told_once_in_its_channel(stack: Stack) -> None:
+    _, reply = await stack.ask("budget video-platform 500", user_id=ADMIN)
+    assert "500.00 USD" in seen(reply)
+    stack.sandbox.add_fault(path="/projects/video-platform/usage", status=404, times=1000)
+    for _ in range(3):
+        await stack.bot.scheduler.check_budgets(stack.clock.now)
+    [notice] = await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
+    assert notice.body["channel"] == "C_GENERAL"
+    assert "could not be checked this month" in seen(notice)
+    assert "budget remove video-platform" in seen(notice)
+    await asyncio.sleep(0.2)
+    assert len(stack.slack.api_calls("chat.postMessage")) == 1, "once a month"

@@ -29,6 +29,7 @@ from bot.budgets import (
 )
 from bot.commands import Frequency, Report
 from bot.config import Settings
+from bot.errors import NotFound
 from bot.money import Money, Totals
 from bot.redis_backend import Signer
 from bot.scheduler import RunOutcome, Scheduler, SentAlert, make_stores
@@ -83,6 +84,8 @@ class Calls:
     asked: list[str] = field(default_factory=list)
     failing_reports: set[str] = field(default_factory=set)
     failing_costs: set[str] = field(default_factory=set)
+    missing_projects: set[str] = field(default_factory=set)
+    failed_notices: list[tuple[str, str]] = field(default_factory=list)  # project, error
 
     def scheduler(
         self, schedules: ScheduleStore, budgets: BudgetStore, name: str = "a"
@@ -97,6 +100,8 @@ class Calls:
             self.asked.append(project)
             if project in self.failing_costs:
                 raise RuntimeError("MK.IO is down")
+            if project in self.missing_projects:
+                raise NotFound("MK.IO", "MK.IO has no project `gone`.", status=404)
             spent, high = self.costs.get(project, (D(0), None))
             highs = () if high is None else (Money(high, "USD"),)
             return MonthSpend(Totals.of([Money(spent, "USD")]), highs)
@@ -104,12 +109,16 @@ class Calls:
         async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
             self.alerts.append((budget.project, threshold, figures))
 
+        async def check_failed(budget: Budget, error: Exception) -> None:
+            self.failed_notices.append((budget.project, type(error).__name__))
+
         return Scheduler(
             schedules,
             budgets,
             run_report=run_report,
             month_to_date=month_to_date,
             alert=alert,
+            check_failed=check_failed,
             owner=name,
         )
 
@@ -346,6 +355,39 @@ async def test_one_project_failing_does_not_stop_the_others() -> None:
     result = await scheduler.tick(at("2026-11-21 08:00"))
     assert [a.project for a in result.alerts if a.posted] == ["web"]
     assert calls.asked == ["api", "web"]
+
+
+async def test_a_failing_check_is_told_once_a_month_in_the_channel_without_tracebacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    budgets, calls = MemoryBudgetStore(), Calls()
+    await budgets.set(budget("gone"))
+    calls.missing_projects.add("gone")
+    a = calls.scheduler(MemoryScheduleStore(), budgets, "a")
+    b = calls.scheduler(MemoryScheduleStore(), budgets, "b")
+    now = at("2026-11-21 08:00")
+    for hour in range(5):  # two replicas, five hourly checks
+        await asyncio.gather(
+            a.tick(now + timedelta(hours=hour)), b.tick(now + timedelta(hours=hour))
+        )
+    assert calls.failed_notices == [("gone", "NotFound")]
+    assert len(calls.asked) == 10, "every replica still checks every hour"
+    assert not [r for r in caplog.records if r.exc_info], "an expected failure logs no traceback"
+    await a.tick(at("2026-12-01 08:00"))
+    assert calls.failed_notices == [("gone", "NotFound"), ("gone", "NotFound")], "a new month"
+
+
+async def test_an_unexpected_failure_is_told_once_with_one_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    budgets, calls = MemoryBudgetStore(), Calls()
+    await budgets.set(budget("api"))
+    calls.failing_costs.add("api")
+    scheduler = calls.scheduler(MemoryScheduleStore(), budgets)
+    for hour in range(3):
+        await scheduler.tick(at("2026-11-21 08:00") + timedelta(hours=hour))
+    assert calls.failed_notices == [("api", "RuntimeError")]
+    assert len([r for r in caplog.records if r.exc_info]) == 1
 
 
 class BrokenStore(MemoryScheduleStore):
