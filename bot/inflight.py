@@ -1,4 +1,9 @@
-"""The bot's answers in progress: the asyncio tasks running its code or Bolt's listeners.
+"""The bot's answers in progress: an explicit registry of the tasks working on a Slack request.
+
+A request is handled inside `answering()`. Every task started from there, directly or through
+tasks it starts in turn (Bolt's listener runs, the bot's uploads and progress edits), inherits
+that context and is registered as it is created, by the task factory `track_answers` installs
+on the event loop. Which code a task runs, or where that code lives, does not matter.
 
 Used to finish the work in hand before shutting down, and by the demo console to know when
 an answer (its summary, then its upload) is complete rather than guessing from a quiet spell.
@@ -7,41 +12,60 @@ an answer (its summary, then its upload) is complete rather than guessing from a
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from collections.abc import Collection
-from pathlib import Path
+import contextvars
+import weakref
+from collections.abc import Collection, Coroutine, Generator
+from contextlib import contextmanager
 from typing import Any
 
-
-def _package_dir(name: str) -> str:
-    spec = importlib.util.find_spec(name)  # found, not imported: this module stays light
-    if spec is None or spec.origin is None:
-        raise ImportError(f"{name} is not installed")
-    return str(Path(spec.origin).parent)
+_answering: contextvars.ContextVar[bool] = contextvars.ContextVar("answering", default=False)
+_answers: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
 
 
-# Code whose tasks are answers in progress: Bolt's listener runs and the bot's own work.
-_ANSWER_CODE = (
-    _package_dir("slack_bolt"),
-    str(Path(__file__).parent),  # bot/
-    str(Path(__file__).parent.parent / "handlers"),
-)
+@contextmanager
+def answering() -> Generator[None]:
+    """Tasks started inside this block (and theirs) are answers in progress."""
+    token = _answering.set(True)
+    try:
+        yield
+    finally:
+        _answering.reset(token)
 
 
-def _is_answer(task: asyncio.Task[Any]) -> bool:
-    """Work the bot started (listeners, answers, uploads), not aiohttp's connections nor
-    whoever is waiting for them."""
-    code = getattr(task.get_coro(), "cr_code", None)
-    return code is not None and code.co_filename.startswith(_ANSWER_CODE)
+def track_answers(loop: asyncio.AbstractEventLoop) -> None:
+    """Register the tasks started in `answering()` on `loop` (idempotent; keeps a factory
+    already installed, such as an eager one)."""
+    previous = loop.get_task_factory()
+    if getattr(previous, "tracks_answers", False):
+        return
+
+    def factory(
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Future[Any]:
+        if previous is None:
+            task: asyncio.Future[Any] = asyncio.Task(coro, loop=loop, context=context)
+        elif context is None:
+            task = previous(loop, coro)
+        else:  # the loop passes `context` to a factory when create_task was given one
+            task = previous(loop, coro, context=context)  # type: ignore[call-arg]
+        creator = context if context is not None else contextvars.copy_context()
+        if creator.get(_answering, False) and isinstance(task, asyncio.Task):
+            _answers.add(task)
+        return task
+
+    factory.tracks_answers = True  # type: ignore[attr-defined]
+    loop.set_task_factory(factory)  # type: ignore[arg-type]
 
 
 def answers_in_progress(ignore: Collection[asyncio.Task[Any]] = ()) -> set[asyncio.Task[Any]]:
     """Unfinished answer tasks other than the caller's and those in `ignore`."""
-    current = asyncio.current_task()
+    current, loop = asyncio.current_task(), asyncio.get_running_loop()
     return {
         t
-        for t in asyncio.all_tasks()
-        if t is not current and t not in ignore and not t.done() and _is_answer(t)
+        for t in list(_answers)
+        if t is not current and t not in ignore and not t.done() and t.get_loop() is loop
     }
 
 
@@ -50,7 +74,7 @@ async def wait_for_answers(seconds: float, *, ignore: Collection[asyncio.Task[An
 
     An answer can start others (an acknowledged command is dispatched to Bolt, which starts
     its listener), so this waits until none is left, not only for those running at first.
-    `ignore`: long-lived tasks of the caller's own that live in the bot's code.
+    `ignore`: tasks of the caller's own that were started while answering.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds

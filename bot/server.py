@@ -37,7 +37,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import preflight
 from bot.app import BillingBot
-from bot.inflight import answers_in_progress, wait_for_answers
+from bot.inflight import answering, answers_in_progress, track_answers, wait_for_answers
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +161,11 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
         ):
             acknowledged.append(bolt_request)
             if starter is None:
-                starter = asyncio.create_task(dispatch_in_turn())
+                with answering():
+                    starter = asyncio.create_task(dispatch_in_turn())
             return web.Response(content_type="text/plain")  # what Bolt sends for `ack()`
-        bolt_response = await bot.app.async_dispatch(bolt_request)
+        with answering():  # what Bolt starts for this request is an answer in progress
+            bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:
@@ -201,6 +203,7 @@ async def start_server(
     idle_seconds: float = IDLE_SECONDS,
 ) -> tuple[web.AppRunner, str]:
     """Serve `bot` on host:port (0: any free port). Returns the runner and the base URL."""
+    track_answers(asyncio.get_running_loop())
     runner = web.AppRunner(
         create_web_app(bot, body_seconds=body_seconds),
         access_log=None,
