@@ -49,7 +49,7 @@ class PaymentMethodsAnswer:
 
 @dataclass(frozen=True)
 class RateCardAnswer:
-    method: PaymentMethod | None  # None when the list could not name it
+    method: IdentifiedPaymentMethod | None  # None when the list could not name it
     card: RateCard
     fetched_at: datetime
 

@@ -11,13 +11,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from bot.api_model import numbers_a_bill_can_hold
 from bot.clock import month_to_date
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    check_numbers = model_validator(mode="after")(numbers_a_bill_can_hold)
 
 
 # -- projects -------------------------------------------------------------------------------
