@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.contro.models import RecordsPage, UsageSummary
 from bot.errors import CommandError
 from bot.estimate import MonthEndEstimate
-from bot.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
+from bot.mkio.models import IdentifiedPaymentMethod, MetricsEndpoint, PaymentMethod, RateCard
 from bot.money import Totals
 
 # Page tokens kept for Previous: about 40 bytes each, well inside a button's 2,000 characters.
@@ -42,13 +42,15 @@ class UsageAnswer:
 
 @dataclass(frozen=True)
 class PaymentMethodsAnswer:
-    methods: list[PaymentMethod]
+    methods: list[IdentifiedPaymentMethod]
     fetched_at: datetime
+    unidentified: list[PaymentMethod] = field(default_factory=list)
+    """Methods listed without the metadata that names them (the document allows it)."""
 
 
 @dataclass(frozen=True)
 class RateCardAnswer:
-    method: PaymentMethod | None  # None when the list could not name it
+    method: IdentifiedPaymentMethod | None  # None when the list could not name it
     card: RateCard
     fetched_at: datetime
 

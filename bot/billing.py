@@ -36,7 +36,7 @@ from bot.errors import BillingBotError, CommandError, NotConfigured
 from bot.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.mkio.client import MkioClient
-from bot.mkio.models import Granularity, PaymentMethod, ReportQuery
+from bot.mkio.models import Granularity, IdentifiedPaymentMethod, PaymentMethod, ReportQuery
 from bot.money import Money, Totals
 from bot.reports import ReportSummary, summarize
 
@@ -178,13 +178,16 @@ class BillingService:
         mkio = self.mkio
 
         async def load() -> PaymentMethodsAnswer:
+            listed = await mkio.payment_methods()
             return PaymentMethodsAnswer(
-                methods=await mkio.payment_methods(), fetched_at=self._clock()
+                methods=[m for m in map(PaymentMethod.identified, listed) if m is not None],
+                fetched_at=self._clock(),
+                unidentified=[m for m in listed if m.id is None],
             )
 
         return await self._cached("org:payment-methods", load)
 
-    async def find_payment_method(self, id_or_name: str) -> PaymentMethod:
+    async def find_payment_method(self, id_or_name: str) -> IdentifiedPaymentMethod:
         """A payment method by ID, or by display name when exactly one has it. A name may be
         typed in any case, or as a slug (`azure-marketplace-contoso-media`) where a command
         takes one word."""
@@ -193,7 +196,7 @@ class BillingService:
             if method.id == id_or_name:
                 return method
         wanted = slug(id_or_name)
-        named = [m for m in methods if m.metadata.display_name and slug(m.name) == wanted]
+        named = [m for m in methods if m.display_name and slug(m.name) == wanted]
         if len(named) == 1:
             return named[0]
         if len(named) > 1:

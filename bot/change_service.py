@@ -78,7 +78,9 @@ class ChangeService:
         month = ReportQuery.month_to_date(today, Granularity.MONTH, projects=(project,))
         report = await mkio.usage_report(month)
         new_card = (await self._billing.rate_card(new.id)).card
-        current_card = (await self._billing.rate_card(current.id)).card if current else None
+        current_card = (
+            (await self._billing.rate_card(current.id)).card if current and current.id else None
+        )
         prices = compare_prices(
             [(r.meter_name, r.meter_sku, r.quantity, r.unit) for r in report.value],
             current_card,
@@ -191,7 +193,9 @@ class ChangeService:
         return Outcome(change=final, endpoint=endpoint if made else None)
 
     async def _switch_method(self, change: PendingChange) -> PendingChange:
+        # the new method is always one found by ID (`find_payment_method`)
         assert change.after_method is not None
+        assert change.after_method.id is not None
         current = await self._current_method(change.project)
         expected = change.before_method.id if change.before_method else None
         if (current.id if current else None) != expected:

@@ -46,7 +46,7 @@ class ChangeStatus(StrEnum):
 class MethodRef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str
+    id: str | None  # None: MK.IO did not say which method it is (a project's current one)
     name: str
     type: str | None = None
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.api_model import numbers_a_bill_can_hold
 
 CURRENCY = "USD"
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    check_numbers = model_validator(mode="after")(numbers_a_bill_can_hold)
 
 
 class SummaryItem(_Model):

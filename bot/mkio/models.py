@@ -11,14 +11,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from bot.api_model import numbers_a_bill_can_hold
 from bot.clock import month_to_date
 from bot.money import Money
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    check_numbers = model_validator(mode="after")(numbers_a_bill_can_hold)
 
 
 # -- projects -------------------------------------------------------------------------------
@@ -184,19 +186,46 @@ class PaymentMethodRelated(_Model):
     projects: list[str] = []
 
 
+UNNAMED_METHOD = "unnamed payment method"
+
+
 class PaymentMethod(_Model):
-    metadata: PaymentMethodMetadata
+    # The document makes `metadata` optional: such a method has neither ID nor name.
+    metadata: PaymentMethodMetadata | None = None
     spec: PaymentMethodSpec = PaymentMethodSpec()
     status: PaymentMethodStatus = PaymentMethodStatus()
     related: PaymentMethodRelated = PaymentMethodRelated()
 
     @property
-    def id(self) -> str:
-        return self.metadata.id
+    def id(self) -> str | None:
+        return self.metadata.id if self.metadata else None
+
+    @property
+    def display_name(self) -> str | None:
+        return self.metadata.display_name if self.metadata else None
 
     @property
     def name(self) -> str:
-        return self.metadata.display_name or self.metadata.id
+        """Its display name, else its ID, else words saying MK.IO gave neither."""
+        return self.display_name or self.id or UNNAMED_METHOD
+
+    def identified(self) -> IdentifiedPaymentMethod | None:
+        """This method with its ID, or None when MK.IO's answer did not say which it is."""
+        if self.metadata is None:
+            return None
+        return IdentifiedPaymentMethod(
+            metadata=self.metadata, spec=self.spec, status=self.status, related=self.related
+        )
+
+
+class IdentifiedPaymentMethod(PaymentMethod):
+    """A payment method MK.IO named by ID: one the bot can look up, price or assign."""
+
+    metadata: PaymentMethodMetadata
+
+    @property
+    def id(self) -> str:
+        return self.metadata.id
 
 
 class LocationPrice(_Model):

@@ -116,7 +116,7 @@ def _method(m: MethodRef | PaymentMethod | None, *, with_id: bool = True) -> str
         return "none assigned"
     kind = m.type if isinstance(m, MethodRef) else m.spec.type
     text = f"*{escape(m.name)}*" + (f" ({escape(kind)})" if kind else "")
-    return f"{text} {code(m.id)}" if with_id else text
+    return f"{text} {code(m.id)}" if with_id and m.id else text
 
 
 def _method_plain(m: MethodRef | PaymentMethod | None) -> str:
@@ -630,7 +630,7 @@ def render_audit(change: PendingChange) -> Message:
 
 
 def _audit_method(m: MethodRef | None) -> str:
-    return "none" if m is None else f"{m.name} ({m.id})"
+    return "none" if m is None else f"{m.name} ({m.id or 'no ID given'})"
 
 
 def audit_line(change: PendingChange, *, intent: bool = False) -> str:

@@ -30,6 +30,10 @@ def _status(method: PaymentMethod) -> str:
     return f"{active}, terms {'accepted' if terms else '*not accepted*'}"
 
 
+def _id(method: PaymentMethod) -> str:
+    return code(method.id) if method.id else "(no ID given)"
+
+
 def _projects(names: list[str]) -> str:
     if not names:
         return "no projects"
@@ -41,19 +45,20 @@ def _projects(names: list[str]) -> str:
 def _line(m: PaymentMethod) -> str:
     kind = f" ({escape(m.spec.type)})" if m.spec.type else ""
     used = _projects(m.related.projects)
-    return f"• *{escape(m.name)}*{kind} {code(m.id)} — {_status(m)} — projects: {used}"
+    return f"• *{escape(m.name)}*{kind} {_id(m)} — {_status(m)} — projects: {used}"
 
 
 def render_payment_methods(a: PaymentMethodsAnswer) -> Message:
-    count = len(a.methods)
+    methods: list[PaymentMethod] = [*a.methods, *a.unidentified]
+    count = len(methods)
     blocks: list[Block] = [header("Payment methods")]
-    if a.methods:
-        blocks += lines([_line(m) for m in a.methods], noun="payment methods")
+    if methods:
+        blocks += lines([_line(m) for m in methods], noun="payment methods")
         blocks.append(context("Prices of a method: `/billing ratecard <payment-method-id>`"))
     else:
         blocks.append(section("This organization has no payment methods."))
     blocks.append(facts(a.fetched_at))
-    names = ", ".join(m.name for m in a.methods)
+    names = ", ".join(m.name for m in methods)
     text = f"{count} payment method{'s' if count != 1 else ''}" + (f": {names}" if names else "")
     return finish(escape(text), blocks)
 
@@ -64,7 +69,7 @@ def render_project_payment_method(a: ProjectPaymentMethodAnswer) -> Message:
     fields = [
         f"*Name*\n{escape(m.name)}",
         f"*Type*\n{escape(spec.type or 'unknown')}",
-        f"*ID*\n{code(m.id)}",
+        f"*ID*\n{_id(m)}",
         f"*Status*\n{_status(m)}",
     ]
     if spec.product_publication_name:
@@ -81,5 +86,5 @@ def render_project_payment_method(a: ProjectPaymentMethodAnswer) -> Message:
         facts(a.fetched_at),
     ]
     kind = f"{spec.type}, " if spec.type else ""
-    text = f"Project {a.project} uses payment method {m.name} ({kind}{m.id})"
+    text = f"Project {a.project} uses payment method {m.name} ({kind}{m.id or 'no ID given'})"
     return finish(escape(text), blocks)
