@@ -125,7 +125,7 @@ async def tell_recovered(outcome: Outcome, client: AsyncWebClient, deps: Deps) -
             messages.append(render_metrics_credentials(change.project, outcome.endpoint))
         for message in messages:
             await client.chat_postEphemeral(
-                channel=change.channel, user=admin, **message.to_slack()
+                channel=change.channel, user=admin, **message.to_slack(ephemeral=True)
             )
 
 
