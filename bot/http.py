@@ -257,6 +257,19 @@ class NumberOutOfBounds(ValueError):
     """A number with more digits or a larger exponent than the bot reads."""
 
 
+class OutOfBounds:
+    """Where `loads` met a number the bot does not read. A field the bot ignores (an extra
+    field, which the documents allow) may hold one; a field it reads refuses it."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"OutOfBounds({self.why!r})"
+
+
 def check_decimal(value: Decimal) -> Decimal:
     """`value` if finite, of at most `MAX_DIGITS` significant digits, and with its leading
     digit's power of ten (`Decimal.adjusted`) within `±MAX_EXPONENT`."""
@@ -268,30 +281,37 @@ def check_decimal(value: Decimal) -> Decimal:
     return value
 
 
-def _parse_decimal(literal: str) -> Decimal:
+def _parse_decimal(literal: str) -> Decimal | OutOfBounds:
     if len(literal) > _MAX_LITERAL:
-        raise NumberOutOfBounds("a number with too many digits")
-    return check_decimal(Decimal(literal))
+        return OutOfBounds("a number with too many digits")
+    try:
+        return check_decimal(Decimal(literal))
+    except NumberOutOfBounds as exc:
+        return OutOfBounds(str(exc))
 
 
-def _parse_int(literal: str) -> int:
+def _parse_int(literal: str) -> int | OutOfBounds:
     if len(literal.lstrip("-")) > MAX_DIGITS:
-        raise NumberOutOfBounds("an integer with too many digits")
+        return OutOfBounds("an integer with too many digits")
     return int(literal)
 
 
-def _reject_constant(name: str) -> Any:
-    raise NumberOutOfBounds(f"non-finite number {name}")
+def _out_of_bounds_constant(name: str) -> OutOfBounds:
+    return OutOfBounds(f"non-finite number {name}")
 
 
 def loads(body: bytes | str) -> Any:
     """JSON with every non-integer number as `Decimal` (money never passes through float).
 
     A number with more than `MAX_DIGITS` digits or an exponent beyond `MAX_EXPONENT` is
-    refused (`NumberOutOfBounds`, a `ValueError`) before anything is computed from it.
+    never computed with: it is read as an `OutOfBounds` marker, which a model refuses
+    (`ApiClient.validate`) where the bot reads that field.
     """
     return json.loads(
-        body, parse_float=_parse_decimal, parse_int=_parse_int, parse_constant=_reject_constant
+        body,
+        parse_float=_parse_decimal,
+        parse_int=_parse_int,
+        parse_constant=_out_of_bounds_constant,
     )
 
 
@@ -304,7 +324,8 @@ def _number_fields(model: type[BaseModel]) -> tuple[str, ...]:
 
 
 def _may_hold_decimal(annotation: object) -> bool:
-    if annotation in (Decimal, Any, object):
+    # A field typed `object` or `Any` is kept as sent, never computed with: not walked.
+    if annotation is Decimal:
         return True
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return True
@@ -316,6 +337,8 @@ def _check_numbers(value: object) -> None:
     `cost`) are turned into `Decimal` by pydantic, after `loads`."""
     if isinstance(value, Decimal):
         check_decimal(value)
+    elif isinstance(value, OutOfBounds):
+        raise NumberOutOfBounds(value.why)
     elif isinstance(value, BaseModel):
         for name in _number_fields(type(value)):
             _check_numbers(getattr(value, name))
@@ -515,7 +538,10 @@ class ApiClient:
         try:
             result = model.model_validate(data)
             _check_numbers(result)
-        except ValidationError:
+        except ValidationError as exc:
+            bounds = [e["input"].why for e in exc.errors() if isinstance(e["input"], OutOfBounds)]
+            if bounds:
+                raise self.unreadable(status, why=bounds[0], numbers=True) from None
             raise self.unreadable(status) from None
         except NumberOutOfBounds as exc:
             raise self.unreadable(status, why=str(exc), numbers=True) from None

@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from bot.errors import Unavailable
-from bot.http import Api, ApiClient, Limits, NumberOutOfBounds, RetryPolicy, loads
+from bot.http import Api, ApiClient, Limits, OutOfBounds, RetryPolicy, loads
 
 API = Api("Example", "key", "EXAMPLE_KEY", "check the key.")
 BASE = "https://api.example.test/v1"
@@ -44,9 +44,8 @@ HOSTILE_NUMBERS = [
 
 
 @pytest.mark.parametrize("literal", HOSTILE_NUMBERS, ids=lambda s: s[:16])
-def test_numbers_beyond_the_bounds_are_refused(literal: str) -> None:
-    with pytest.raises(NumberOutOfBounds):
-        loads(f'{{"price": {literal}}}')
+def test_numbers_beyond_the_bounds_are_never_made_decimals(literal: str) -> None:
+    assert isinstance(loads(f'{{"price": {literal}}}')["price"], OutOfBounds)
 
 
 @pytest.mark.parametrize(
@@ -58,14 +57,29 @@ def test_ordinary_numbers_are_read_exactly(literal: str) -> None:
     assert not isinstance(value, float)
 
 
+class Price(BaseModel):
+    name: str
+    price: Decimal
+
+
 async def test_a_json_number_out_of_bounds_is_an_answer_the_bot_could_not_read() -> None:
-    body = b'{"spec":{"currency":"USD","rateCard":[{"prices":[{"name":"m","price":1e-30000000}]}]}}'
+    body = b'{"name":"m","price":1e-30000000}'
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body))
+    api = client(transport, Limits())
+    answer = await api.read("GET", "/card")
     with pytest.raises(Unavailable) as info:
-        await client(transport, Limits()).read("GET", "/card")
+        api.validate(Price, answer.data, answer)
     text = info.value.user_message
     assert "Example sent an answer the bot could not read (HTTP 200)" in text
     assert "more than 50 digits or an exponent beyond ±100" in text
+
+
+async def test_a_number_out_of_bounds_in_a_field_the_bot_ignores_is_no_obstacle() -> None:
+    body = b'{"name":"m","price":"0.0035","extra":1e-30000000,"more":[NaN, 1e999999]}'
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body))
+    api = client(transport, Limits())
+    answer = await api.read("GET", "/card")
+    assert api.validate(Price, answer.data, answer).price == Decimal("0.0035")
 
 
 class Cost(BaseModel):
