@@ -384,7 +384,8 @@ def test_relative_and_absolute_next_links_are_followed(link: str) -> None:
     assert mkio.requests[1].url.params.get("$skiptoken") == "MQ"
 
 
-@EXAMPLES
+# Payment methods' overlapping `oneOf` makes each body slow to draw: fewer, for the suite's time.
+@settings(EXAMPLES, max_examples=8)
 @given(bodies("methods"), bodies("rate card"))
 def test_ratecard_answers_every_documented_card_and_list(
     methods: dict[str, Any], card: dict[str, Any]
@@ -426,7 +427,7 @@ def test_metrics_answers_every_documented_endpoint(body: dict[str, Any], secrets
         ), "the password shows only to an admin"
 
 
-@settings(EXAMPLES, max_examples=12)  # four bodies per example
+@settings(EXAMPLES, max_examples=4)  # four bodies per example, two of them payment methods
 @given(bodies("project method"), bodies("methods"), bodies("rate card"), bodies("report"))
 def test_the_change_preview_answers_every_documented_body(
     current: dict[str, Any],
