@@ -19,7 +19,6 @@ COPY requirements.txt ./
 RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-COPY handlers ./handlers
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && rm -rf /src
 

@@ -53,8 +53,8 @@ from bench.export import (  # noqa: E402
     tail,
     wait_healthy,
 )
-from bot.devslack import LocalSlack, SlackCall, SlackSender, message_text  # noqa: E402
-from bot.sandbox import RecordedRequest, Sandbox, start  # noqa: E402
+from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender, message_text  # noqa: E402
+from bot.devtools.sandbox import RecordedRequest, Sandbox, start  # noqa: E402
 
 PLAIN_APP = ROOT / "bench" / "plain_bolt_app.py"
 IDENTICAL_PROJECT = "my-project"

@@ -1,4 +1,4 @@
-"""Benchmark: how fast usage charts are drawn (`bot.charts.render_chart`).
+"""Benchmark: how fast usage charts are drawn (`bot.core.reports.charts.render_chart`).
 
     .venv/bin/python bench/chart_speed.py [--repeat 3]
 
@@ -26,8 +26,8 @@ if str(ROOT) not in sys.path:  # `python bench/chart_speed.py` without the packa
     sys.path.insert(0, str(ROOT))
 
 from bench.timing import Case, finish, measure, ms, parse_args  # noqa: E402
-from bot.charts import chart_series, render_chart  # noqa: E402
-from bot.mkio.models import Granularity, UsageReport  # noqa: E402
+from bot.apis.mkio.models import Granularity, UsageReport  # noqa: E402
+from bot.core.reports.charts import chart_series, render_chart  # noqa: E402
 
 MARCH_1 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -41,11 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/export.py` without the package installed
     sys.path.insert(0, str(ROOT))
 
+from bot.apis.contro.client import ControClient  # noqa: E402
+from bot.apis.http import RetryPolicy  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.contro.client import ControClient  # noqa: E402
-from bot.devslack import LocalSlack, SlackCall, SlackSender, message_text  # noqa: E402
-from bot.http import RetryPolicy  # noqa: E402
-from bot.sandbox import Sandbox, start  # noqa: E402
+from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender, message_text  # noqa: E402
+from bot.devtools.sandbox import Sandbox, start  # noqa: E402
 
 HOST = "127.0.0.1"
 RECORDS_PATH = "/v1/partner/usage/records"

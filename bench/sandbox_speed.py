@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:  # `python bench/sandbox_speed.py` without the pac
     sys.path.insert(0, str(ROOT))
 
 from bench.timing import Case, finish, measure, parse_args  # noqa: E402
-from bot.sandbox import Sandbox  # noqa: E402
+from bot.devtools.sandbox import Sandbox  # noqa: E402
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 MONTH = {"startDate": "2026-02-01", "endDate": "2026-03-01"}

@@ -17,21 +17,21 @@ import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.backends import Backends, make_backends
-from bot.billing import BillingService
-from bot.change_service import ChangeService
+from bot.apis.contro.client import ControClient
+from bot.apis.http import Limits, RetryPolicy
+from bot.apis.mkio.client import MkioClient
 from bot.clock import Clock, utc_now
 from bot.config import Settings
-from bot.contro.client import ControClient
-from bot.http import Limits, RetryPolicy
+from bot.core.billing import BillingService
+from bot.core.changes.service import ChangeService
+from bot.core.scheduled.scheduler import Scheduler, make_stores
 from bot.logs import redact
-from bot.mkio.client import MkioClient
-from bot.scheduler import Scheduler, make_stores
-from bot.slack_retries import api_retry_handlers, use_retrying_respond
-from handlers import register_all
-from handlers.changes import recover_cut_off
-from handlers.deps import Deps
-from handlers.schedules import make_scheduler
+from bot.slack.handlers import register_all
+from bot.slack.handlers.changes import recover_cut_off
+from bot.slack.handlers.deps import Deps
+from bot.slack.handlers.schedules import make_scheduler
+from bot.slack.retries import api_retry_handlers, use_retrying_respond
+from bot.store.backends import Backends, make_backends
 
 log = logging.getLogger(__name__)
 

@@ -54,7 +54,7 @@ def _filled(value: object) -> bool:
 
 async def _serve(host: str, port: int) -> None:
     from bot.app import build_app
-    from bot.server import start_server
+    from bot.slack.server import start_server
 
     settings = _settings()
     _require(settings, "slack_signing_secret", "slack_bot_token")
@@ -119,13 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.mode == "socket":
             asyncio.run(_socket())
         elif args.mode == "demo":
-            from bot.console import run_demo
+            from bot.devtools.console import run_demo
 
             # The console is the user interface here: only errors go to stderr.
             configure_logging(logging.ERROR)
             return asyncio.run(run_demo())
         elif args.mode == "sandbox":
-            from bot.sandbox import serve_forever
+            from bot.devtools.sandbox import serve_forever
 
             asyncio.run(serve_forever(args.host, args.port))
     except ConfigError as exc:

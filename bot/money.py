@@ -105,7 +105,7 @@ def currency_label(currency: str) -> str:
     it can never mention, link or format."""
     if _ISO_CURRENCY.fullmatch(currency):
         return currency
-    from bot.render.common import escape  # the one escaping function; imported late: no cycle
+    from bot.slack.render.common import escape  # the one escaping function; imported late: no cycle
 
     return escape(currency)
 
@@ -183,7 +183,7 @@ class Money:
 @dataclass(frozen=True, slots=True)
 class Totals:
     """One exact sum per currency, never one across them. Ordered: the currency with the
-    most amounts first, ties by code (the rule `bot.reports` uses for a report's main
+    most amounts first, ties by code (the rule `bot.core.reports.summary` uses for a report's main
     currency), so the same amounts always read the same way. Build with `Totals.of`."""
 
     sums: tuple[Money, ...] = ()

@@ -16,12 +16,12 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.apis.http import RetryPolicy
 from bot.app import BillingBot, build_app
 from bot.config import Settings
-from bot.devslack import LocalSlack, SentRequest, SlackCall, SlackSender, message_text
-from bot.http import RetryPolicy
-from bot.sandbox import Sandbox, start
-from bot.server import start_server
+from bot.devtools.fakeslack import LocalSlack, SentRequest, SlackCall, SlackSender, message_text
+from bot.devtools.sandbox import Sandbox, start
+from bot.slack.server import start_server
 from tests import waiting
 
 ADMIN = "U_ADMIN"
@@ -35,7 +35,7 @@ machine many times slower than usual. Tests check the order of events, never the
 (speed is measured in bench/)."""
 
 
-# What `bot.server.drain` logs when shutdown starts waiting for the answers in progress.
+# What `bot.slack.server.drain` logs when shutdown starts waiting for the answers in progress.
 DRAINING = re.compile(r"finishing \d+ answers in progress")
 
 

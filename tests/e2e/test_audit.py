@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.apis.http import RetryPolicy
 from bot.app import build_app
-from bot.changes import ChangeStatus
-from bot.devslack import SlackCall, SlackSender
-from bot.http import RetryPolicy
-from bot.server import start_server
+from bot.core.changes.model import ChangeStatus
+from bot.devtools.fakeslack import SlackCall, SlackSender
+from bot.slack.server import start_server
 from tests.e2e import conftest
 from tests.e2e.conftest import ADMIN, Stack, close_stack, make_stack, seen
 from tests.redis_server import RedisServer

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-import bot.sandbox.reports
-from bot.sandbox.reports import Row
-from bot.sandbox.state import MkioState
+import bot.devtools.sandbox.reports
+from bot.devtools.sandbox.reports import Row
+from bot.devtools.sandbox.state import MkioState
 from tests.e2e.conftest import Stack, close_stack, make_stack, seen, upload_named
 
 
@@ -83,7 +83,7 @@ async def test_mkio_csv_report_reaches_slack_without_a_live_formula(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """F6: MK.IO's own CSV is rewritten through the same neutraliser as Contro's export."""
-    fields = bot.sandbox.reports.csv_fields
+    fields = bot.devtools.sandbox.reports.csv_fields
 
     def hostile_fields(row: Row, state: MkioState) -> list[str]:
         cells = fields(row, state)
@@ -91,13 +91,13 @@ async def test_mkio_csv_report_reaches_slack_without_a_live_formula(
             cells[index] = value
         return cells
 
-    monkeypatch.setattr(bot.sandbox.reports, "csv_fields", hostile_fields)
+    monkeypatch.setattr(bot.devtools.sandbox.reports, "csv_fields", hostile_fields)
     await stack.sender.command("report this-month csv", channel_id="C_FINANCE")
     [complete] = await stack.slack.wait_for(upload_named(stack, ".csv"))
     [entry] = complete.body["files"]
     header, *rows = list(csv.reader(io.StringIO(stack.slack.files[entry["id"]].decode())))
 
-    assert header == list(bot.sandbox.reports.CSV_COLUMNS)
+    assert header == list(bot.devtools.sandbox.reports.CSV_COLUMNS)
     assert rows
     formulas = [
         cell

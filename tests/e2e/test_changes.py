@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.devslack import SlackCall
+from bot.devtools.fakeslack import SlackCall
 from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
 
 OTHER_ADMIN = "U_ADMIN_2"

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.devslack import LocalSlack, SlackSender
-from bot.sandbox import Sandbox, start
+from bot.devtools.fakeslack import LocalSlack, SlackSender
+from bot.devtools.sandbox import Sandbox, start
 from tests.e2e.conftest import DRAINING, PATIENCE
 
 CLI_SECRET = "cli-test-" + "5f1c0a9e" * 3

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot import delivery
-from bot.devslack import SlackCall
+from bot.devtools.fakeslack import SlackCall
+from bot.slack import delivery
 from tests.e2e.conftest import Stack, close_stack, make_stack, seen
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.sandbox import catalog
+from bot.devtools.sandbox import catalog
 from tests.e2e.conftest import ADMIN, Stack, seen
 
 MONTH_TO_DATE = {"startDate": "2026-11-01", "endDate": "2026-11-22", "granularity": "month"}

@@ -25,8 +25,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-import bot.http
-from bot.devslack import SlackCall, SlackSender
+import bot.apis.http
+from bot.devtools.fakeslack import SlackCall, SlackSender
 from tests.e2e.conftest import ADMIN, Stack, close_stack, make_stack, seen, upload_named
 
 PROJECT = "my-project"
@@ -246,9 +246,9 @@ FAULTS = [
 
 
 def short_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`ApiClient` takes `bot.http.DEFAULT_TIMEOUT` unless given a timeout (set it before
+    """`ApiClient` takes `bot.apis.http.DEFAULT_TIMEOUT` unless given a timeout (set it before
     `make_stack`): the bot gives up on a hung API after READ_TIMEOUT, not 15 s."""
-    monkeypatch.setattr(bot.http, "DEFAULT_TIMEOUT", httpx.Timeout(15.0, read=READ_TIMEOUT))
+    monkeypatch.setattr(bot.apis.http, "DEFAULT_TIMEOUT", httpx.Timeout(15.0, read=READ_TIMEOUT))
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.devslack import APP_ID, TEAM_DOMAIN, SlackCall, buttons, message_text
-from bot.ids import ActionId
+from bot.devtools.fakeslack import APP_ID, TEAM_DOMAIN, SlackCall, buttons, message_text
+from bot.slack.ids import ActionId
 from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
 
 MONTH_TO_DATE = {"startDate": "2026-11-01", "endDate": "2026-11-22", "granularity": "month"}

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from bot.devslack import SlackCall
+from bot.devtools.fakeslack import SlackCall
 from bot.money import to_cents
 from tests.e2e.conftest import Stack, seen
 

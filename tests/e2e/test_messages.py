@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.devslack import BOT_USER_ID, SlackCall
+from bot.devtools.fakeslack import BOT_USER_ID, SlackCall
 from tests.e2e.conftest import MEMBER, Stack, is_working, seen
 
 

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.devslack import LocalSlack, SlackCall, SlackSender, message_text
-from bot.sandbox import Sandbox, start
+from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender, message_text
+from bot.devtools.sandbox import Sandbox, start
 from tests.e2e.conftest import PATIENCE, is_working
 from tests.redis_server import RedisServer
 from tests.waiting import eventually

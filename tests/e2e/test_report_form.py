@@ -15,11 +15,11 @@ import httpx
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.devslack import APP_ID, TEAM_DOMAIN, SlackCall
-from bot.ids import CallbackId
-from bot.ids import ReportFormId as F
-from bot.report_form import origin_channel
-from handlers.report_form import ephemeral_sender
+from bot.core.report_form import origin_channel
+from bot.devtools.fakeslack import APP_ID, TEAM_DOMAIN, SlackCall
+from bot.slack.handlers.report_form import ephemeral_sender
+from bot.slack.ids import CallbackId
+from bot.slack.ids import ReportFormId as F
 from tests.e2e.conftest import MEMBER, Stack, seen, upload_named
 
 LAST_MONTH = {"startDate": "2026-10-01", "endDate": "2026-11-01", "granularity": "day"}

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.devslack import SlackCall
-from bot.inflight import wait_for_answers
+from bot.devtools.fakeslack import SlackCall
+from bot.slack.inflight import wait_for_answers
 from tests.e2e.conftest import PATIENCE, Stack, seen, upload_named
 
 MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}

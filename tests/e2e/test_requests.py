@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.ids import ActionId, CallbackId
 from bot.preflight import ConfigError
-from bot.server import create_web_app, start_server
+from bot.slack.ids import ActionId, CallbackId
+from bot.slack.server import create_web_app, start_server
 from tests.e2e.conftest import ADMIN, PATIENCE, Stack, make_stack
 
 FORM = "application/x-www-form-urlencoded"

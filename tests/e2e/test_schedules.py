@@ -6,7 +6,7 @@ import asyncio
 import re
 from datetime import UTC, datetime
 
-from bot.devslack import SlackCall
+from bot.devtools.fakeslack import SlackCall
 from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, eventually, make_stack, seen
 
 RUN_TIME = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

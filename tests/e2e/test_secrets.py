@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.devslack import SlackCall
+from bot.devtools.fakeslack import SlackCall
 from bot.logs import make_formatter
 from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, is_working, make_stack, seen
 

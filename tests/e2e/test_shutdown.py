@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from bot import server
+from bot.slack import server
 from tests.e2e.conftest import DRAINING, PATIENCE, Stack, eventually, seen
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.inflight import wait_for_answers
+from bot.slack.inflight import wait_for_answers
 from tests.e2e.conftest import PATIENCE, Stack, seen
 
 

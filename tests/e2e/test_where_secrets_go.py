@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.devslack import SlackCall
-from bot.ids import ActionId
+from bot.devtools.fakeslack import SlackCall
+from bot.slack.ids import ActionId
 from tests.e2e.conftest import ADMIN, Stack, is_working, seen
 
 PROJECT = "video-platform"  # its metrics export is on in the sandbox

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.budgets import (
+from bot.core.scheduled.budgets import (
     Budget,
     BudgetFigures,
     BudgetStore,
@@ -25,7 +25,7 @@ from bot.budgets import (
     month_key,
     worth_posting,
 )
-from bot.redis_backend import Signer
+from bot.store.redis_store import Signer
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
 KEY = b"b" * 32

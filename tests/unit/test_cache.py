@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from bot.cache import MemoryCache
+from bot.core.cache import MemoryCache
 
 
 class Clock:

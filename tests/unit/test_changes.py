@@ -2,7 +2,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bot.changes import (
+from bot.apis.mkio.models import RateCard
+from bot.core.changes.model import (
     CONFIRMATION_TTL,
     MAKING_DEADLINE,
     ChangeKind,
@@ -11,7 +12,6 @@ from bot.changes import (
     PendingChange,
     compare_prices,
 )
-from bot.mkio.models import RateCard
 from bot.money import Money, Totals
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""`bot.charts`: the series' exact sums, the x labels, the PNG and its file name.
+"""`bot.core.reports.charts`: the series' exact sums, the x labels, the PNG and its file name.
 
 How fast charts render is measured by `bench/chart_speed.py`, not here.
 """
@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot.charts import (
+from bot.apis.mkio.models import Granularity, UsageReport
+from bot.core.reports.charts import (
     HEIGHT_PX,
     MAX_FILENAME,
     MAX_TICKS,
@@ -30,8 +31,7 @@ from bot.charts import (
     tick_labels,
     tick_positions,
 )
-from bot.mkio.models import Granularity, UsageReport
-from bot.reports import NO_PROJECT, exact_sum, period_start
+from bot.core.reports.summary import NO_PROJECT, exact_sum, period_start
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MARCH_1 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -381,8 +381,8 @@ def test_no_pyplot_and_no_gui_backend() -> None:
         "import sys\n"
         "from datetime import UTC, datetime\n"
         "from decimal import Decimal\n"
-        "from bot.charts import ChartSeries, render_chart\n"
-        "from bot.mkio.models import Granularity\n"
+        "from bot.core.reports.charts import ChartSeries, render_chart\n"
+        "from bot.apis.mkio.models import Granularity\n"
         "s = ChartSeries(Granularity.DAY, [datetime(2026, 3, d, tzinfo=UTC) for d in (1, 2)],"
         " ['a'], {'a': [Decimal(1), Decimal(2)]}, 'USD')\n"
         "assert render_chart(s, title='t').startswith(b'\\x89PNG')\n"

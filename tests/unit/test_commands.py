@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import commands as c
-from bot.commands import (
+from bot.core.language import commands as c
+from bot.core.language.commands import (
     COMMANDS,
     HELP_TOPICS,
     CancelSchedule,

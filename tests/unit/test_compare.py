@@ -1,4 +1,5 @@
-"""`bot.compare`: which period a report is compared with, the figures, how `report` shows
+"""`bot.core.reports.compare`: which period a report is compared with, the figures, how `report`
+shows
 them, and `BillingService.report(…, compare_to=…)` fetching both at once."""
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Any, cast
 
 import pytest
 
-from bot.billing import BillingService
-from bot.cache import MemoryCache
-from bot.commands import DateRange
-from bot.compare import (
+from bot.apis.mkio.client import MkioClient
+from bot.apis.mkio.models import Granularity, ReportQuery, UsageReport
+from bot.core.billing import BillingService
+from bot.core.cache import MemoryCache
+from bot.core.language.commands import DateRange
+from bot.core.reports.compare import (
     Baseline,
     BaselineKind,
     Change,
@@ -24,11 +27,9 @@ from bot.compare import (
     fold_changes,
     previous_period,
 )
+from bot.core.reports.summary import ReportSummary, summarize
 from bot.errors import Unavailable
-from bot.mkio.client import MkioClient
-from bot.mkio.models import Granularity, ReportQuery, UsageReport
-from bot.render.report import change_percent, render_report, signed_amount
-from bot.reports import ReportSummary, summarize
+from bot.slack.render.report import change_percent, render_report, signed_amount
 from tests.unit.test_render_common import code_lines, visible
 
 AT = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)

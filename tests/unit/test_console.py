@@ -1,4 +1,4 @@
-"""bot.console: the `billing-bot demo` console.
+"""bot.devtools.console: the `billing-bot demo` console.
 
 The first tests run the whole demo (sandbox, local Slack, the real bot): slash commands,
 mentions, DMs, the Home tab and the report form. The others drive the console against a small
@@ -24,13 +24,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import commands as c
-from bot.console import CONSOLE_HELP, Console, OpenForm, _lines, render_call, run_demo
-from bot.devslack import LocalSlack, SlackCall, SlackSender
-from bot.ids import ReportFormId as F
-from bot.mkio.models import Granularity
-from bot.render.report_form import render_report_form
-from bot.report_form import Choice, ChoiceList, FormChoices, FormState, defaults, to_submission
+from bot.apis.mkio.models import Granularity
+from bot.core.language import commands as c
+from bot.core.report_form import Choice, ChoiceList, FormChoices, FormState, defaults, to_submission
+from bot.devtools.console import CONSOLE_HELP, Console, OpenForm, _lines, render_call, run_demo
+from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender
+from bot.slack.ids import ReportFormId as F
+from bot.slack.render.report_form import render_report_form
 
 SECRET = "console-test-signing-secret"
 # The quiet that ends a reply, shortened to keep this file fast: the bot's and the test app's
@@ -40,9 +40,9 @@ QUIET_SECONDS = 0.3
 
 @pytest.fixture(autouse=True)
 def short_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.console.QUIET_SECONDS", QUIET_SECONDS)
+    monkeypatch.setattr("bot.devtools.console.QUIET_SECONDS", QUIET_SECONDS)
     # A slow machine may take longer than a person would wait; only a failure waits this long.
-    monkeypatch.setattr("bot.console.REPLY_TIMEOUT_SECONDS", 120.0)
+    monkeypatch.setattr("bot.devtools.console.REPLY_TIMEOUT_SECONDS", 120.0)
 
 
 async def demo(*lines: str) -> str:
@@ -363,7 +363,7 @@ async def test_any_modal_can_be_filled_in_and_answered_with_a_new_view(rig: Rig)
 
 
 async def test_run_reads_until_eof(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.console.REPLY_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr("bot.devtools.console.REPLY_TIMEOUT_SECONDS", 0.3)
 
     status = await rig.console.run(io.StringIO("silent\n"))
 

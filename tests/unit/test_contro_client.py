@@ -9,11 +9,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.contro import ControClient
-from bot.contro import client as contro_client
-from bot.contro.client import decode_token
+from bot.apis.contro import ControClient
+from bot.apis.contro import client as contro_client
+from bot.apis.contro.client import decode_token
+from bot.apis.http import RetryPolicy
 from bot.errors import CommandError, NotFound, Unauthorized, Unavailable, UpstreamError
-from bot.http import RetryPolicy
 
 KEY = "sk_live_0123456789abcdefSECRET"
 BASE = "https://api.contro.me/v1"

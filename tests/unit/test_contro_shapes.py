@@ -21,15 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.answers import RecordsPageRef
-from bot.billing import BillingService
-from bot.cache import MemoryCache
-from bot.contro import ControClient
-from bot.contro.models import UsageRecord
+from bot.apis.contro import ControClient
+from bot.apis.contro.models import UsageRecord
+from bot.apis.http import RetryPolicy
+from bot.core.answers import RecordsPageRef
+from bot.core.billing import BillingService
+from bot.core.cache import MemoryCache
 from bot.errors import BillingBotError, Unavailable
-from bot.http import RetryPolicy
-from bot.render.common import Message
-from bot.render.contro import render_contro_records, render_contro_summary
+from bot.slack.render.common import Message
+from bot.slack.render.contro import render_contro_records, render_contro_summary
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 PERIOD = "2026-03"

@@ -1,4 +1,4 @@
-"""bot.csvsafe: no cell of an uploaded CSV runs as a formula; numbers stay numbers."""
+"""bot.apis.csvsafe: no cell of an uploaded CSV runs as a formula; numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-import bot.csvsafe
-from bot.csvsafe import CsvNeutraliser, UnreadableCsv, neutralise_cell
+import bot.apis.csvsafe
+from bot.apis.csvsafe import CsvNeutraliser, UnreadableCsv, neutralise_cell
 
 FORMULAS = [
     "=1+1",
@@ -77,7 +77,7 @@ def test_a_streamed_csv_comes_out_neutralised_whatever_its_chunking(step: int) -
 
 
 def test_a_record_that_never_ends_is_refused_not_held(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.csvsafe, "MAX_RECORD_CHARS", 1000)
+    monkeypatch.setattr(bot.apis.csvsafe, "MAX_RECORD_CHARS", 1000)
     sink = CsvNeutraliser(io.BytesIO())
     sink.write(b'a,"unclosed\n' + b"more text\n" * 90)
     with pytest.raises(UnreadableCsv):

@@ -1,4 +1,5 @@
-"""bot.devslack: the local Slack stand-in, the signed-request sender, and the text rendering."""
+"""bot.devtools.fakeslack: the local Slack stand-in, the signed-request sender, and the text
+rendering."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.devslack import LocalSlack, SlackCall, SlackSender, buttons, message_text
+from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender, buttons, message_text
 
 TOKEN = "xoxb-test-token-0123456789"
 SECRET = "signing-secret-for-tests"

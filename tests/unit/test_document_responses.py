@@ -26,15 +26,9 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from bot.api_model import MAX_MAGNITUDE
-from bot.billing import BillingService
-from bot.cache import MemoryCache
-from bot.change_service import ChangeService
-from bot.changes import MemoryPendingStore
-from bot.errors import BillingBotError, Unavailable
-from bot.http import RetryPolicy
-from bot.mkio import MkioClient
-from bot.mkio.models import (
+from bot.apis.http import RetryPolicy
+from bot.apis.mkio import MkioClient
+from bot.apis.mkio.models import (
     Granularity,
     MetricsEndpoint,
     PaymentMethod,
@@ -43,13 +37,19 @@ from bot.mkio.models import (
     ReportQuery,
     UsageReport,
 )
-from bot.render.changes import render_payment_method_preview
-from bot.render.common import Message
-from bot.render.metrics import render_metrics
-from bot.render.payment_methods import render_payment_methods, render_project_payment_method
-from bot.render.rate_card import render_rate_card
-from bot.render.report import render_report
-from bot.render.usage import render_usage
+from bot.apis.model import MAX_MAGNITUDE
+from bot.core.billing import BillingService
+from bot.core.cache import MemoryCache
+from bot.core.changes.model import MemoryPendingStore
+from bot.core.changes.service import ChangeService
+from bot.errors import BillingBotError, Unavailable
+from bot.slack.render.changes import render_payment_method_preview
+from bot.slack.render.common import Message
+from bot.slack.render.metrics import render_metrics
+from bot.slack.render.payment_methods import render_payment_methods, render_project_payment_method
+from bot.slack.render.rate_card import render_rate_card
+from bot.slack.render.report import render_report
+from bot.slack.render.usage import render_usage
 
 OPENAPI = Path(__file__).resolve().parents[1] / "schemas" / "mkio-management-api.json"
 DOCUMENT: dict[str, Any] = json.loads(OPENAPI.read_text())
@@ -66,7 +66,7 @@ EXAMPLES = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 # Real answers: `cost` (`type: string`, no pattern) holds a decimal number, and numbers are
-# what a bill can hold (`bot.api_model`); the document as written allows any string and 1e308.
+# what a bill can hold (`bot.apis.model`); the document as written allows any string and 1e308.
 DECIMAL_STRING = r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$"
 LARGEST = 10**15
 SMALLEST = 1e-9
@@ -134,7 +134,7 @@ def response_schema(what: str, *, realistic: bool = True) -> dict[str, Any]:
 
 def _a_bills(node: Any) -> Any:
     """`node` with numbers too small for a bill (1e-300) as 0: the bot refuses exponents
-    beyond ±100 (`bot.http`), as it should, and the realistic bodies are for answers."""
+    beyond ±100 (`bot.apis.http`), as it should, and the realistic bodies are for answers."""
     if isinstance(node, dict):
         return {key: _a_bills(value) for key, value in node.items()}
     if isinstance(node, list):

@@ -1,4 +1,5 @@
-"""`bot.estimate`: the month-end range from known daily costs, and how `usage` shows it."""
+"""`bot.core.reports.estimate`: the month-end range from known daily costs, and how `usage` shows
+it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.answers import MeterUsage, UsageAnswer
-from bot.estimate import (
+from bot.apis.mkio.models import UsageReport
+from bot.core.answers import MeterUsage, UsageAnswer
+from bot.core.reports.estimate import (
     DailyCost,
     EstimateLine,
     MonthEndEstimate,
@@ -18,9 +20,8 @@ from bot.estimate import (
     has_estimate,
     method_line,
 )
-from bot.mkio.models import UsageReport
 from bot.money import Money, Totals, to_cents
-from bot.render.usage import estimate_range, render_usage
+from bot.slack.render.usage import estimate_range, render_usage
 from tests.unit.test_render_common import code_lines, visible
 
 NOV = date(2026, 11, 1)

@@ -1,4 +1,4 @@
-"""bot.exports against the real sandbox over HTTP, in both of Contro's pagination styles."""
+"""bot.core.exports against the real sandbox over HTTP, in both of Contro's pagination styles."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot import exports
-from bot.contro import ControClient
-from bot.contro.models import SummaryItem, UsageSummary
-from bot.errors import UpstreamError
-from bot.exports import (
+from bot.apis.contro import ControClient
+from bot.apis.contro.models import SummaryItem, UsageSummary
+from bot.apis.http import RetryPolicy
+from bot.core import exports
+from bot.core.exports import (
     CONTRO_COLUMNS,
     ControExport,
     ExportProgress,
@@ -29,8 +29,8 @@ from bot.exports import (
     export_contro_records,
     reconcile,
 )
-from bot.http import RetryPolicy
-from bot.sandbox import Sandbox, start
+from bot.devtools.sandbox import Sandbox, start
+from bot.errors import UpstreamError
 
 KEY = SecretStr("sk_test_sandbox")
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)

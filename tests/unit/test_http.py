@@ -1,4 +1,4 @@
-"""bot.http: retry policy, decoding, error mapping, path quoting."""
+"""bot.apis.http: retry policy, decoding, error mapping, path quoting."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.errors import CommandError, NotFound, Unauthorized, Unavailable, UpstreamError
-from bot.http import (
+from bot.apis.http import (
     DEFAULT_TIMEOUT,
     Api,
     ApiClient,
@@ -20,6 +19,7 @@ from bot.http import (
     loads,
     path,
 )
+from bot.errors import CommandError, NotFound, Unauthorized, Unavailable, UpstreamError
 
 SECRET = "sk_live_supersecret123"
 API = Api("Example", "key", "EXAMPLE_KEY", "check the key.")
@@ -281,9 +281,9 @@ async def test_unauthorized_never_echoes_the_secret(status: int) -> None:
 
 async def test_failed_call_logged_once_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     rec = Recorder(httpx.Response(404, json=MKIO_ERROR))
-    with caplog.at_level(logging.WARNING, logger="bot.http"), pytest.raises(NotFound):
+    with caplog.at_level(logging.WARNING, logger="bot.apis.http"), pytest.raises(NotFound):
         await client(rec).read("GET", "/projects/a%2Fb?x=1", what="project")
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.http"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.apis.http"]
     assert lines == [
         "Example call failed: GET /v1/projects/a%2Fb status=404 ref=ref-123 (NotFound)"
     ]
@@ -336,9 +336,9 @@ def test_path_refuses_empty_segment() -> None:
 
 async def test_transport_failure_logged_with_full_path(caplog: pytest.LogCaptureFixture) -> None:
     rec = Recorder(httpx.ReadTimeout("slow"))
-    with caplog.at_level(logging.WARNING, logger="bot.http"), pytest.raises(Unavailable):
+    with caplog.at_level(logging.WARNING, logger="bot.apis.http"), pytest.raises(Unavailable):
         await client(rec).read("GET", "/things")
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.http"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.apis.http"]
     assert lines == ["Example call failed: GET /v1/things status=None ref=None (ReadTimeout)"]
 
 

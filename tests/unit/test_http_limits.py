@@ -1,4 +1,4 @@
-"""bot.http bounds what an API sends where it enters: numbers, body size, time per call."""
+"""bot.apis.http bounds what an API sends where it enters: numbers, body size, time per call."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from bot.apis.http import Api, ApiClient, Limits, OutOfBounds, RetryPolicy, loads
 from bot.errors import Unavailable
-from bot.http import Api, ApiClient, Limits, OutOfBounds, RetryPolicy, loads
 
 API = Api("Example", "key", "EXAMPLE_KEY", "check the key.")
 BASE = "https://api.example.test/v1"

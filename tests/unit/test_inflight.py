@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.inflight import answering, answers_in_progress, track_answers, wait_for_answers
+from bot.slack.inflight import answering, answers_in_progress, track_answers, wait_for_answers
 
 
 async def test_tasks_started_while_answering_and_theirs_are_answers() -> None:

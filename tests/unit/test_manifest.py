@@ -8,7 +8,7 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from bot.ids import CallbackId
+from bot.slack.ids import CallbackId
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tests" / "schemas"

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.apis.http import RetryPolicy
+from bot.apis.mkio import MkioClient
+from bot.apis.mkio import client as mkio_client
+from bot.apis.mkio.models import Granularity, ReportQuery
 from bot.errors import NotFound, Unauthorized, Unavailable, UpstreamError
-from bot.http import RetryPolicy
 from bot.logs import redactor
-from bot.mkio import MkioClient
-from bot.mkio import client as mkio_client
-from bot.mkio.models import Granularity, ReportQuery
 
 TOKEN = "mkio-token-very-secret-0123456789"
 BASE = "https://app.mk.io/api/v1"

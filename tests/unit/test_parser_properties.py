@@ -12,10 +12,10 @@ from datetime import date
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import commands as c
+from bot.core.language import commands as c
 from bot.errors import CommandError
-from bot.render.common import code, escape, inert
-from bot.render.errors import render_error
+from bot.slack.render.common import code, escape, inert
+from bot.slack.render.errors import render_error
 
 COMMAND_TYPES = typing.get_args(c.Command)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.core.language.commands import (
     COMMANDS,
     Command,
     ControRecords,
@@ -27,8 +27,8 @@ from bot.commands import (
     Usage,
     parse,
 )
+from bot.core.language.phrases import phrase_examples, understand
 from bot.errors import CommandError
-from bot.phrases import phrase_examples, understand
 
 TODAY = date(2026, 11, 21)
 METHOD = "6f1c2a9e-3b4d-4c8e-9a7f-2d5b8e0c1f34"

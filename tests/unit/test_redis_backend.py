@@ -22,16 +22,23 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bot.backends import make_backends
-from bot.billing import BillingService
-from bot.cache import AnswerCache
-from bot.changes import CONFIRMATION_TTL, ChangeKind, ChangeStatus, MethodRef, PendingChange
+from bot.apis.contro.client import ControClient
+from bot.apis.http import RetryPolicy
+from bot.apis.mkio.client import MkioClient
 from bot.config import Settings
-from bot.contro.client import ControClient
-from bot.dedupe import DEDUPE_SECONDS
-from bot.http import RetryPolicy
-from bot.mkio.client import MkioClient
-from bot.redis_backend import (
+from bot.core.billing import BillingService
+from bot.core.cache import AnswerCache
+from bot.core.changes.model import (
+    CONFIRMATION_TTL,
+    ChangeKind,
+    ChangeStatus,
+    MethodRef,
+    PendingChange,
+)
+from bot.devtools.sandbox import Sandbox, start
+from bot.store.backends import make_backends
+from bot.store.dedupe import DEDUPE_SECONDS
+from bot.store.redis_store import (
     AnswerCodec,
     RedisCache,
     RedisDedupe,
@@ -41,7 +48,6 @@ from bot.redis_backend import (
     redis_backends,
     redis_client,
 )
-from bot.sandbox import Sandbox, start
 from tests.redis_server import RedisServer, free_port, redis_server  # noqa: F401 - fixture
 from tests.waiting import eventually
 
@@ -634,7 +640,7 @@ def test_the_signing_key_follows_the_slack_secret_not_redis() -> None:
 
 
 async def test_dedupe_fails_open_when_redis_is_away() -> None:
-    from bot.redis_backend import RedisDedupe, redis_client
+    from bot.store.redis_store import RedisDedupe, redis_client
 
     client = redis_client("redis://127.0.0.1:9/0")  # nothing listens on the discard port
     try:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.changes import (
+from bot.apis.mkio.models import MetricsEndpoint, PaymentMethod
+from bot.core.changes.model import (
     ChangeKind,
     ChangeStatus,
     MeterPrices,
@@ -22,10 +23,9 @@ from bot.changes import (
     PendingChange,
     PriceComparison,
 )
-from bot.ids import ActionId, BlockId
-from bot.mkio.models import MetricsEndpoint, PaymentMethod
 from bot.money import Money, Totals
-from bot.render.changes import (
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.render.changes import (
     audit_line,
     render_audit,
     render_metrics_credentials,
@@ -34,7 +34,7 @@ from bot.render.changes import (
     render_outcome,
     render_payment_method_preview,
 )
-from bot.render.common import Message
+from bot.slack.render.common import Message
 from tests.unit.test_render_common import code_lines, dump, visible
 
 REQUESTED = datetime(2026, 11, 21, 20, 31, 0, tzinfo=UTC)

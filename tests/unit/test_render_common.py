@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.common import (
+from bot.slack.render.common import (
     FENCE,
     MAX_BLOCKS,
     Align,

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.answers import ControRecordsAnswer, ControSummaryAnswer, RecordsPageRef
-from bot.contro.models import RecordsPage, UsageSummary
-from bot.ids import ActionId, BlockId
-from bot.render.contro import render_contro_records, render_contro_summary
+from bot.apis.contro.models import RecordsPage, UsageSummary
+from bot.core.answers import ControRecordsAnswer, ControSummaryAnswer, RecordsPageRef
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.render.contro import render_contro_records, render_contro_summary
 from tests.unit.test_render_common import code_lines, dump, texts, visible
 
 AT = datetime(2026, 4, 2, 9, 0, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from bot.errors import (
     Unauthorized,
     Unavailable,
 )
-from bot.render.errors import render_error, render_unexpected
-from bot.render.progress import render_working
+from bot.slack.render.errors import render_error, render_unexpected
+from bot.slack.render.progress import render_working
 from tests.unit.test_render_common import dump, texts, visible
 
 

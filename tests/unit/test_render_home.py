@@ -1,4 +1,5 @@
-"""`bot.render.home`: the App Home tab's figures, its error view, and Slack's 100-block limit."""
+"""`bot.slack.render.home`: the App Home tab's figures, its error view, and Slack's 100-block
+limit."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot import commands as c
-from bot.answers import PaymentMethodsAnswer
+from bot.apis.mkio.models import Granularity, PaymentMethod, ReportQuery, UsageReport
+from bot.core.answers import PaymentMethodsAnswer
+from bot.core.language import commands as c
+from bot.core.reports.summary import ReportSummary, summarize
 from bot.errors import NotConfigured, UpstreamError
-from bot.ids import ActionId, BlockId
-from bot.mkio.models import Granularity, PaymentMethod, ReportQuery, UsageReport
 from bot.money import format_money
-from bot.render.common import FENCE, MAX_BLOCKS, Message, escape, section
-from bot.render.errors import render_error
-from bot.render.home import (
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.render.common import FENCE, MAX_BLOCKS, Message, escape, section
+from bot.slack.render.errors import render_error
+from bot.slack.render.home import (
     EXAMPLES,
     HOME_PROJECTS,
     MAX_VIEW_BLOCKS,
@@ -27,7 +29,6 @@ from bot.render.home import (
     render_home,
     render_rate_card_commands,
 )
-from bot.reports import ReportSummary, summarize
 from tests.unit.test_render_common import visible
 
 NOW = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)

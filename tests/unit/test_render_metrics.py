@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from bot.answers import MetricsAnswer
+from bot.apis.mkio.models import MetricsEndpoint
+from bot.core.answers import MetricsAnswer
 from bot.errors import SecretNotPostable
-from bot.mkio.models import MetricsEndpoint
-from bot.render.metrics import render_metrics
+from bot.slack.render.metrics import render_metrics
 from tests.unit.test_render_common import dump, visible
 
 AT = datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)

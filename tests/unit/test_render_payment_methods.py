@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.answers import PaymentMethodsAnswer, ProjectPaymentMethodAnswer
-from bot.mkio.models import PaymentMethod
-from bot.render.payment_methods import render_payment_methods, render_project_payment_method
+from bot.apis.mkio.models import PaymentMethod
+from bot.core.answers import PaymentMethodsAnswer, ProjectPaymentMethodAnswer
+from bot.slack.render.payment_methods import render_payment_methods, render_project_payment_method
 from tests.unit.test_render_common import dump, texts, visible
 
 AT = datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)

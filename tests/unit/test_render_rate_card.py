@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.answers import RateCardAnswer
-from bot.mkio.models import PaymentMethod, RateCard
-from bot.render.rate_card import render_rate_card
+from bot.apis.mkio.models import PaymentMethod, RateCard
+from bot.core.answers import RateCardAnswer
+from bot.slack.render.rate_card import render_rate_card
 from tests.unit.test_render_common import code_lines, dump, texts, visible
 
 AT = datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""`bot.render.report`: the in-channel usage summary, its progress, failure and upload comment."""
+"""`bot.slack.render.report`: the in-channel usage summary, its progress, failure and upload
+comment."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, SectionBlock
 
+from bot.apis.mkio.models import Granularity, ReportQuery, UsageReport
+from bot.core.reports.summary import ReportSummary, report_filename, summarize
 from bot.errors import UpstreamError
-from bot.mkio.models import Granularity, ReportQuery, UsageReport
-from bot.render.common import MAX_BLOCKS, MAX_SECTION, Message
-from bot.render.errors import render_error
-from bot.render.report import (
+from bot.slack.render.common import MAX_BLOCKS, MAX_SECTION, Message
+from bot.slack.render.errors import render_error
+from bot.slack.render.report import (
     format_period,
     range_label,
     render_report,
@@ -21,7 +23,6 @@ from bot.render.report import (
     render_report_progress,
     render_upload_comment,
 )
-from bot.reports import ReportSummary, report_filename, summarize
 from tests.unit.test_render_common import code_lines, dump, texts, visible
 
 AT = datetime(2026, 4, 2, 9, 30, 5, tzinfo=UTC)

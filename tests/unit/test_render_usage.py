@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from bot.answers import MeterUsage, UsageAnswer
-from bot.mkio.models import ProjectUsage
+from bot.apis.mkio.models import ProjectUsage
+from bot.core.answers import MeterUsage, UsageAnswer
 from bot.money import Money, Totals
-from bot.render.usage import render_usage
+from bot.slack.render.usage import render_usage
 from tests.unit.test_render_common import code_lines, dump, texts, visible
 
 AT = datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)

@@ -8,12 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot import commands as c
-from bot.ids import CallbackId
-from bot.ids import ReportFormId as F
-from bot.mkio.models import Granularity
-from bot.render.report_form import LOADING, render_report_form
-from bot.report_form import (
+from bot.apis.mkio.models import Granularity
+from bot.core.language import commands as c
+from bot.core.report_form import (
     Choice,
     ChoiceList,
     FormChoices,
@@ -27,6 +24,9 @@ from bot.report_form import (
     origin_channel,
     to_submission,
 )
+from bot.slack.ids import CallbackId
+from bot.slack.ids import ReportFormId as F
+from bot.slack.render.report_form import LOADING, render_report_form
 
 TODAY = date(2026, 11, 21)
 METHOD = "6f1c2a9e-3b4d-4c8e-9a7f-2d5b8e0c1f34"

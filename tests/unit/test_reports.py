@@ -1,4 +1,5 @@
-"""`bot.reports`: exact sums of report rows, folding, coarser periods and the CSV file name."""
+"""`bot.core.reports.summary`: exact sums of report rows, folding, coarser periods and the CSV file
+name."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.mkio.models import Granularity, ReportQuery, UsageReport
-from bot.reports import (
+from bot.apis.mkio.models import Granularity, ReportQuery, UsageReport
+from bot.core.reports.summary import (
     MAX_FILENAME,
     NO_PROJECT,
     CostLine,

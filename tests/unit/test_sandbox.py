@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.sandbox import RecordedRequest, Sandbox, serve_forever, start
+from bot.devtools.sandbox import RecordedRequest, Sandbox, serve_forever, start
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 MKIO = {"Authorization": "Bearer sandbox-mkio-token"}

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.sandbox import Sandbox, start
+from bot.devtools.sandbox import Sandbox, start
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 KEY = "sk_test_sandbox"

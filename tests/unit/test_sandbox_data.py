@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import ApiError, Sandbox
-from bot.sandbox.contro_data import RecordFilter, SyntheticPeriod
+from bot.devtools.sandbox import ApiError, Sandbox
+from bot.devtools.sandbox.contro_data import RecordFilter, SyntheticPeriod
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from bot.sandbox import Sandbox, start
+from bot.devtools.sandbox import Sandbox, start
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 OPENAPI = Path(__file__).resolve().parents[1] / "schemas" / "mkio-management-api.json"

@@ -18,7 +18,9 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bot.budgets import (
+from bot.config import Settings
+from bot.core.language.commands import Frequency, Report
+from bot.core.scheduled.budgets import (
     Budget,
     BudgetFigures,
     BudgetStore,
@@ -28,13 +30,8 @@ from bot.budgets import (
     SqliteBudgetStore,
     Threshold,
 )
-from bot.commands import Frequency, Report
-from bot.config import Settings
-from bot.errors import NotFound
-from bot.money import Money, Totals
-from bot.redis_backend import Signer
-from bot.scheduler import RunOutcome, Scheduler, SentAlert, make_stores
-from bot.schedules import (
+from bot.core.scheduled.scheduler import RunOutcome, Scheduler, SentAlert, make_stores
+from bot.core.scheduled.schedules import (
     MemoryScheduleStore,
     RedisScheduleStore,
     Schedule,
@@ -42,6 +39,9 @@ from bot.schedules import (
     SqliteScheduleStore,
     new_schedule_id,
 )
+from bot.errors import NotFound
+from bot.money import Money, Totals
+from bot.store.redis_store import Signer
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
 KEY = b"t" * 32

@@ -21,9 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from bot.commands import Frequency, Granularity
-from bot.redis_backend import Signer
-from bot.schedules import (
+from bot.core.language.commands import Frequency, Granularity
+from bot.core.scheduled.schedules import (
     ID_ALPHABET,
     ID_LENGTH,
     MemoryScheduleStore,
@@ -39,6 +38,7 @@ from bot.schedules import (
     report_for,
     run_day,
 )
+from bot.store.redis_store import Signer
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
 KEY = b"s" * 32
@@ -385,7 +385,7 @@ async def test_two_redis_stores_on_one_server_claim_each_run_once(
 _CLAIMER = textwrap.dedent(
     """
     import asyncio, json, sys
-    from bot.schedules import SqliteScheduleStore
+    from bot.core.scheduled.schedules import SqliteScheduleStore
 
     async def main(path, schedule_id, owner, rounds):
         store = SqliteScheduleStore(path)

@@ -12,15 +12,15 @@ import pytest
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import commands as c
-from bot.delivery import ChannelMessage, EphemeralReply, ResponseUrlMessage, refuse_private
+from bot.core.language import commands as c
 from bot.errors import SecretNotPostable
 from bot.logs import redactor
-from bot.render.common import Message, SecretText, finish, md, refuse_secret, section
-from bot.render.home import render_home
-from bot.render.share import render_shared, with_share_button
-from handlers.reply import payload
-from handlers.routes import ROUTES, Reach, Route
+from bot.slack.delivery import ChannelMessage, EphemeralReply, ResponseUrlMessage, refuse_private
+from bot.slack.handlers.reply import payload
+from bot.slack.handlers.routes import ROUTES, Reach, Route
+from bot.slack.render.common import Message, SecretText, finish, md, refuse_secret, section
+from bot.slack.render.home import render_home
+from bot.slack.render.share import render_shared, with_share_button
 
 PASSWORD = "unit-test-password-31337"
 

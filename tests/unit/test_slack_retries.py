@@ -8,7 +8,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.slack_retries import api_retry_handlers, reply_retry_handlers
+from bot.slack.retries import api_retry_handlers, reply_retry_handlers
 
 
 async def _retries(handler: AsyncRetryHandler, status: int) -> bool:

@@ -1,0 +1,1 @@
+"""The billing APIs' clients and their models: httpx at the edge, nothing Slack."""

@@ -1,0 +1,202 @@
+"""Contro partner usage API client (see shared/api-notes.md).
+
+Contro paginates records in one of two styles and the client accepts both, unasked:
+cursor (`{"data", "hasMore", "nextCursor"}`, next request with `cursor=`) and page number
+(`{"data", "total", "page", "limit"}`, over when `page*limit >= total`, next with `page=`).
+`RecordsPage.next_token` hides which: `"c:<cursor>"` or `"p:<page>"`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import httpx
+from pydantic import SecretStr
+
+from bot.apis.contro.models import RecordsPage, UsageRecord, UsageSummary
+from bot.apis.http import Answer, Api, ApiClient, Limits, RetryPolicy
+from bot.errors import CommandError
+
+CONTRO: Final = Api(
+    name="Contro",
+    credential="key",
+    variable="CONTRO_API_KEY",
+    refused_hint="check the key; a test key (sk_test_…) on the live host is refused.",
+)
+
+MAX_LIMIT: Final = 100
+#: `iter_pages` stops (with `Unavailable`) after this many pages: ten million records at
+#: limit=100, far past any real period. A repeated token stops a looping API much sooner.
+MAX_PAGES: Final = 100_000
+
+_CURSOR = "c:"
+_PAGE = "p:"
+
+
+class ControClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        key = api_key.get_secret_value()
+        self._api = ApiClient(
+            CONTRO,
+            base_url,
+            {"x-contro-api-key": key, "Accept": "application/json"},
+            secrets=(key,),
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            limits=limits,
+        )
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+
+    async def __aenter__(self) -> ControClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def summary(self, period: str) -> UsageSummary:
+        answer = await self._api.read(
+            "GET", "/partner/usage/summary", params={"period": period}, what="usage summary"
+        )
+        data = answer.data
+        # Tolerate a `{"success": true, "data": {...}}` envelope around the documented shape.
+        if isinstance(data, dict) and "items" not in data and isinstance(data.get("data"), dict):
+            data = data["data"]
+        return self._api.validate(UsageSummary, data, answer)
+
+    async def records_page(
+        self,
+        period: str,
+        *,
+        type: str | None = None,
+        token: str | None = None,
+        limit: int = 20,
+    ) -> RecordsPage:
+        """One page of records. `token` is a previous page's `next_token` (None: the first)."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+        params: dict[str, str | int] = {"period": period, "limit": limit}
+        if type:
+            params["type"] = type
+        cursor: str | None = None
+        if token is not None:
+            style, value = decode_token(token)
+            if style == "cursor":
+                cursor = str(value)
+                params["cursor"] = cursor
+            else:
+                params["page"] = value
+        answer = await self._api.read(
+            "GET", "/partner/usage/records", params=params, what="usage records"
+        )
+        page = self._page(answer, limit)
+        if cursor is not None and page.next_token == encode_cursor(cursor):
+            raise self._endless()
+        return page
+
+    async def iter_pages(
+        self, period: str, *, type: str | None = None, limit: int = MAX_LIMIT
+    ) -> AsyncIterator[RecordsPage]:
+        """Every page of the period's records, in order, one request per page."""
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            page = await self.records_page(period, type=type, token=token, limit=limit)
+            yield page
+            token = page.next_token
+            if token is None:
+                return
+            if token in seen:
+                raise self._endless()
+            seen.add(token)
+        raise self._api.unavailable(
+            f"kept sending more pages of records (over {MAX_PAGES}); the bot stopped."
+        )
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _page(self, answer: Answer, requested_limit: int) -> RecordsPage:
+        data: Any = answer.data
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            raise self._api.unreadable(answer.status, why="records without `data`")
+        records = [self._api.validate(UsageRecord, item, answer) for item in data["data"]]
+
+        if "hasMore" in data or "nextCursor" in data:  # cursor style
+            next_cursor = data.get("nextCursor")
+            if data.get("hasMore") is True:
+                if not isinstance(next_cursor, str) or not next_cursor:
+                    raise self._api.unreadable(answer.status, why="hasMore without nextCursor")
+                return RecordsPage(records=records, next_token=encode_cursor(next_cursor))
+            return RecordsPage(records=records)
+
+        if "total" in data or "page" in data:  # page-number style
+            total = _int(data.get("total"))
+            page = _int(data.get("page")) or 1
+            limit = _int(data.get("limit")) or requested_limit
+            if total is None or page < 1 or limit < 1:
+                raise self._api.unreadable(answer.status, why="page without total/page/limit")
+            more = page * limit < total and bool(records)
+            return RecordsPage(
+                records=records,
+                next_token=encode_page(page + 1) if more else None,
+                total=total,
+                page=page,
+                pages=max(1, math.ceil(total / limit)),
+            )
+
+        return RecordsPage(records=records)  # no pagination fields: a single page
+
+    def _endless(self) -> Exception:
+        return self._api.unavailable(
+            "sent the same page of records twice; the bot stopped to avoid a loop."
+        )
+
+
+def encode_cursor(cursor: str) -> str:
+    return _CURSOR + cursor
+
+
+def encode_page(page: int) -> str:
+    return f"{_PAGE}{page}"
+
+
+def decode_token(token: str) -> tuple[str, str | int]:
+    """("cursor", str) or ("page", int) from a `RecordsPage.next_token`.
+
+    Raises `CommandError` for anything else (e.g. a stale or hand-edited button value).
+    """
+    if token.startswith(_CURSOR) and len(token) > len(_CURSOR):
+        return "cursor", token[len(_CURSOR) :]
+    if token.startswith(_PAGE):
+        digits = token[len(_PAGE) :]
+        if digits.isascii() and digits.isdigit() and int(digits) >= 1:
+            return "page", int(digits)
+    raise CommandError(
+        "That page link is no longer valid. Run the records command again to start over.",
+        suggestion="/billing contro records",
+    )
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(str(value))
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None

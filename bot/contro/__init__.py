@@ -1,5 +1,0 @@
-"""Contro partner usage API: the client and its models."""
-
-from bot.contro.client import ControClient
-
-__all__ = ["ControClient"]

@@ -1,0 +1,1 @@
+"""The Slack-free core: the command language, billing answers, reports, changes, schedules."""

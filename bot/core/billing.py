@@ -1,0 +1,376 @@
+"""The core: answers billing questions from the API clients through the cache.
+
+Slack-free. Each method returns an answer from `bot.core.answers` or raises a typed error from
+`bot.errors`; handlers only render what comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import BinaryIO, TypeVar
+
+from bot.apis.contro.client import ControClient
+from bot.apis.mkio.client import MkioClient
+from bot.apis.mkio.models import Granularity, IdentifiedPaymentMethod, PaymentMethod, ReportQuery
+from bot.clock import Clock, month_to_date
+from bot.core.answers import (
+    ControRecordsAnswer,
+    ControSummaryAnswer,
+    MeterUsage,
+    MetricsAnswer,
+    PaymentMethodsAnswer,
+    ProjectPaymentMethodAnswer,
+    RateCardAnswer,
+    RecordsPageRef,
+    UsageAnswer,
+)
+from bot.core.cache import AnswerCache
+from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
+from bot.core.language.commands import Report, quote
+from bot.core.reports.charts import chart_series
+from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
+from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
+from bot.core.reports.summary import ReportSummary, summarize
+from bot.errors import BillingBotError, CommandError, NotConfigured
+from bot.money import Money, Totals
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RECORDS_PAGE_SIZE = 20
+
+
+def slug(name: str) -> str:
+    """ "Azure Marketplace (Contoso)" -> "azure-marketplace-contoso"."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+class BillingService:
+    def __init__(
+        self,
+        *,
+        mkio: MkioClient | None,
+        contro: ControClient | None,
+        cache: AnswerCache,
+        clock: Clock,
+    ) -> None:
+        self._mkio = mkio
+        self._contro = contro
+        self._cache = cache
+        self._clock = clock
+
+    @property
+    def mkio(self) -> MkioClient:
+        if self._mkio is None:
+            raise NotConfigured("MK.IO", "MKIO_TOKEN")
+        return self._mkio
+
+    @property
+    def contro(self) -> ControClient:
+        if self._contro is None:
+            raise NotConfigured("Contro", "CONTRO_API_KEY")
+        return self._contro
+
+    async def _cached(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        return await self._cache.get_or_load(key, load)
+
+    async def forget_project(self, project: str) -> None:
+        """Drop every cached answer about `project` (after a billing change)."""
+        await self._cache.invalidate(f"project:{project}:")
+        await self._cache.invalidate("org:")
+
+    # -- MK.IO ----------------------------------------------------------------------------
+
+    async def require_project(self, project: str, *, help_topic: str) -> None:
+        """Raise `CommandError` unless MK.IO has `project` (asked each time: never stale)."""
+        names = {p.name for p in await self.mkio.list_projects()}
+        if project not in names:
+            raise CommandError(
+                f"MK.IO has no project `{project}`.", suggestion=f"/billing help {help_topic}"
+            )
+
+    async def usage(self, project: str) -> UsageAnswer:
+        """Month-to-date usage: quantities from the usage endpoint, cost from a report, and
+        the month-end estimate from the daily costs.
+
+        The usage endpoint has no cost; a month-granularity report from the 1st of this month
+        to tomorrow (UTC, end exclusive) is the authoritative cost, entitlements included. A
+        day-granularity report over the same dates gives the daily costs `bot.core.reports.estimate`
+        extrapolates from; it is not asked for in a month's first two days (no estimate then).
+        The three calls run at once; the whole answer is cached.
+        """
+        mkio = self.mkio
+        today = self._clock().date()
+        start, end = month_to_date(today)
+
+        def month_query(granularity: Granularity) -> ReportQuery:
+            return ReportQuery.month_to_date(today, granularity, projects=(project,))
+
+        async def no_days() -> None:
+            return None
+
+        wants_estimate = has_estimate(today)
+
+        async def load() -> UsageAnswer:
+            usage, report, days = await asyncio.gather(
+                mkio.project_usage(project),
+                mkio.usage_report(month_query(Granularity.MONTH)),
+                mkio.usage_report(month_query(Granularity.DAY)) if wants_estimate else no_days(),
+            )
+            quantities: dict[str, Decimal] = defaultdict(Decimal)
+            units: dict[str, str | None] = {}
+            for row in usage.value:
+                quantities[row.meter_name] += row.quantity
+                units.setdefault(row.meter_name, row.unit)
+            costs: dict[str, list[Money]] = defaultdict(list)
+            report_quantities: dict[str, Decimal] = defaultdict(Decimal)
+            for data in report.value:
+                costs[data.meter_name].append(data.cost_money)
+                report_quantities[data.meter_name] += data.quantity
+                units.setdefault(data.meter_name, data.unit)
+            totals = Totals.of(data.cost_money for data in report.value)
+            meters = [
+                MeterUsage(
+                    meter=name,
+                    quantity=quantities.get(name, report_quantities.get(name, Decimal(0))),
+                    unit=units.get(name),
+                    cost=Totals.of(costs[name]) if name in costs else None,
+                )
+                for name in units
+            ]
+
+            def rank(m: MeterUsage) -> tuple[tuple[Decimal, ...], str]:
+                cost = m.cost or Totals()
+                return tuple(-cost.get(code).amount for code in totals.currencies), m.meter
+
+            meters.sort(key=rank)
+            # one estimate per currency: amounts in two currencies are never extrapolated together
+            estimates = (
+                ()
+                if days is None
+                else tuple(
+                    e
+                    for code in totals.currencies
+                    if (e := estimate_month_end(daily_costs(days, code), today, code)) is not None
+                )
+            )
+            return UsageAnswer(
+                project=project,
+                start=start,
+                end=end,
+                meters=meters,
+                totals=totals,
+                uncharged=any(not data.charged for data in report.value),
+                fetched_at=self._clock(),
+                estimates=estimates,
+            )
+
+        return await self._cached(f"project:{project}:usage:{start}:{end}", load)
+
+    async def payment_methods(self) -> PaymentMethodsAnswer:
+        mkio = self.mkio
+
+        async def load() -> PaymentMethodsAnswer:
+            listed = await mkio.payment_methods()
+            return PaymentMethodsAnswer(
+                methods=[m for m in map(PaymentMethod.identified, listed) if m is not None],
+                fetched_at=self._clock(),
+                unidentified=[m for m in listed if m.id is None],
+            )
+
+        return await self._cached("org:payment-methods", load)
+
+    async def find_payment_method(self, id_or_name: str) -> IdentifiedPaymentMethod:
+        """A payment method by ID, or by display name when exactly one has it. A name may be
+        typed in any case, or as a slug (`azure-marketplace-contoso-media`) where a command
+        takes one word."""
+        methods = (await self.payment_methods()).methods
+        for method in methods:
+            if method.id == id_or_name:
+                return method
+        wanted = slug(id_or_name)
+        named = [m for m in methods if m.display_name and slug(m.name) == wanted]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise CommandError(
+                f"{len(named)} payment methods are named that: use the ID instead.",
+                suggestion="/billing payment-methods",
+            )
+        raise CommandError(
+            f"There is no payment method with that ID or name: `{quote(id_or_name)}`.",
+            suggestion="/billing payment-methods",
+        )
+
+    async def report_query(self, command: Report) -> tuple[ReportQuery, tuple[str, ...]]:
+        """The API query for a `report` command, and the names of its payment-method filter
+        (given by ID or unique display name; resolved before anything is reported)."""
+        methods = [await self.find_payment_method(m) for m in command.payment_methods]
+        query = ReportQuery(
+            start_date=command.range.start,
+            end_date=command.range.end,
+            granularity=command.granularity,
+            project_names=command.projects,
+            payment_method_ids=tuple(m.id for m in methods),
+            filter_on_reported_date=command.reported,
+        )
+        return query, tuple(m.name for m in methods)
+
+    async def report(
+        self,
+        query: ReportQuery,
+        filter_names: tuple[str, ...],
+        *,
+        compare_to: Baseline | None = None,
+    ) -> ReportSummary:
+        """The report's summary; with `compare_to` (see `bot.core.reports.compare.baseline_for`) the
+        baseline period's report is fetched at the same time, with the same filters, and the
+        summary comes back with its `comparison`. Each period's summary is cached on its own.
+
+        A baseline that cannot be fetched does not fail the report: its comparison says it is
+        unavailable (the error is logged). An error of the report itself is raised as ever.
+        """
+        if compare_to is None:
+            return await self._summary(query, filter_names)
+        other = baseline_query(query, compare_to)
+        current, previous = await asyncio.gather(
+            self._summary(query, filter_names),
+            self._summary(other, filter_names),
+            return_exceptions=True,
+        )
+        if isinstance(current, BaseException):
+            raise current
+        if isinstance(previous, BaseException):
+            if not isinstance(previous, Exception):
+                raise previous
+            expected = isinstance(previous, BillingBotError)
+            log.warning(
+                "no comparison with %s..%s: %s",
+                other.start_date,
+                other.end_date,
+                type(previous).__name__,
+                exc_info=None if expected else previous,
+            )
+            said = (
+                previous.user_message
+                if isinstance(previous, BillingBotError)
+                else "it could not be fetched"
+            )
+            comparison = unavailable(current, compare_to, said)
+        else:
+            comparison = compare(current, previous, compare_to)
+        return dataclasses.replace(current, comparison=comparison)
+
+    async def _summary(self, query: ReportQuery, filter_names: tuple[str, ...]) -> ReportSummary:
+        mkio = self.mkio
+
+        async def load() -> ReportSummary:
+            report = await mkio.usage_report(query)
+            summary = summarize(report, query, filter_names=filter_names, fetched_at=self._clock())
+            return dataclasses.replace(summary, chart=chart_series(report, query.granularity))
+
+        return await self._cached(self._report_key(query), load)
+
+    @staticmethod
+    def _report_key(query: ReportQuery) -> str:
+        return f"org:report:{query.model_dump_json()}"
+
+    async def month_to_date(self, *, fresh: bool = False) -> ReportSummary:
+        """Every project's cost this month so far (1st to tomorrow, UTC, by month); `fresh`
+        drops the cached answer first (a Refresh button)."""
+        query = ReportQuery.month_to_date(self._clock().date(), Granularity.MONTH)
+        if fresh:
+            await self._cache.invalidate(self._report_key(query))
+        return await self.report(query, ())
+
+    async def report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
+        """Stream the report's CSV into `dest`; the bytes written. Never cached: it is a file."""
+        return await self.mkio.usage_report_csv(query, dest)
+
+    async def rate_card(self, id_or_name: str) -> RateCardAnswer:
+        mkio = self.mkio
+        method = await self.find_payment_method(id_or_name)
+
+        async def load() -> RateCardAnswer:
+            card = await mkio.rate_card(method.id)
+            return RateCardAnswer(method=method, card=card, fetched_at=self._clock())
+
+        return await self._cached(f"org:rate-card:{method.id}", load)
+
+    async def project_payment_method(self, project: str) -> ProjectPaymentMethodAnswer:
+        mkio = self.mkio
+
+        async def load() -> ProjectPaymentMethodAnswer:
+            method = await mkio.project_payment_method(project)
+            return ProjectPaymentMethodAnswer(
+                project=project, method=method, fetched_at=self._clock()
+            )
+
+        return await self._cached(f"project:{project}:payment-method", load)
+
+    async def metrics(self, project: str, *, show_secrets: bool) -> MetricsAnswer:
+        # Not cached: the answer may carry the endpoint password.
+        endpoint = await self.mkio.metrics_endpoint(project)
+        return MetricsAnswer(
+            project=project, endpoint=endpoint, show_secrets=show_secrets, fetched_at=self._clock()
+        )
+
+    # -- Contro ---------------------------------------------------------------------------
+
+    async def contro_summary(self, period: str) -> ControSummaryAnswer:
+        contro = self.contro
+
+        async def load() -> ControSummaryAnswer:
+            return ControSummaryAnswer(
+                summary=await contro.summary(period), fetched_at=self._clock()
+            )
+
+        return await self._cached(f"contro:summary:{period}", load)
+
+    async def export_contro_records(
+        self,
+        period: str,
+        type: str | None,
+        dest: BinaryIO,
+        on_progress: Callable[[ExportProgress], Awaitable[None]],
+    ) -> tuple[ControExport, str | None]:
+        """Every record of the period streamed into `dest` as CSV, and how the export differs
+        from Contro's own summary for the period (None: it matches)."""
+        export = await export_contro_records(
+            # every page is reported: the caller decides how often to show it
+            self.contro,
+            period,
+            dest,
+            type=type,
+            on_progress=on_progress,
+            progress_every=0,
+        )
+        summary = await self.contro_summary(period)
+        return export, reconcile(export, summary.summary)
+
+    async def contro_records(self, ref: RecordsPageRef) -> ControRecordsAnswer:
+        contro = self.contro
+
+        async def load() -> ControRecordsAnswer:
+            page = await contro.records_page(
+                ref.period, type=ref.type, token=ref.token, limit=RECORDS_PAGE_SIZE
+            )
+            return ControRecordsAnswer(
+                period=ref.period,
+                type=ref.type,
+                page=page,
+                page_number=ref.page_number,
+                token=ref.token,
+                fetched_at=self._clock(),
+                back=ref.back,
+            )
+
+        key = f"contro:records:{ref.period}:{ref.type}:{ref.token}:{ref.page_number}"
+        return await self._cached(key, load)

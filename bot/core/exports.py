@@ -1,0 +1,233 @@
+"""Streaming CSV exports, independent of Slack.
+
+`export_contro_records` follows Contro's pagination to the end (`limit=100`: the fewest
+requests, either pagination style) and writes each page's rows into a binary file as it
+arrives, so memory stays flat whatever the number of records. The result carries what the
+upload message needs (row count, exact total, totals per type) and what a benchmark or a
+test checks (requests made, bytes written); `reconcile` compares it with the period's summary.
+
+The file is UTF-8 CSV (RFC 4180, CRLF line ends) with the columns of `CONTRO_COLUMNS`:
+amounts exactly as Contro sent them (a `Decimal`, never in exponent notation), timestamps in
+UTC ISO 8601 with a `Z`. A text cell that a spreadsheet would run as a formula gets a leading
+`'` (`bot.apis.csvsafe.neutralise_cell`, the rule for every CSV the bot uploads); amounts are never
+altered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from time import monotonic
+from typing import BinaryIO, Final
+
+from bot.apis.contro.client import MAX_LIMIT, ControClient
+from bot.apis.contro.models import CURRENCY, UsageRecord, UsageSummary
+from bot.apis.csvsafe import neutralise_cell
+from bot.money import format_money
+
+CONTRO_COLUMNS: Final = ("id", "type", "amount", "referenceId", "billingPeriod", "createdAt")
+
+#: Sums are exact: a context wide enough for any real total, which refuses to round.
+_EXACT: Final = Context(prec=80, traps=[Inexact, InvalidOperation, Overflow])
+_UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_NAME_PART: Final = 60
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    """How far an export has got: pages fetched, data rows written, bytes written so far."""
+
+    pages: int
+    rows: int
+    bytes_written: int
+
+
+@dataclass(frozen=True)
+class ControExport:
+    """A finished Contro records export."""
+
+    period: str
+    type: str | None
+    rows: int
+    requests: int
+    """Pages fetched: one upstream request each (retries of a page not counted)."""
+    total: Decimal
+    """The exact sum of the amounts written."""
+    totals_by_type: dict[str, Decimal]
+    bytes_written: int
+    """The whole file, header included."""
+    counts_by_type: dict[str, int] = field(default_factory=dict)
+    """Rows written per type (same keys as `totals_by_type`)."""
+
+
+ProgressCallback = Callable[[ExportProgress], Awaitable[None]]
+
+
+async def export_contro_records(
+    contro: ControClient,
+    period: str,
+    dest: BinaryIO,
+    *,
+    type: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    progress_every: float = 2.0,
+) -> ControExport:
+    """Write every record of `period` (of one `type`, if given) as CSV into `dest`.
+
+    Pages are fetched with `limit=100` and written as they come; only one page is ever held
+    in memory. `dest` is written to, never closed or rewound. When `type` is given, a record
+    of another type (an upstream that ignored the filter) is left out of the file.
+
+    `on_progress` is awaited after a page when at least `progress_every` seconds (by
+    `time.monotonic`) have passed since the export started or since its previous call, so
+    at most one call per `progress_every` seconds; not after the last page (the returned
+    `ControExport` says the rest). Its exceptions, like the client's (`bot.errors`), end the
+    export and propagate; `dest` then holds a partial file.
+    """
+    bytes_written = _write(dest, _csv_rows([CONTRO_COLUMNS]))
+    pages = rows = 0
+    total = Decimal(0)
+    totals: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    last_report = monotonic()
+
+    async for page in contro.iter_pages(period, type=type, limit=MAX_LIMIT):
+        pages += 1
+        records = [r for r in page.records if type is None or r.type == type]
+        for record in records:
+            total = _EXACT.add(total, record.amount)
+            totals[record.type] = _EXACT.add(totals.get(record.type, Decimal(0)), record.amount)
+            counts[record.type] = counts.get(record.type, 0) + 1
+        rows += len(records)
+        bytes_written += _write(dest, _csv_rows(_row(record) for record in records))
+
+        if on_progress is not None and page.next_token is not None:
+            now = monotonic()
+            if now - last_report >= progress_every:
+                await on_progress(ExportProgress(pages, rows, bytes_written))
+                last_report = monotonic()
+
+    return ControExport(
+        period=period,
+        type=type,
+        rows=rows,
+        requests=pages,
+        total=total,
+        totals_by_type=totals,
+        bytes_written=bytes_written,
+        counts_by_type=counts,
+    )
+
+
+def contro_export_filename(period: str, type: str | None) -> str:
+    """ "contro-usage-records_2026-10.csv", or "..._type-kyc.csv" with a type filter.
+
+    Anything but letters, digits, `.`, `_` and `-` becomes `-`, so a typed or upstream value
+    can never make a path, a hidden file or an odd extension.
+    """
+    parts = ["contro-usage-records", _name_part(period) or "period"]
+    if type:
+        parts.append(f"type-{_name_part(type) or 'other'}")
+    return "_".join(parts) + ".csv"
+
+
+def reconcile(export: ControExport, summary: UsageSummary) -> str | None:
+    """None when the export matches the summary, else one line saying how they differ.
+
+    Without a type filter every type of the summary is compared, with one only that type.
+    Totals must be exactly equal (`Decimal`, not rounded) and so must the record counts.
+    """
+    if summary.period != export.period:
+        return (
+            f"the summary is for {summary.period} but the export is for {export.period}, "
+            "so they cannot be compared"
+        )
+    items = [i for i in summary.items if export.type is None or i.type == export.type]
+    expected_total = sum((i.total for i in items), Decimal(0))
+    expected_count = sum(i.count for i in items)
+    differing = _differing_types(export, summary) if export.type is None else []
+    if expected_total == export.total and expected_count == export.rows and not differing:
+        return None
+
+    export_money = format_money(export.total, CURRENCY)
+    summary_money = format_money(expected_total, CURRENCY)
+    if expected_total == export.total and expected_count == export.rows:
+        return (
+            f"the export totals {export_money} over {_records(export.rows)} as the summary "
+            f"does, but not per type: {', '.join(differing)} differ"
+        )
+    line = (
+        f"the export totals {export_money} over {_records(export.rows)}, "
+        f"the summary says {summary_money} over {_count(expected_count)}"
+    )
+    if export_money == summary_money and expected_total != export.total:
+        line += f" (they differ by {format(export.total - expected_total, 'f')} {CURRENCY})"
+    if differing:
+        line += f"; types that differ: {', '.join(differing)}"
+    return line
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _row(record: UsageRecord) -> tuple[str, str, str, str, str, str]:
+    return (
+        neutralise_cell(record.id),
+        neutralise_cell(record.type),
+        format(record.amount, "f"),
+        neutralise_cell(record.reference_id or ""),
+        neutralise_cell(record.billing_period or ""),
+        _utc_iso(record.created_at),
+    )
+
+
+def _csv_rows(rows: Iterable[Iterable[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _write(dest: BinaryIO, data: bytes) -> int:
+    if data:
+        dest.write(data)
+    return len(data)
+
+
+def _utc_iso(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _name_part(value: str) -> str:
+    return _UNSAFE_NAME.sub("-", value).strip(".-_")[:_MAX_NAME_PART].strip(".-_")
+
+
+def _records(count: int) -> str:
+    return "1 record" if count == 1 else f"{count:,} records"
+
+
+def _count(count: int) -> str:
+    return f"{count:,}"
+
+
+def _differing_types(export: ControExport, summary: UsageSummary) -> list[str]:
+    """Types whose total (and count, when the export has counts) differ from the summary's."""
+    with_counts = bool(export.counts_by_type) or export.rows == 0
+    expected = {item.type: (item.total, item.count) for item in summary.items}
+    types = list(expected) + [t for t in export.totals_by_type if t not in expected]
+    differing = []
+    for kind in types:
+        total, count = expected.get(kind, (Decimal(0), 0))
+        if export.totals_by_type.get(kind, Decimal(0)) != total or (
+            with_counts and export.counts_by_type.get(kind, 0) != count
+        ):
+            differing.append(kind)
+    return differing

@@ -1,0 +1,1 @@
+"""The command language: typed commands, their grammar, and plain phrasings."""

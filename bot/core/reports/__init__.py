@@ -1,0 +1,1 @@
+"""Report maths: the summary, the comparison, the month-end estimate, the chart."""

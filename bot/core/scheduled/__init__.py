@@ -1,0 +1,1 @@
+"""Scheduled reports and budgets: their models, stores and the clock-driven loop."""

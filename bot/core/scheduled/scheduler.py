@@ -1,0 +1,370 @@
+"""The clock-driven part of the bot: scheduled reports when they are due, budget checks hourly.
+
+Slack-free and time-free: everything comes in through the constructor (the stores and three
+callbacks) and every method takes `now`, so tests drive it with a fake clock.
+
+- `tick(now)` makes every run due at `now` (see `schedules.due_run`): it claims the run in the
+  store (exactly one process wins it, whatever the number of replicas), reads the schedule's
+  words as on the run's day (`schedules.report_for`) and calls `run_report(schedule,
+  report)`; then it records the run, whether the callback succeeded or not (a run is posted
+  at most once). At the first tick of each UTC hour it also checks the budgets: for each,
+  `month_to_date(project)` gives the month's cost so far and the high end of its month-end
+  estimate (or None), `budgets.crossed` says which thresholds are new, each is claimed in the
+  store, and `alert(budget, threshold, figures)` posts those worth posting.
+- `catch_up(now)` is the tick made at start: missed runs (only the latest of each schedule)
+  and a budget check, whatever the hour.
+- `run_forever(clock)` is `catch_up` and then a tick every `interval` seconds, until it is
+  cancelled: cancel it (and await it) before closing the stores and the Slack client.
+
+One callback failing is logged and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core.language.commands import Report
+from bot.core.scheduled.budgets import (
+    Budget,
+    BudgetFigures,
+    BudgetStore,
+    MonthSpend,
+    SqliteBudgetStore,
+    Threshold,
+    crossed,
+    month_key,
+    worth_posting,
+)
+from bot.core.scheduled.schedules import (
+    Schedule,
+    ScheduleStore,
+    SqliteScheduleStore,
+    due_run,
+    latest_run,
+    report_for,
+)
+from bot.errors import BillingBotError, CommandError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = [
+    "Alert",
+    "MonthToDate",
+    "RunOutcome",
+    "RunReport",
+    "ScheduledRun",
+    "Scheduler",
+    "SentAlert",
+    "Stores",
+    "TickResult",
+    "make_stores",
+]
+
+log = logging.getLogger(__name__)
+
+RunReport = Callable[[Schedule, Report], Awaitable[None]]
+# project -> its cost this month so far per currency, and each currency's estimate high end
+MonthToDate = Callable[[str], Awaitable[MonthSpend]]
+Alert = Callable[[Budget, Threshold, BudgetFigures], Awaitable[None]]
+# tell a budget's channel that its check fails (for example, the project no longer exists)
+CheckFailed = Callable[[Budget, Exception], Awaitable[None]]
+
+BUDGET_CHECK_EVERY: Final = timedelta(hours=1)
+LATE: Final = timedelta(minutes=10)  # a run made this long after its time was made up
+
+
+class RunOutcome(StrEnum):
+    RAN = "ran"  # this process posted it
+    FAILED = "failed"  # this process claimed it, and the report or its posting failed
+    TAKEN = "taken"  # another process claimed it first (or the schedule just went away)
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    schedule_id: str
+    period: str
+    due_at: datetime
+    outcome: RunOutcome
+
+    def made_up(self, now: datetime) -> bool:
+        return now - self.due_at >= LATE
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    project: str
+    threshold: Threshold
+    posted: bool  # False: claimed without a post (superseded by "100%"), or the post failed
+
+
+@dataclass(frozen=True)
+class TickResult:
+    runs: tuple[ScheduledRun, ...] = ()
+    budgets_checked: bool = False
+    alerts: tuple[SentAlert, ...] = ()
+    errors: tuple[str, ...] = ()  # what could not be done at all (a store away), for logs
+
+
+def default_owner() -> str:
+    """Who claims runs: this host and process, and a random part for restarts."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
+
+
+def _hour(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        schedules: ScheduleStore,
+        budgets: BudgetStore,
+        *,
+        run_report: RunReport,
+        month_to_date: MonthToDate,
+        alert: Alert,
+        check_failed: CheckFailed | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self._schedules = schedules
+        self._budgets = budgets
+        self._run_report = run_report
+        self._month_to_date = month_to_date
+        self._alert = alert
+        self._check_failed = check_failed
+        self.owner = owner or default_owner()
+        self._checked_hour: datetime | None = None
+        self._busy = asyncio.Lock()  # ticks of this process never overlap
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def tick(self, now: datetime) -> TickResult:
+        """The runs due at `now`; and the budget check, at the first tick of an hour."""
+        async with self._busy:
+            return await self._tick(now, force_budgets=False)
+
+    async def catch_up(self, now: datetime) -> TickResult:
+        """At start: the latest missed run of each schedule, and a budget check."""
+        async with self._busy:
+            result = await self._tick(now, force_budgets=True)
+        for run in result.runs:
+            if run.outcome is not RunOutcome.TAKEN and run.made_up(now):
+                log.info(
+                    "made up the missed run %s of schedule %s (due %s)",
+                    run.period,
+                    run.schedule_id,
+                    run.due_at.isoformat(),
+                )
+        return result
+
+    async def run_forever(
+        self,
+        clock: Clock,
+        interval: float = 60.0,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """`catch_up`, then `tick` every `interval` seconds, until cancelled."""
+        await self._guarded(self.catch_up, clock)
+        while True:
+            await sleep(interval)
+            await self._guarded(self.tick, clock)
+
+    async def _guarded(
+        self, step: Callable[[datetime], Awaitable[TickResult]], clock: Clock
+    ) -> None:
+        try:
+            result = await step(clock())
+        except Exception:
+            log.exception("the scheduler's tick failed; it runs again at the next one")
+            return
+        for error in result.errors:
+            log.warning("scheduler: %s", error)
+
+    async def _tick(self, now: datetime, *, force_budgets: bool) -> TickResult:
+        errors: list[str] = []
+        runs: tuple[ScheduledRun, ...] = ()
+        alerts: tuple[SentAlert, ...] = ()
+        try:
+            runs = await self._run_due(now)
+        except Exception as error:
+            log.exception("could not read the schedules")
+            errors.append(f"schedules unavailable ({type(error).__name__})")
+        checked = force_budgets or self._checked_hour is None or _hour(now) > self._checked_hour
+        if checked:
+            self._checked_hour = _hour(now)  # one attempt an hour, even if it fails
+            try:
+                alerts = await self._check_budgets(now)
+            except Exception as error:
+                log.exception("could not read the budgets")
+                errors.append(f"budgets unavailable ({type(error).__name__})")
+        return TickResult(runs, checked, alerts, tuple(errors))
+
+    # -- scheduled reports ------------------------------------------------------------------
+
+    async def run_schedules(self, now: datetime) -> tuple[ScheduledRun, ...]:
+        """The runs due at `now`, each claimed first (no budget check)."""
+        async with self._busy:
+            return await self._run_due(now)
+
+    async def _run_due(self, now: datetime) -> tuple[ScheduledRun, ...]:
+        runs: list[ScheduledRun] = []
+        for schedule in await self._schedules.list():
+            period = due_run(schedule, now)
+            if period is None:
+                continue
+            _, due_at = latest_run(schedule.frequency, now)
+            if not await self._schedules.claim_run(schedule.id, period, self.owner):
+                runs.append(ScheduledRun(schedule.id, period, due_at, RunOutcome.TAKEN))
+                continue
+            try:
+                outcome = await self._post(schedule, period)
+            finally:
+                await self._schedules.mark_run(schedule.id, period)
+            runs.append(ScheduledRun(schedule.id, period, due_at, outcome))
+        return tuple(runs)
+
+    async def _post(self, schedule: Schedule, period: str) -> RunOutcome:
+        try:
+            report = report_for(schedule, period)
+        except CommandError as error:
+            log.error(
+                "schedule %s: its words no longer make a report (%s); run %s skipped",
+                schedule.id,
+                error.user_message,
+                period,
+            )
+            return RunOutcome.FAILED
+        try:
+            await self._run_report(schedule, report)
+        except Exception:
+            log.exception("schedule %s: run %s failed; it is not retried", schedule.id, period)
+            return RunOutcome.FAILED
+        log.info("schedule %s: posted run %s in %s", schedule.id, period, schedule.channel)
+        return RunOutcome.RAN
+
+    async def run_now(self, schedule_id: str, now: datetime) -> Report | None:
+        """Post a schedule's latest run again, at once, unclaimed and unrecorded: for the demo
+        and for trying a schedule out. None for an unknown schedule."""
+        schedule = await self._schedules.get(schedule_id)
+        if schedule is None:
+            return None
+        period, _ = latest_run(schedule.frequency, now)
+        report = report_for(schedule, period)
+        await self._run_report(schedule, report)
+        return report
+
+    # -- budgets ----------------------------------------------------------------------------
+
+    async def check_budgets(self, now: datetime) -> tuple[SentAlert, ...]:
+        """Check every budget now, whatever the hour."""
+        async with self._busy:
+            self._checked_hour = _hour(now)
+            return await self._check_budgets(now)
+
+    async def _check_budgets(self, now: datetime) -> tuple[SentAlert, ...]:
+        month = month_key(now)
+        sent: list[SentAlert] = []
+        for budget in await self._budgets.list():
+            try:
+                spend = await self._month_to_date(budget.project)
+            except Exception as error:
+                await self._report_failed_check(budget, month, error)
+                continue
+            already = await self._budgets.sent(budget.project, month)
+            figures = spend.figures(budget, month)
+            spent, high = figures.month_to_date, figures.estimate_high
+            for threshold in crossed(budget, spent, high, already):
+                if not await self._budgets.claim_alert(budget.project, month, threshold):
+                    continue  # another replica has it
+                posted = worth_posting(threshold, budget, spent)
+                if posted:
+                    posted = await self._post_alert(budget, threshold, figures)
+                sent.append(SentAlert(budget.project, threshold, posted))
+        return tuple(sent)
+
+    async def _report_failed_check(self, budget: Budget, month: str, error: Exception) -> None:
+        """Told once a month in the budget's channel (one replica claims it); every other
+        hour, one line in the log. A traceback only for an error the bot did not expect."""
+        what = f"budget of {budget.project}: could not get this month's cost"
+        expected = isinstance(error, BillingBotError)
+        if not await self._budgets.claim_alert(budget.project, month, Threshold.CHECK_FAILED):
+            log.warning("%s (%s; the channel was told this month)", what, type(error).__name__)
+            return
+        log.log(
+            logging.WARNING if expected else logging.ERROR,
+            "%s (%s)",
+            what,
+            type(error).__name__,
+            exc_info=None if expected else error,
+        )
+        if self._check_failed is None:
+            return
+        try:
+            await self._check_failed(budget, error)
+        except Exception:
+            log.exception("%s: the channel could not be told", what)
+
+    async def _post_alert(
+        self, budget: Budget, threshold: Threshold, figures: BudgetFigures
+    ) -> bool:
+        try:
+            await self._alert(budget, threshold, figures)
+        except Exception:
+            log.exception(
+                "budget of %s: the %s alert failed; it is not retried this month",
+                budget.project,
+                threshold,
+            )
+            return False
+        return True
+
+
+# -- wiring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Stores:
+    schedules: ScheduleStore
+    budgets: BudgetStore
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
+
+    async def aclose(self) -> None:
+        for close in self.closers:
+            await close()
+
+
+def make_stores(
+    settings: Settings, *, redis: Redis | None = None, namespace: str | None = None
+) -> Stores:
+    """The schedule and budget stores the settings ask for: Redis when `REDIS_URL` is set (on
+    `redis` if given: the caller closes it; else on a client of their own, closed by
+    `aclose`), else SQLite in `SQLITE_PATH`."""
+    if settings.redis_url is None:
+        schedules = SqliteScheduleStore(settings.sqlite_path)
+        budgets = SqliteBudgetStore(settings.sqlite_path)
+        return Stores(schedules, budgets, (schedules.aclose, budgets.aclose))
+    from bot.core.scheduled.budgets import RedisBudgetStore
+    from bot.core.scheduled.schedules import RedisScheduleStore
+    from bot.store.redis_store import Signer, redis_client
+
+    signer = Signer.from_settings(settings)
+    client = redis if redis is not None else redis_client(settings.redis_url.get_secret_value())
+    closers = () if redis is not None else (client.aclose,)
+    return Stores(
+        RedisScheduleStore(client, signer=signer, namespace=namespace),
+        RedisBudgetStore(client, signer=signer, namespace=namespace),
+        closers,
+    )

@@ -1,5 +1,0 @@
-"""MK.IO Management API: the client and its models."""
-
-from bot.mkio.client import MkioClient
-
-__all__ = ["MkioClient"]

@@ -1,0 +1,264 @@
+"""Posting in a channel for everyone to see: a message the bot keeps editing in place
+(progress, then the result) and files uploaded in its thread.
+
+`ChannelMessage` posts with the Web API. Where the bot is not a member and cannot join (a
+private channel, a DM), a slash command's answer still reaches the channel through its
+response_url (`ResponseUrlMessage`); only files need the bot in the channel.
+
+Neither posts a `Message` that is `secret`: `Message.to_slack()` refuses it
+(`SecretNotPostable`) before anything is sent. A secret goes only to its asker, ephemerally:
+a slash command's ephemeral reply, or `EphemeralReply` in a conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import BillingBotError
+from bot.slack.render.common import Message, refuse_secret
+
+log = logging.getLogger(__name__)
+
+# Slack refuses these when the bot is not a member of the conversation.
+_NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
+# chat.update is rate limited (Tier 3): progress edits are spaced out.
+PROGRESS_INTERVAL_SECONDS = 2.0
+# files_upload_v2 reads the whole file into memory (and copies it); past this size the same
+# three Web API steps run with the file streamed from disk instead.
+STREAM_UPLOADS_OVER_BYTES = 16 * 1024 * 1024
+
+
+class ChannelUnavailable(BillingBotError):
+    """The bot cannot post in the channel; the message says how to invite it."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(
+            f"I can't post in <#{channel}> because I'm not a member of it. "
+            "Invite me with `/invite @billing` and ask again."
+        )
+
+
+class SlackRefused(BillingBotError):
+    """Slack would not take a message in the channel, even after retrying."""
+
+    def __init__(self) -> None:
+        super().__init__("Slack would not take my message in this channel just now: try again.")
+
+
+class Delivery(Protocol):
+    """One message for everyone in a channel, posted, then edited, with replies and files."""
+
+    channel: str
+    takes_files: bool  # False: upload and upload_bytes raise FilesNeedMembership
+
+    async def post(self, message: Message) -> str | None: ...
+    async def update(self, message: Message) -> None: ...
+    async def progress(self, message: Message) -> None: ...
+    async def reply(self, message: Message) -> None: ...
+    async def upload_bytes(
+        self, data: bytes, *, filename: str, title: str, comment: str
+    ) -> None: ...
+    async def upload(self, path: Path, *, comment: str) -> None: ...
+
+
+class FilesNeedMembership(BillingBotError):
+    """The answer reached the channel through the response_url; its files cannot."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(
+            f"The answer is in <#{channel}>, but I can only attach files in a channel I'm a "
+            "member of: invite me with `/invite @billing` and ask again for the files."
+        )
+
+
+def _error_of(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", "")) if exc.response is not None else ""
+
+
+class ChannelMessage:
+    """One message in `channel`: posted once, then edited; files go in its thread."""
+
+    takes_files = True
+
+    def __init__(
+        self, client: AsyncWebClient, channel: str, *, thread_ts: str | None = None
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts  # post inside this thread (an answer to a mention)
+        self.ts: str | None = None
+        self._last_progress = 0.0
+
+    async def post(self, message: Message) -> str:
+        try:
+            self.ts = await self._post(message)
+        except SlackApiError as exc:
+            if _error_of(exc) not in _NOT_A_MEMBER:
+                raise
+            await self._join()
+            self.ts = await self._post(message)
+        return self.ts
+
+    async def _post(self, message: Message) -> str:
+        response = await self.client.chat_postMessage(
+            channel=self.channel, thread_ts=self.thread_ts, **message.to_slack()
+        )
+        return str(response["ts"])
+
+    @property
+    def _thread(self) -> str | None:
+        """Where replies and files go: the thread this message is in, or its own."""
+        return self.thread_ts or self.ts
+
+    async def _join(self) -> None:
+        """Public channels can be joined; anything else needs an invitation."""
+        try:
+            await self.client.conversations_join(channel=self.channel)
+        except SlackApiError as exc:
+            log.info("could not join %s: %s", self.channel, _error_of(exc))
+            raise ChannelUnavailable(self.channel) from None
+
+    async def update(self, message: Message) -> None:
+        if self.ts is None:
+            await self.post(message)
+            return
+        await self.client.chat_update(channel=self.channel, ts=self.ts, **message.to_slack())
+
+    async def progress(self, message: Message) -> None:
+        """An update that is dropped when the last one was under PROGRESS_INTERVAL ago."""
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_INTERVAL_SECONDS:
+            return
+        self._last_progress = now
+        await self.update(message)
+
+    async def reply(self, message: Message) -> None:
+        """A message in this message's thread."""
+        await self.client.chat_postMessage(
+            channel=self.channel, thread_ts=self._thread, **message.to_slack()
+        )
+
+    async def upload_bytes(self, data: bytes, *, filename: str, title: str, comment: str) -> None:
+        """Upload a small file held in memory (a chart) into this message's thread."""
+        await self.client.files_upload_v2(
+            channel=self.channel,
+            thread_ts=self._thread,
+            content=data,
+            filename=filename,
+            title=title,
+            initial_comment=comment,
+        )
+
+    async def upload(self, path: Path, *, comment: str) -> None:
+        """Upload `path` into this message's thread, named and titled by its file name."""
+        filename = title = path.name
+        size = (await asyncio.to_thread(path.stat)).st_size
+        if size <= STREAM_UPLOADS_OVER_BYTES:
+            await self.client.files_upload_v2(
+                channel=self.channel,
+                thread_ts=self._thread,
+                file=str(path),
+                filename=filename,
+                title=title,
+                initial_comment=comment,
+            )
+            return
+        ticket = await self.client.files_getUploadURLExternal(filename=filename, length=size)
+        async with aiohttp.ClientSession() as session:
+            with path.open("rb") as body:
+                async with session.post(str(ticket["upload_url"]), data=body) as response:
+                    if response.status != 200:
+                        raise BillingBotError(
+                            f"Slack did not accept the file ({response.status}): try again."
+                        )
+        await self.client.files_completeUploadExternal(
+            files=[{"id": str(ticket["file_id"]), "title": title}],
+            channel_id=self.channel,
+            thread_ts=self._thread,
+            initial_comment=comment,
+        )
+
+
+@contextlib.contextmanager
+def spooled(filename: str) -> Iterator[Path]:
+    """A path named `filename` in a private temporary folder, removed with what was written."""
+    with tempfile.TemporaryDirectory(prefix="billing-bot-") as folder:
+        yield Path(folder) / filename
+
+
+class ResponseUrlMessage:
+    """A `Delivery` through a slash command's response_url, for a channel the bot is not in.
+
+    Slack accepts at most five posts to a response_url within 30 minutes, so progress edits
+    are dropped. Files cannot go this way: only a member of the channel can upload them.
+    """
+
+    takes_files = False
+
+    def __init__(self, respond: Callable[..., Awaitable[Any]], channel: str) -> None:
+        self._respond = respond
+        self.channel = channel
+        self._posted = False
+
+    async def post(self, message: Message) -> None:
+        await self._respond(**message.to_slack(), response_type="in_channel")
+        self._posted = True
+
+    async def update(self, message: Message) -> None:
+        await self._respond(
+            **message.to_slack(), response_type="in_channel", replace_original=self._posted
+        )
+        self._posted = True
+
+    async def progress(self, message: Message) -> None:
+        """Dropped: each edit would spend one of the response_url's five posts."""
+
+    async def reply(self, message: Message) -> None:
+        """To the asker only: a response_url has no thread."""
+        await self._respond(**message.to_slack(), response_type="ephemeral", replace_original=False)
+
+    async def upload_bytes(self, data: bytes, *, filename: str, title: str, comment: str) -> None:
+        raise FilesNeedMembership(self.channel)
+
+    async def upload(self, path: Path, *, comment: str) -> None:
+        raise FilesNeedMembership(self.channel)
+
+
+class EphemeralReply:
+    """Messages only `user` sees in `channel` (inside `thread_ts`'s thread, if any), which
+    Slack does not keep: chat.postEphemeral. The one way a conversation may carry a secret."""
+
+    def __init__(
+        self, client: AsyncWebClient, channel: str, user: str, *, thread_ts: str | None = None
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.user = user
+        self.thread_ts = thread_ts
+
+    async def post(self, message: Message) -> None:
+        """Raises SlackApiError when Slack refuses (the bot or the user not in the channel)."""
+        await self.client.chat_postEphemeral(
+            channel=self.channel,
+            user=self.user,
+            thread_ts=self.thread_ts,
+            **message.to_slack(ephemeral=True),
+        )
+
+
+def refuse_private(payload: dict[str, Any], where: str) -> dict[str, Any]:
+    """`payload` (a `respond`'s keyword arguments) about to become a stored message: refused
+    with `SecretNotPostable` if it was made for an ephemeral reply with a secret in it."""
+    refuse_secret(payload.get("blocks"), where)
+    return payload

@@ -1,0 +1,87 @@
+"""`contro summary`, `contro records` and the records pager button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.answers import RecordsPageRef
+from bot.core.exports import ExportProgress, contro_export_filename
+from bot.core.language import commands as c
+from bot.slack.delivery import ChannelMessage, Delivery, spooled
+from bot.slack.handlers.asker import Asker
+from bot.slack.handlers.deps import Deps
+from bot.slack.handlers.reply import Send, answer, in_channel
+from bot.slack.ids import ActionId
+from bot.slack.render.common import Message
+from bot.slack.render.contro import render_contro_records, render_contro_summary
+from bot.slack.render.export import (
+    render_export_comment,
+    render_export_done,
+    render_export_failed,
+    render_export_progress,
+)
+
+
+async def summary(command: c.ControSummary, deps: Deps) -> Message:
+    return render_contro_summary(await deps.billing.contro_summary(str(command.period)))
+
+
+async def records(command: c.ControRecords, deps: Deps) -> Message:
+    first = RecordsPageRef(period=str(command.period), type=command.type, page_number=1)
+    return render_contro_records(await deps.billing.contro_records(first))
+
+
+async def post_export(
+    command: c.ControRecords, asker: Asker, deps: Deps, client: AsyncWebClient, respond: Send
+) -> None:
+    """Every record of the period as a CSV file in the channel, with progress on the way."""
+    period, kind = str(command.period), command.type
+
+    async def work(post: Delivery) -> None:
+        async def progress(done: ExportProgress) -> None:
+            await post.progress(render_export_progress(period, kind, done))
+
+        filename = contro_export_filename(period, kind)
+        with spooled(filename) as path:
+            with path.open("wb") as dest:
+                export, mismatch = await deps.billing.export_contro_records(
+                    period, kind, dest, progress
+                )
+            await post.update(render_export_done(export, mismatch, deps.clock()))
+            await post.upload(path, comment=render_export_comment(export, filename))
+
+    await in_channel(
+        respond,
+        ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts),
+        preparing=render_export_progress(period, kind),
+        work=work,
+        failed=lambda reason: render_export_failed(period, kind, reason),
+    )
+
+
+async def page(value: str, deps: Deps) -> Message:
+    return render_contro_records(await deps.billing.contro_records(RecordsPageRef.decode(value)))
+
+
+async def on_page(
+    ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    deps = Deps.of(context)
+    await answer(
+        respond,
+        page(str(action.get("value", "")), deps),
+        working="fetching that page",
+        replace_original=True,
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.CONTRO_RECORDS_PAGE.value)(on_page)
+    app.action(ActionId.CONTRO_RECORDS_PREVIOUS.value)(on_page)

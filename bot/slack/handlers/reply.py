@@ -1,0 +1,176 @@
+"""One way to answer: show progress when the work is slow, turn every error into words."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import BillingBotError, CommandError, SecretNotPostable
+from bot.slack.delivery import (
+    ChannelMessage,
+    ChannelUnavailable,
+    Delivery,
+    EphemeralReply,
+    ResponseUrlMessage,
+    SlackRefused,
+)
+from bot.slack.handlers.asker import Asker
+from bot.slack.handlers.routes import Reach, Route
+from bot.slack.render.common import Message
+from bot.slack.render.errors import render_error, render_unexpected
+from bot.slack.render.progress import render_working
+
+log = logging.getLogger(__name__)
+
+# Past this, the user first sees a "working on it" message that the answer then replaces.
+PROGRESS_AFTER_SECONDS = 1.0
+
+Send = Callable[..., Awaitable[Any]]
+
+
+def words_for(exc: Exception) -> Message:
+    """What to tell the user about `exc`. No stack trace reaches Slack; bugs get a reference."""
+    if isinstance(exc, BillingBotError):
+        log.info("answered with an error: %s", type(exc).__name__)
+        return render_error(exc)
+    incident = secrets.token_hex(4)
+    log.error("unexpected error, incident %s", incident, exc_info=exc)
+    return render_unexpected(incident)
+
+
+async def whisper(respond: Send, message: Message) -> None:
+    """A new message only the clicker or asker sees; whatever they clicked stays as it is."""
+    await respond(
+        **message.to_slack(ephemeral=True), response_type="ephemeral", replace_original=False
+    )
+
+
+def payload(message: Message, *, ephemeral: bool) -> dict[str, Any]:
+    """`message` to send, or, if it holds a secret and would not be `ephemeral`, the words
+    saying why it was not sent."""
+    try:
+        return message.to_slack(ephemeral=ephemeral)
+    except SecretNotPostable as exc:
+        return words_for(exc).to_slack()
+
+
+async def produce(work: Awaitable[Message]) -> Message:
+    """The answer, or the words for whatever went wrong."""
+    try:
+        return await work
+    except Exception as exc:
+        return words_for(exc)
+
+
+async def answer(
+    respond: Send,
+    work: Awaitable[Message],
+    *,
+    working: str,
+    replace_original: bool = False,
+    response_type: str = "ephemeral",
+) -> None:
+    """Send `work`'s message through `respond`, with a progress message first if it is slow."""
+    task = asyncio.ensure_future(produce(work))
+    done, _ = await asyncio.wait({task}, timeout=PROGRESS_AFTER_SECONDS)
+    if not done:
+        await respond(
+            **render_working(working).to_slack(),
+            response_type=response_type,
+            replace_original=replace_original,
+        )
+        replace_original = True
+    message = await task
+    await respond(
+        **payload(message, ephemeral=response_type == "ephemeral"),
+        response_type=response_type,
+        replace_original=replace_original,
+    )
+
+
+async def in_channel(
+    respond: Send,
+    post: ChannelMessage,
+    *,
+    preparing: Message,
+    work: Callable[[Delivery], Awaitable[None]],
+    failed: Callable[[Message], Message],
+    via_response_url: bool = False,
+) -> None:
+    """Work whose result everyone in the channel sees: a "preparing" message first, edited
+    in place by `work`; a failure replaces it with the reason.
+
+    If the bot cannot post in the channel, a slash command (`via_response_url`: `respond`
+    is its response_url) still answers the channel through `respond`; otherwise only the
+    asker is told how to invite the bot."""
+    delivery: Delivery = post
+    try:
+        await post.post(preparing)
+    except ChannelUnavailable as exc:
+        if not via_response_url:
+            await respond(**render_error(exc).to_slack(), response_type="ephemeral")
+            return
+        log.info("not a member of %s: answering through the response_url", post.channel)
+        delivery = ResponseUrlMessage(respond, post.channel)
+        await delivery.post(preparing)
+    except SlackApiError as exc:  # Slack kept refusing, after slack-sdk's own retries
+        log.warning("could not post in %s: %s", post.channel, exc.response.get("error"))
+        await respond(**render_error(SlackRefused()).to_slack(), response_type="ephemeral")
+        return
+    try:
+        await work(delivery)
+    except Exception as exc:
+        await delivery.update(failed(words_for(exc)))
+
+
+async def answer_in_thread(post: ChannelMessage, work: Awaitable[Message], *, working: str) -> None:
+    """`answer` for conversations: the reply goes in the thread, with progress if it is slow."""
+    task = asyncio.ensure_future(produce(work))
+    done, _ = await asyncio.wait({task}, timeout=PROGRESS_AFTER_SECONDS)
+    if not done:
+        await post.post(render_working(working))
+    message = await task
+    try:
+        await post.update(message)
+    except SecretNotPostable as exc:  # nothing was posted: say why instead
+        await post.update(words_for(exc))
+
+
+async def answer_in_conversation(
+    client: AsyncWebClient,
+    asker: Asker,
+    route: Route,
+    work: Awaitable[Message],
+    *,
+    working: str,
+    slash_form: str,
+) -> None:
+    """A mention's or a DM's answer, where `route` lets it go: in the thread for everyone,
+    or, for an answer only its asker may see, ephemerally to them in that conversation (no
+    progress message: an ephemeral one cannot be replaced). If Slack will not take an
+    ephemeral message there, the thread gets a pointer to `slash_form`, never the answer."""
+    post = ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts)
+    if route.reach is Reach.EVERYONE:
+        await answer_in_thread(post, work, working=working)
+        return
+    private = EphemeralReply(client, asker.channel_id, asker.user_id, thread_ts=asker.thread_ts)
+    message = await produce(work)
+    try:
+        await private.post(message)
+    except SlackApiError as exc:
+        log.info("no ephemeral answer in %s: %s", asker.channel_id, exc.response.get("error"))
+        await post.post(render_error(ask_privately(slash_form)))
+
+
+def ask_privately(slash_form: str) -> CommandError:
+    return CommandError(
+        "I answer that only where just you can see it, and Slack would not let me do that "
+        "here. Ask with the slash command: only you see its answers.",
+        suggestion=slash_form,
+    )

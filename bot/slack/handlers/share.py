@@ -1,0 +1,54 @@
+"""The "Share in channel" button: the same answer, asked again, posted for everyone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.core.language import commands as c
+from bot.errors import CommandError
+from bot.slack.handlers.asker import Asker
+from bot.slack.handlers.commands import run
+from bot.slack.handlers.deps import Deps
+from bot.slack.handlers.reply import whisper, words_for
+from bot.slack.handlers.routes import route_of
+from bot.slack.ids import ActionId
+from bot.slack.render.common import Message
+from bot.slack.render.share import render_shared
+
+
+async def shared(text: str, user_id: str, channel_id: str, deps: Deps) -> Message:
+    command = c.parse(text, today=deps.today())
+    if not route_of(command).shareable:
+        raise CommandError("That answer cannot be shared in the channel.")
+    # private=False: whatever the sharer may see, the channel gets no secret.
+    message = await run(command, Asker(user_id, channel_id, private=False), deps)
+    return render_shared(message, user_id)
+
+
+async def on_share(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    deps = Deps.of(context)
+    user_id = str(body["user"]["id"])
+    channel_id = str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
+    try:
+        message = await shared(str(action.get("value", "")), user_id, channel_id, deps)
+        for_everyone = message.to_slack()  # never a secret (SecretNotPostable)
+    except Exception as exc:
+        await whisper(respond, words_for(exc))
+        return
+    await respond(**for_everyone, response_type="in_channel", replace_original=False)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.SHARE.value)(on_share)

@@ -1,0 +1,1 @@
+"""Where state lives across replicas: the store factory, Redis, dedupe."""
