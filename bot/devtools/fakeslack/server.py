@@ -9,19 +9,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import mimetypes
 import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.devtools.fakeslack.calls import SlackCall
+from bot.devtools.fakeslack.files import UploadedFiles, read_upload
 from bot.devtools.fakeslack.limits import (
     RESPONSE_URL_TTL_SECONDS,
     RESPONSE_URL_USES,
@@ -69,20 +69,6 @@ class _ResponseUrl:
     uses: int = 0
 
 
-@dataclass
-class _Upload:
-    file_id: str
-    filename: str
-    length: int
-    alt_txt: str | None = None
-    snippet_type: str | None = None
-    uploaded: bool = False
-    completed: bool = False
-    title: str | None = None
-    channels: list[str] = field(default_factory=list)
-    created: int = 0
-
-
 class LocalSlack:
     """An aiohttp server that answers like the Slack Web API and records every call.
 
@@ -97,8 +83,6 @@ class LocalSlack:
         self.wait_timeout = wait_timeout
         self.trigger_ttl = trigger_ttl
         self.calls: list[SlackCall] = []
-        self.files: dict[str, bytes] = {}
-        self._uploads: dict[str, _Upload] = {}
         self._failures: dict[str, deque[_Failure]] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._triggers: dict[str, float] = {}
@@ -106,6 +90,8 @@ class LocalSlack:
         self._base: str | None = None
         self._runner: web.AppRunner | None = None
         self._counter = itertools.count(1)
+        self._uploads = UploadedFiles(self._counter)
+        self.files: dict[str, bytes] = self._uploads.data
         self._ts_base = int(time.time())
         self._ts_counter = itertools.count(1)
 
@@ -212,10 +198,7 @@ class LocalSlack:
 
     def upload(self, file_id: str) -> dict[str, Any]:
         """The file object Slack would return for `file_id` (name, title, size, channels...)."""
-        upload = self._uploads.get(file_id)
-        if upload is None:
-            raise KeyError(file_id)
-        return self._file_object(upload)
+        return self._uploads.file_object(file_id, base=self._base or "")
 
     async def wait_for(
         self,
@@ -490,82 +473,19 @@ class LocalSlack:
         }
 
     def _files_get_upload_url(self, call: SlackCall) -> dict[str, Any]:
-        filename = call.body.get("filename")
-        length = call.body.get("length")
-        if not filename or length is None or not str(length).isdigit():
-            return {"ok": False, "error": "invalid_arguments"}
-        file_id = f"F{next(self._counter):08d}"
-        self._uploads[file_id] = _Upload(
-            file_id=file_id,
-            filename=str(filename),
-            length=int(str(length)),
-            alt_txt=_opt_str(call.body.get("alt_txt")),
-            snippet_type=_opt_str(call.body.get("snippet_type")),
-        )
-        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        return self._uploads.get_upload_url(call, base=self.base_url)
 
     def _files_complete_upload(self, call: SlackCall) -> dict[str, Any]:
-        entries = call.body.get("files")
-        if not isinstance(entries, list) or not entries:
-            return {"ok": False, "error": "invalid_arguments"}
-        channels = [
-            str(c)
-            for c in [call.body.get("channel_id"), *str(call.body.get("channels") or "").split(",")]
-            if c
-        ]
-        uploads: list[_Upload] = []
-        for entry in entries:
-            upload = self._uploads.get(str(entry.get("id"))) if isinstance(entry, dict) else None
-            if upload is None or not upload.uploaded:
-                return {"ok": False, "error": "file_not_found"}
-            uploads.append(upload)
-        for upload, entry in zip(uploads, entries, strict=True):
-            upload.completed = True
-            upload.title = str(entry.get("title") or upload.filename)
-            upload.channels = channels
-            upload.created = int(time.time())
-        call.channel = channels[0] if channels else None
-        return {"ok": True, "files": [self._file_object(u) for u in uploads]}
+        return self._uploads.complete(call, base=self._base or "")
 
     def _files_info(self, call: SlackCall) -> dict[str, Any]:
-        upload = self._uploads.get(str(call.body.get("file") or ""))
-        if upload is None or not upload.completed:
-            return {"ok": False, "error": "file_not_found"}
-        return {"ok": True, "file": self._file_object(upload)}
-
-    def _file_object(self, upload: _Upload) -> dict[str, Any]:
-        name = upload.filename
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else "text"
-        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        base = self._base or ""
-        return {
-            "id": upload.file_id,
-            "created": upload.created,
-            "timestamp": upload.created,
-            "name": name,
-            "title": upload.title or name,
-            "mimetype": mimetype,
-            "filetype": ext,
-            "pretty_type": ext.upper(),
-            "user": BOT_USER_ID,
-            "user_team": "T0001",
-            "size": len(self.files.get(upload.file_id, b"")),
-            "is_external": False,
-            "is_public": True,
-            "url_private": f"{base}/files/{upload.file_id}/{name}",
-            "url_private_download": f"{base}/files/{upload.file_id}/{name}",
-            "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{BOT_USER_ID}/{upload.file_id}/{name}",
-            "alt_txt": upload.alt_txt,
-            "channels": list(upload.channels),
-            "groups": [],
-            "ims": [],
-        }
+        return self._uploads.info(call, base=self._base or "")
 
     # -- upload URLs -------------------------------------------------------------------------
 
     async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["file_id"]
-        data = await _read_upload(request)
+        data = await read_upload(request)
         call = SlackCall(
             kind="upload",
             method=file_id,
@@ -574,19 +494,16 @@ class LocalSlack:
             url=str(request.url),
         )
         failure = self._take_failure(file_id, "upload")
-        upload = self._uploads.get(file_id)
         extra: dict[str, str] = {}
         if failure is not None:
             call.status, call.error = failure.status, failure.error
             status, text = failure.status, failure.error
             extra = failure.headers()
-        elif upload is None:
+        elif (filename := self._uploads.receive(file_id, data)) is None:
             call.status, call.error = 404, "file_not_found"
             status, text = 404, "file_not_found"
         else:
-            self.files[file_id] = data
-            upload.uploaded = True
-            call.body["filename"] = upload.filename
+            call.body["filename"] = filename
             status, text = 200, f"OK - {len(data)}"
         await self._record(call)
         return web.Response(status=status, text=text, content_type="text/plain", headers=extra)
@@ -675,17 +592,6 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-async def _read_upload(request: web.Request) -> bytes:
-    """The file bytes of an upload: a raw body (what slack-sdk sends) or a multipart file part."""
-    if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        async for part in reader:
-            if isinstance(part, BodyPartReader) and part.filename is not None:
-                return bytes(await part.read())
-        return b""
-    return await request.read()
-
-
 def _safe(predicate: Callable[[SlackCall], bool], call: SlackCall) -> bool:
     try:
         return bool(predicate(call))
@@ -695,10 +601,6 @@ def _safe(predicate: Callable[[SlackCall], bool], call: SlackCall) -> bool:
 
 def _truthy(value: object) -> bool:
     return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
-
-
-def _opt_str(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _url_host(host: str) -> str:
