@@ -28,7 +28,7 @@ from bot.apis.mkio.models import Granularity
 from bot.core.language import commands as c
 from bot.core.report_form import Choice, ChoiceList, FormChoices, FormState, defaults, to_submission
 from bot.devtools.console import CONSOLE_HELP, Console, OpenForm, render_call, run_demo
-from bot.devtools.console.stdin import _lines
+from bot.devtools.console.stdin import stdin_lines
 from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender
 from bot.slack.ids import ReportFormId as F
 from bot.slack.render.report_form import render_report_form
@@ -508,4 +508,4 @@ def test_lines_from_a_pipe() -> None:
     os.write(write_fd, "help\r\nusage café\nlast".encode())
     os.close(write_fd)
     with os.fdopen(read_fd, encoding="utf-8") as stream:
-        assert list(_lines(stream)) == ["help", "usage café", "last"]
+        assert list(stdin_lines(stream)) == ["help", "usage café", "last"]

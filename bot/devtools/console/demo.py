@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.devtools.console.loop import DEMO_CHANNEL, DEMO_USER, Console
-from bot.devtools.console.stdin import _is_tty
+from bot.devtools.console.stdin import is_tty
 from bot.devtools.fakeslack import (
     LocalSlack,
     SlackSender,
@@ -33,7 +33,7 @@ async def run_demo(*, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) ->
     """
     async with contextlib.AsyncExitStack() as stack:
         try:
-            console = await _start(stack, stdout, interactive=_is_tty(stdin))
+            console = await _start(stack, stdout, interactive=is_tty(stdin))
         except OSError as exc:
             print(f"billing-bot demo could not start: {exc}", file=stdout, flush=True)
             return 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.devtools.console.text import _content, _plain, _seen
+from bot.devtools.console.text import content_of, plain, seen_text
 from bot.devtools.fakeslack import (
     SlackCall,
     element_options,
@@ -71,7 +71,7 @@ class FormField:
 
     @property
     def label(self) -> str:
-        return _plain(self.block.get("label"))
+        return plain(self.block.get("label"))
 
     @property
     def kind(self) -> str:
@@ -90,15 +90,15 @@ class OpenForm:
 
     @property
     def view(self) -> Mapping[str, Any]:
-        return _content(self.call)
+        return content_of(self.call)
 
     @property
     def title(self) -> str:
-        return _plain(self.view.get("title")) or "form"
+        return plain(self.view.get("title")) or "form"
 
     @property
     def submit_label(self) -> str:
-        return _plain(self.view.get("submit")) or "Submit"
+        return plain(self.view.get("submit")) or "Submit"
 
     @property
     def fields(self) -> list[FormField]:
@@ -148,7 +148,7 @@ class OpenForm:
             if not isinstance(block, Mapping):
                 continue
             if block.get("type") != "input":
-                shown = _seen({"blocks": [block]})
+                shown = seen_text({"blocks": [block]})
                 if shown:
                     lines.append(shown)
                 continue
@@ -191,7 +191,7 @@ class OpenForm:
         if f.option is not None:
             picked = {o.get("value") for o in entry.get("selected_options") or []}
             box = "[x]" if f.option.get("value") in picked else "[ ]"
-            return f"{name}  {f.label}: {box} {_plain(f.option.get('text'))}"
+            return f"{name}  {f.label}: {box} {plain(f.option.get('text'))}"
         optional = " (optional)" if f.block.get("optional") else ""
         return f"{name}  {f.label}{optional}: {_entry_text(f, entry)}"
 
@@ -217,7 +217,7 @@ def _form_fields(view: Mapping[str, Any]) -> list[FormField]:
 def _option_name(option: Mapping[str, Any]) -> str:
     """How the console names an option: its value, or its label when the value is an ID."""
     value = str(option.get("value") or "")
-    label = _plain(option.get("text"))
+    label = plain(option.get("text"))
     return value if not label or label.lower() == value.lower() else label
 
 
@@ -237,7 +237,7 @@ def _one_value(f: FormField, value: object) -> str:
 
 
 def _empty(f: FormField) -> str:
-    placeholder = _plain(f.element.get("placeholder"))
+    placeholder = plain(f.element.get("placeholder"))
     return f"(empty: {placeholder})" if placeholder else "(empty)"
 
 
@@ -301,7 +301,7 @@ def _match_option(f: FormField, typed: str) -> str:
     low = typed.lower()
 
     def names(option: Mapping[str, Any]) -> tuple[str, str]:
-        return str(option.get("value") or "").lower(), _plain(option.get("text")).lower()
+        return str(option.get("value") or "").lower(), plain(option.get("text")).lower()
 
     same = [o for o in options if low in names(o)]
     starting = [o for o in options if any(n.startswith(low) for n in names(o))]

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 import httpx
 
 from bot.devtools.console.form import OpenForm
-from bot.devtools.console.stdin import _install_sigint, _read_lines
+from bot.devtools.console.stdin import install_sigint, read_lines
 from bot.devtools.console.text import (
-    _block,
-    _content,
-    _is_modal,
-    _is_progress,
-    _json_object,
-    _label,
-    _one_line,
-    _seen,
+    button_label,
+    content_of,
+    headed,
+    is_modal,
+    is_progress,
+    json_object,
+    one_line,
+    seen_text,
 )
 from bot.devtools.console.transcript import render_call
 from bot.devtools.fakeslack import (
@@ -116,11 +116,11 @@ class Console:
             if task is not None:
                 task.cancel()
 
-        sigint = _install_sigint(loop, on_sigint)
+        sigint = install_sigint(loop, on_sigint)
         follower = asyncio.create_task(self._follow())
         self._own_tasks.add(follower)
         try:
-            await self._loop(_read_lines(stdin, loop))
+            await self._loop(read_lines(stdin, loop))
             # Work still in progress (an upload after its summary) is shown before leaving.
             await wait_for_answers(REPLY_TIMEOUT_SECONDS, ignore=self._own_tasks)
             self._drain()
@@ -245,7 +245,7 @@ class Console:
 
     async def _press(self, number: int) -> None:
         target = self._pressable
-        found = buttons(_content(target)) if target is not None else []
+        found = buttons(content_of(target)) if target is not None else []
         if target is None or not found:
             self._say("There is no button to press.")
             return
@@ -255,7 +255,7 @@ class Console:
         button = found[number - 1]
         action_id = str(button.get("action_id") or "")
         nth = sum(1 for b in found[: number - 1] if b.get("action_id") == action_id)
-        self._say(f"(you press [{number}] {_label(button)})")
+        self._say(f"(you press [{number}] {button_label(button)})")
         if target.method == "views.publish":
             click = self.sender.home_click(target, action_id, user_id=DEMO_USER, nth=nth)
         else:
@@ -290,7 +290,7 @@ class Console:
     def _show_form(self) -> None:
         form = self._open_form()
         if form is not None:
-            self._say(_block(f"[modal] {form.title}", form.text()))
+            self._say(headed(f"[modal] {form.title}", form.text()))
 
     def _set(self, args: str) -> None:
         form = self._open_form()
@@ -331,12 +331,12 @@ class Console:
         )
         if sent is None:
             return
-        answer = _json_object(sent.body) if sent.status == 200 else None
+        answer = json_object(sent.body) if sent.status == 200 else None
         action = answer.get("response_action") if answer is not None else None
         if answer is not None and action == "errors":
             errors = answer.get("errors")
             self._say(
-                _block(
+                headed(
                     "billing-bot (on the form, which stays open)",
                     form.errors_text(errors if isinstance(errors, dict) else {}),
                 )
@@ -416,7 +416,7 @@ class Console:
         if uploads > completed:
             return True
         visible = [c for c in calls if c.visible and c.ok]
-        return bool(visible) and _is_progress(visible[-1].body)
+        return bool(visible) and is_progress(visible[-1].body)
 
     async def _follow(self) -> None:
         """Print what arrives while nobody is waiting for it (late replacements, audit lines)."""
@@ -450,12 +450,12 @@ class Console:
             self._prompt()
 
     def _render(self, call: SlackCall) -> str | None:
-        if call.ok and call.kind == "api" and call.method in MODAL_METHODS and _is_modal(call):
+        if call.ok and call.kind == "api" and call.method in MODAL_METHODS and is_modal(call):
             return self._render_form(call)
         text = render_call(call, self.slack, home_channel=DEMO_CHANNEL)
         if call.ok and call.visible and call.method != "files.completeUploadExternal":
             pressable = self._pressable
-            if buttons(_content(call)):
+            if buttons(content_of(call)):
                 self._pressable = call
             elif pressable is not None and call.ts is not None and call.ts == pressable.ts:
                 self._pressable = None  # replaced or deleted: its buttons are gone
@@ -478,17 +478,17 @@ class Console:
             form.keep(previous.chosen)
         self._form = form
         note = " (updated)" if call.method == "views.update" else ""
-        return _block(f"[modal] {form.title}{note}", form.text())
+        return headed(f"[modal] {form.title}{note}", form.text())
 
     def _show_ack(self, sent: SentRequest) -> None:
         if sent.status != 200:
-            self._say(f"(the bot answered HTTP {sent.status}: {_one_line(sent.body)})")
+            self._say(f"(the bot answered HTTP {sent.status}: {one_line(sent.body)})")
         elif sent.body.strip():
-            parsed = _json_object(sent.body)
+            parsed = json_object(sent.body)
             if parsed is not None:
-                self._say(_block("billing-bot (only visible to you)", _seen(parsed)))
+                self._say(headed("billing-bot (only visible to you)", seen_text(parsed)))
             else:
-                self._say(_block("billing-bot (only visible to you)", sent.body))
+                self._say(headed("billing-bot (only visible to you)", sent.body))
         self._warn_if_slow(sent)
 
     def _warn_if_slow(self, sent: SentRequest) -> None:

@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterator
 from typing import TextIO
 
 
-def _is_tty(stream: TextIO) -> bool:
+def is_tty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (OSError, ValueError):
         return False
 
 
-def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
+def read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
     """Lines of `stdin`, read in a daemon thread; None at EOF.
 
     A daemon thread rather than `asyncio.to_thread`: a read blocked on a terminal cannot be
@@ -36,7 +36,7 @@ def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue
 
     def read() -> None:
         try:
-            for line in _lines(stdin):
+            for line in stdin_lines(stdin):
                 put(line)
         except (OSError, ValueError):
             pass
@@ -47,7 +47,7 @@ def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue
     return queue
 
 
-def _lines(stdin: TextIO) -> Iterator[str]:
+def stdin_lines(stdin: TextIO) -> Iterator[str]:
     fd = _fileno(stdin)
     if fd is None:
         for line in iter(stdin.readline, ""):
@@ -76,7 +76,7 @@ def _fileno(stream: TextIO) -> int | None:
         return None
 
 
-def _install_sigint(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> bool:
+def install_sigint(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> bool:
     """Ctrl-C leaves the console cleanly (only possible in the main thread, on Unix)."""
     if threading.current_thread() is not threading.main_thread():
         return False

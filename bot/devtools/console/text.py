@@ -12,7 +12,7 @@ from bot.devtools.fakeslack import (
 )
 
 
-def _content(call: SlackCall) -> Mapping[str, Any]:
+def content_of(call: SlackCall) -> Mapping[str, Any]:
     """What a call shows: the view of a `views.*` call, the message of the others."""
     if call.method.startswith("views."):
         view = call.body.get("view")
@@ -20,11 +20,11 @@ def _content(call: SlackCall) -> Mapping[str, Any]:
     return call.body
 
 
-def _is_modal(call: SlackCall) -> bool:
-    return call.method.startswith("views.") and _content(call).get("type") == "modal"
+def is_modal(call: SlackCall) -> bool:
+    return call.method.startswith("views.") and content_of(call).get("type") == "modal"
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+def json_object(text: str) -> dict[str, Any] | None:
     try:
         parsed = json.loads(text)
     except ValueError:
@@ -32,46 +32,46 @@ def _json_object(text: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _seen(message: dict[str, Any]) -> str:
+def seen_text(message: dict[str, Any]) -> str:
     """The message as the user reads it: Slack shows its three escapes as the characters."""
     text = message_text(message)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _who(name: str, notes: list[str]) -> str:
+def with_notes(name: str, notes: list[str]) -> str:
     return f"{name} ({', '.join(notes)})" if notes else name
 
 
-def _block(header: str, text: str) -> str:
+def headed(header: str, text: str) -> str:
     lines = text.splitlines() or [""]
     if len(lines) == 1 and header.startswith("#"):
         return f"{header}: {lines[0]}"
     return header + ":\n" + "\n".join(f"  {line}" if line else "" for line in lines)
 
 
-def _what(call: SlackCall) -> str:
+def what_was_sent(call: SlackCall) -> str:
     return "reply" if call.kind == "response" else call.method
 
 
-def _label(button: dict[str, Any]) -> str:
-    return _plain(button.get("text"))
+def button_label(button: dict[str, Any]) -> str:
+    return plain(button.get("text"))
 
 
-def _plain(obj: object) -> str:
+def plain(obj: object) -> str:
     if isinstance(obj, dict):
         return str(obj.get("text") or "")
     return "" if obj is None else str(obj)
 
 
-def _truthy(value: object) -> bool:
+def truthy(value: object) -> bool:
     return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
 
 
-def _is_progress(message: dict[str, Any]) -> bool:
+def is_progress(message: dict[str, Any]) -> bool:
     text = message_text(message).strip().lower()
     return "working on it" in text or text.endswith(("…", "..."))
 
 
-def _one_line(text: str, limit: int = 200) -> str:
+def one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

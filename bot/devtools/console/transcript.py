@@ -6,14 +6,14 @@ import contextlib
 
 from bot.devtools.console.form import OpenForm
 from bot.devtools.console.text import (
-    _block,
-    _content,
-    _is_modal,
-    _plain,
-    _seen,
-    _truthy,
-    _what,
-    _who,
+    content_of,
+    headed,
+    is_modal,
+    plain,
+    seen_text,
+    truthy,
+    what_was_sent,
+    with_notes,
 )
 from bot.devtools.fakeslack import (
     LocalSlack,
@@ -28,45 +28,45 @@ def render_call(call: SlackCall, slack: LocalSlack, *, home_channel: str) -> str
     if not call.ok:
         if not call.visible:
             return None
-        return f"(Slack refused the bot's {_what(call)}: {call.error or call.status})"
+        return f"(Slack refused the bot's {what_was_sent(call)}: {call.error or call.status})"
     body = call.body
     if call.kind == "response":
-        if _truthy(body.get("delete_original")):
+        if truthy(body.get("delete_original")):
             return "(billing-bot deleted its message)"
         notes = ["only visible to you"] if call.ephemeral else []
-        if _truthy(body.get("replace_original")):
+        if truthy(body.get("replace_original")):
             notes.append("updated")
-        return _block(_who("billing-bot", notes), _seen(body))
+        return headed(with_notes("billing-bot", notes), seen_text(body))
     method = call.method
     channel = call.channel or str(body.get("channel") or "")
     if method == "chat.postMessage":
         notes = ["in thread"] if body.get("thread_ts") else []
         if channel == home_channel:
-            return _block(_who("billing-bot", notes), _seen(body))
+            return headed(with_notes("billing-bot", notes), seen_text(body))
         if channel.startswith("D"):
-            return _block(_who("billing-bot", ["direct message", *notes]), _seen(body))
-        return _block(_who(f"#{channel}", notes), _seen(body))
+            return headed(with_notes("billing-bot", ["direct message", *notes]), seen_text(body))
+        return headed(with_notes(f"#{channel}", notes), seen_text(body))
     if method == "chat.postEphemeral":
-        return _block(_who("billing-bot", ["only visible to you"]), _seen(body))
+        return headed(with_notes("billing-bot", ["only visible to you"]), seen_text(body))
     if method == "chat.update":
         if channel.startswith("D"):
-            return _block(_who("billing-bot", ["direct message", "updated"]), _seen(body))
+            return headed(with_notes("billing-bot", ["direct message", "updated"]), seen_text(body))
         who = "billing-bot" if channel == home_channel else f"#{channel}"
-        return _block(_who(who, ["updated"]), _seen(body))
+        return headed(with_notes(who, ["updated"]), seen_text(body))
     if method == "chat.delete":
         return "(billing-bot deleted a message)"
     if method == "files.completeUploadExternal":
         return _files_text(call, slack)
     if method == "views.publish":
-        return _block("[Home tab] billing-bot", _seen(dict(_content(call))))
+        return headed("[Home tab] billing-bot", seen_text(dict(content_of(call))))
     if method.startswith("views."):
-        if _is_modal(call):
+        if is_modal(call):
             with contextlib.suppress(LookupError, ValueError):  # inputs it cannot show
                 form = OpenForm(call, view_id=None, current_conversation=home_channel)
-                return _block(f"[modal] {form.title}", form.text())
-        view = _content(call)
-        title = _plain(view.get("title")) or "view"
-        return _block(f"[modal] {title}", _seen({"blocks": view.get("blocks") or []}))
+                return headed(f"[modal] {form.title}", form.text())
+        view = content_of(call)
+        title = plain(view.get("title")) or "view"
+        return headed(f"[modal] {title}", seen_text({"blocks": view.get("blocks") or []}))
     return None
 
 
@@ -74,7 +74,7 @@ def _files_text(call: SlackCall, slack: LocalSlack) -> str:
     lines: list[str] = []
     comment = call.body.get("initial_comment")
     if comment:
-        lines.append(_block("billing-bot", str(comment)))
+        lines.append(headed("billing-bot", str(comment)))
     where = f" in #{call.channel}" if call.channel else ""
     for entry in call.body.get("files") or []:
         file_id = str(entry.get("id")) if isinstance(entry, dict) else ""

@@ -33,10 +33,10 @@ def message_text(message: Mapping[str, Any]) -> str:
 def _render_block(block: Mapping[str, Any], counter: Iterator[int]) -> list[str]:
     kind = block.get("type")
     if kind == "header":
-        return [_text(block.get("text"))]
+        return [text_of(block.get("text"))]
     if kind == "section":
-        out = [_text(block.get("text"))] if block.get("text") else []
-        out.extend(_text(f) for f in block.get("fields") or [])
+        out = [text_of(block.get("text"))] if block.get("text") else []
+        out.extend(text_of(f) for f in block.get("fields") or [])
         accessory = block.get("accessory")
         if isinstance(accessory, Mapping):
             out.append(_element(accessory, counter))
@@ -50,13 +50,13 @@ def _render_block(block: Mapping[str, Any], counter: Iterator[int]) -> list[str]
     if kind == "divider":
         return ["---"]
     if kind == "image":
-        return [f"[image] {_text(block.get('title')) or block.get('alt_text', '')}"]
+        return [f"[image] {text_of(block.get('title')) or block.get('alt_text', '')}"]
     if kind == "markdown":
         return [str(block.get("text") or "")]
     if kind == "rich_text":
         return ["\n".join(_rich(e) for e in block.get("elements") or [])]
     if kind == "input":
-        return [f"{_text(block.get('label'))}: [input]"]
+        return [f"{text_of(block.get('label'))}: [input]"]
     if kind == "file":
         return [f"[file] {block.get('external_id', '')}"]
     return [f"[{kind}]"]
@@ -65,12 +65,12 @@ def _render_block(block: Mapping[str, Any], counter: Iterator[int]) -> list[str]
 def _element(element: Mapping[str, Any], counter: Iterator[int]) -> str:
     kind = element.get("type")
     if kind == "button":
-        return f"[{next(counter)}] {_label(element)}"
+        return f"[{next(counter)}] {button_label(element)}"
     if kind in ("mrkdwn", "plain_text"):
         return str(element.get("text") or "")
     if kind == "image":
         return f"[image: {element.get('alt_text', '')}]"
-    placeholder = _text(element.get("placeholder"))
+    placeholder = text_of(element.get("placeholder"))
     return f"<{kind}{': ' + placeholder if placeholder else ''}>"
 
 
@@ -105,27 +105,27 @@ def _rich_leaf(leaf: Mapping[str, Any]) -> str:
     return ""
 
 
-def _text(obj: object) -> str:
+def text_of(obj: object) -> str:
     if isinstance(obj, Mapping):
         return str(obj.get("text") or "")
     return "" if obj is None else str(obj)
 
 
-def _label(button: Mapping[str, Any]) -> str:
-    return _text(button.get("text"))
+def button_label(button: Mapping[str, Any]) -> str:
+    return text_of(button.get("text"))
 
 
 def _block_lists(message: Mapping[str, Any]) -> list[list[Mapping[str, Any]]]:
     """The message's blocks, then those of its attachments (JSON text is parsed)."""
     lists: list[list[Mapping[str, Any]]] = []
-    blocks = _maybe_json(message.get("blocks"))
+    blocks = maybe_json(message.get("blocks"))
     if isinstance(blocks, list):
         lists.append([b for b in blocks if isinstance(b, Mapping)])
-    attachments = _maybe_json(message.get("attachments"))
+    attachments = maybe_json(message.get("attachments"))
     if isinstance(attachments, list):
         for attachment in attachments:
             if isinstance(attachment, Mapping):
-                inner = _maybe_json(attachment.get("blocks"))
+                inner = maybe_json(attachment.get("blocks"))
                 if isinstance(inner, list):
                     lists.append([b for b in inner if isinstance(b, Mapping)])
     return lists
@@ -146,7 +146,7 @@ def _iter_buttons(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
                     yield {**element, "block_id": block_id}
 
 
-def _maybe_json(value: object) -> object:
+def maybe_json(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
             return json.loads(value)

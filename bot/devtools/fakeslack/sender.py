@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.apis.http import tls_context
 from bot.devtools.fakeslack.calls import SlackCall
-from bot.devtools.fakeslack.reading import _label, buttons
+from bot.devtools.fakeslack.reading import button_label, buttons
 from bot.devtools.fakeslack.server import LocalSlack
 from bot.devtools.fakeslack.views import view_state
 from bot.devtools.fakeslack.workspace import (
@@ -25,10 +25,10 @@ from bot.devtools.fakeslack.workspace import (
     BOT_ID,
     BOT_USER_ID,
     TEAM_DOMAIN,
-    _bot_message,
-    _channel_name,
-    _conversation_id,
-    _user_name,
+    bot_message,
+    channel_name,
+    conversation_id,
+    user_name,
 )
 
 
@@ -98,9 +98,9 @@ class SlackSender:
             "team_id": self.team_id,
             "team_domain": TEAM_DOMAIN,
             "channel_id": channel_id,
-            "channel_name": _channel_name(channel_id),
+            "channel_name": channel_name(channel_id),
             "user_id": user_id,
-            "user_name": _user_name(user_id),
+            "user_name": user_name(user_id),
             "command": command,
             "text": text,
             "api_app_id": APP_ID,
@@ -171,8 +171,8 @@ class SlackSender:
             "type": "block_actions",
             "user": {
                 "id": user_id,
-                "username": _user_name(user_id),
-                "name": _user_name(user_id),
+                "username": user_name(user_id),
+                "name": user_name(user_id),
                 "team_id": self.team_id,
             },
             "api_app_id": APP_ID,
@@ -182,13 +182,13 @@ class SlackSender:
             "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
             "enterprise": None,
             "is_enterprise_install": False,
-            "channel": {"id": channel, "name": _channel_name(channel)},
+            "channel": {"id": channel, "name": channel_name(channel)},
             "state": {"values": {}},
             "response_url": response_url,
             "actions": [action],
         }
         if not ephemeral:
-            payload["message"] = _bot_message(content, ts)
+            payload["message"] = bot_message(content, ts)
         headers = _retry_headers(retry_num)
         return await self._send_form(
             {"payload": json.dumps(payload)}, response_url=response_url, headers=headers
@@ -273,7 +273,7 @@ class SlackSender:
             "type": "message",
             "channel_type": "im",
             "user": user_id,
-            "channel": _conversation_id(user_id),
+            "channel": conversation_id(user_id),
             "text": text,
         }
         if ts is not None:
@@ -294,7 +294,7 @@ class SlackSender:
         event = {
             "type": "app_home_opened",
             "user": user_id,
-            "channel": _conversation_id(user_id),
+            "channel": conversation_id(user_id),
             "tab": tab,
         }
         return await self.event(event, event_id=event_id, retry_num=retry_num)
@@ -468,10 +468,12 @@ def _find_button(
     candidates = [
         b
         for b in buttons(content)
-        if b.get("action_id") == action_id and (text is None or _label(b) == text)
+        if b.get("action_id") == action_id and (text is None or button_label(b) == text)
     ]
     if len(candidates) <= nth:
-        rendered = ", ".join(f"{b.get('action_id')!r} ({_label(b)})" for b in buttons(content))
+        rendered = ", ".join(
+            f"{b.get('action_id')!r} ({button_label(b)})" for b in buttons(content)
+        )
         raise LookupError(
             f"no button #{nth} with action_id {action_id!r}"
             f"{f' and text {text!r}' if text else ''}; it has: {rendered or 'none'}"
@@ -480,7 +482,7 @@ def _find_button(
 
 
 def _user_payload(user_id: str, team_id: str) -> dict[str, str]:
-    name = _user_name(user_id)
+    name = user_name(user_id)
     return {"id": user_id, "username": name, "name": name, "team_id": team_id}
 
 

@@ -26,20 +26,20 @@ from bot.devtools.fakeslack.limits import (
     RESPONSE_URL_TTL_SECONDS,
     RESPONSE_URL_USES,
     TRIGGER_ID_TTL_SECONDS,
-    _block_problems,
-    _invalid_blocks,
-    _message_problem,
+    block_problems,
+    invalid_blocks,
+    message_problem,
 )
-from bot.devtools.fakeslack.reading import _maybe_json
+from bot.devtools.fakeslack.reading import maybe_json
 from bot.devtools.fakeslack.workspace import (
     APP_ID,
     BOT_ID,
     BOT_USER_ID,
     TEAM_DOMAIN,
-    _bot_message,
-    _channel_object,
-    _conversation_id,
-    _user_object,
+    bot_message,
+    channel_object,
+    conversation_id,
+    user_object,
 )
 
 # Form fields that Slack takes as JSON text ("A JSON-based array ..., presented as a URL-encoded
@@ -354,16 +354,16 @@ class LocalSlack:
         }
 
     def _chat_post_message(self, call: SlackCall) -> dict[str, Any]:
-        problem = _message_problem(call.body)
+        problem = message_problem(call.body)
         if problem is not None:
             return problem
-        channel = _conversation_id(str(call.body["channel"]))
+        channel = conversation_id(str(call.body["channel"]))
         ts = self.new_ts()
         call.channel, call.ts = channel, ts
-        return {"ok": True, "channel": channel, "ts": ts, "message": _bot_message(call.body, ts)}
+        return {"ok": True, "channel": channel, "ts": ts, "message": bot_message(call.body, ts)}
 
     def _chat_post_ephemeral(self, call: SlackCall) -> dict[str, Any]:
-        problem = _message_problem(call.body)
+        problem = message_problem(call.body)
         if problem is not None:
             return problem
         if not call.body.get("user"):
@@ -375,7 +375,7 @@ class LocalSlack:
     def _chat_update(self, call: SlackCall) -> dict[str, Any]:
         if not call.body.get("ts"):
             return {"ok": False, "error": "message_not_found"}
-        problem = _message_problem(call.body)
+        problem = message_problem(call.body)
         if problem is not None:
             return problem
         channel, ts = str(call.body["channel"]), str(call.body["ts"])
@@ -385,7 +385,7 @@ class LocalSlack:
             "channel": channel,
             "ts": ts,
             "text": str(call.body.get("text") or ""),
-            "message": _bot_message(call.body, ts),
+            "message": bot_message(call.body, ts),
         }
 
     def _chat_delete(self, call: SlackCall) -> dict[str, Any]:
@@ -415,19 +415,19 @@ class LocalSlack:
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         call.channel = str(channel)
-        return {"ok": True, "channel": _channel_object(str(channel))}
+        return {"ok": True, "channel": channel_object(str(channel))}
 
     def _conversations_info(self, call: SlackCall) -> dict[str, Any]:
         channel = call.body.get("channel")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": _channel_object(str(channel))}
+        return {"ok": True, "channel": channel_object(str(channel))}
 
     def _users_info(self, call: SlackCall) -> dict[str, Any]:
         user = call.body.get("user")
         if not user:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": _user_object(str(user))}
+        return {"ok": True, "user": user_object(str(user))}
 
     def _views_open(self, call: SlackCall) -> dict[str, Any]:
         trigger = str(call.body.get("trigger_id") or "")
@@ -454,9 +454,9 @@ class LocalSlack:
         if not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
         blocks = view.get("blocks") or []
-        problems = _block_problems(blocks, max_blocks=100) if isinstance(blocks, list) else []
+        problems = block_problems(blocks, max_blocks=100) if isinstance(blocks, list) else []
         if problems:
-            return _invalid_blocks(problems)
+            return invalid_blocks(problems)
         return {
             "ok": True,
             "view": {
@@ -557,7 +557,7 @@ class LocalSlack:
             if not (body.get("text") or body.get("blocks") or body.get("attachments")):
                 return 400, "no_text"
             blocks = body.get("blocks")
-            problems = _block_problems(blocks, max_blocks=50) if isinstance(blocks, list) else []
+            problems = block_problems(blocks, max_blocks=50) if isinstance(blocks, list) else []
             if problems:
                 return 400, "invalid_blocks"
         origin.uses += 1
@@ -588,7 +588,7 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
                 else:
                     body[key] = value
     for key in _JSON_FIELDS & body.keys():
-        body[key] = _maybe_json(body[key])
+        body[key] = maybe_json(body[key])
     return body
 
 

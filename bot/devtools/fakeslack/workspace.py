@@ -13,7 +13,7 @@ APP_ID = "A0BILLING"
 TEAM_DOMAIN = "demo"
 
 
-def _bot_message(body: Mapping[str, Any], ts: str) -> dict[str, Any]:
+def bot_message(body: Mapping[str, Any], ts: str) -> dict[str, Any]:
     """The message object Slack returns (and sends with clicks) for a message the bot posted."""
     message: dict[str, Any] = {
         "type": "message",
@@ -30,26 +30,26 @@ def _bot_message(body: Mapping[str, Any], ts: str) -> dict[str, Any]:
     return message
 
 
-def _conversation_id(channel: str) -> str:
+def conversation_id(channel: str) -> str:
     """chat.postMessage to a user ID posts in the DM with that user."""
     return "D" + channel[1:] if channel.startswith(("U", "W")) else channel
 
 
-def _channel_name(channel_id: str) -> str:
+def channel_name(channel_id: str) -> str:
     if channel_id.startswith("D"):
         return "directmessage"
     return channel_id.removeprefix("C_").removeprefix("G_").lower().replace("_", "-")
 
 
-def _user_name(user_id: str) -> str:
+def user_name(user_id: str) -> str:
     return user_id.removeprefix("U_").lower().replace("_", ".")
 
 
-def _channel_object(channel_id: str) -> dict[str, Any]:
+def channel_object(channel_id: str) -> dict[str, Any]:
     is_im = channel_id.startswith("D")
     return {
         "id": channel_id,
-        "name": _channel_name(channel_id),
+        "name": channel_name(channel_id),
         "is_channel": not is_im,
         "is_group": False,
         "is_im": is_im,
@@ -64,8 +64,8 @@ def _channel_object(channel_id: str) -> dict[str, Any]:
     }
 
 
-def _user_object(user_id: str) -> dict[str, Any]:
-    name = _user_name(user_id)
+def user_object(user_id: str) -> dict[str, Any]:
+    name = user_name(user_id)
     real_name = name.replace(".", " ").title()
     return {
         "id": user_id,
