@@ -9,6 +9,10 @@
   in a modal the way a user would.
 
 Nothing here logs request headers: the bot token arrives in `Authorization`.
+
+- `server`: `LocalSlack`; `files`: the uploads it keeps; `calls`: `SlackCall`, what it records;
+  `limits`: Slack's limits it enforces; `workspace`: the demo team's IDs and objects;
+  `sender`: `SlackSender`; `reading`: a message as text; `views`: a modal filled in.
 """
 
 from bot.devtools.fakeslack.calls import SlackCall
