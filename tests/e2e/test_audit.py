@@ -23,8 +23,8 @@ from bot.app import build_app
 from bot.core.changes.model import ChangeStatus
 from bot.devtools.fakeslack import SlackCall, SlackSender
 from bot.slack.server import start_server
-from tests.e2e import conftest
-from tests.e2e.conftest import ADMIN, Stack, close_stack, make_stack, seen
+from tests.e2e import stack as e2e_stack
+from tests.e2e.stack import ADMIN, Stack, close_stack, make_stack, seen
 from tests.redis_server import RedisServer
 
 CONFIRM = "billing_change_confirm"
@@ -58,7 +58,7 @@ async def restart(stack: Stack, *, later: timedelta = timedelta(0), **settings: 
     await old.cleanup()
     await stack.sender.aclose()
     stack.settings = stack.settings.model_copy(update=settings)
-    stack.clock = conftest.TestClock(stack.clock.now + later)
+    stack.clock = e2e_stack.TestClock(stack.clock.now + later)
     stack.bot = build_app(stack.settings, clock=stack.clock, retry=RetryPolicy.immediate())
     runner, stack.bot_url = await start_server(stack.bot, "127.0.0.1", 0)
     stack.runners.insert(0, runner)

@@ -13,7 +13,7 @@ import pytest
 import bot.devtools.sandbox.reports
 from bot.devtools.sandbox.reports import Row
 from bot.devtools.sandbox.state import MkioState
-from tests.e2e.conftest import Stack, close_stack, make_stack, seen, upload_named
+from tests.e2e.stack import Stack, close_stack, make_stack, seen, upload_named
 
 
 def method_id(stack: Stack) -> str:

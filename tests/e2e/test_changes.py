@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.devtools.fakeslack import SlackCall
-from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
 
 OTHER_ADMIN = "U_ADMIN_2"
 CONFIRM = "billing_change_confirm"

@@ -15,7 +15,7 @@ import pytest
 
 from bot.devtools.fakeslack import LocalSlack, SlackSender
 from bot.devtools.sandbox import Sandbox, start
-from tests.e2e.conftest import DRAINING, PATIENCE
+from tests.e2e.stack import DRAINING, PATIENCE
 
 CLI_SECRET = "cli-test-" + "5f1c0a9e" * 3
 STARTUP_SECONDS = 600.0

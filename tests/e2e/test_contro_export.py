@@ -11,7 +11,7 @@ import pytest
 
 from bot.devtools.fakeslack import SlackCall
 from bot.slack import delivery
-from tests.e2e.conftest import Stack, close_stack, make_stack, seen
+from tests.e2e.stack import Stack, close_stack, make_stack, seen
 
 
 def money(amount: Decimal) -> str:

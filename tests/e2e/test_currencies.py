@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from bot.devtools.sandbox import catalog
-from tests.e2e.conftest import ADMIN, Stack, seen
+from tests.e2e.stack import ADMIN, Stack, seen
 
 MONTH_TO_DATE = {"startDate": "2026-11-01", "endDate": "2026-11-22", "granularity": "month"}
 MY_PROJECT = {**MONTH_TO_DATE, "projectNames": ["my-project"]}

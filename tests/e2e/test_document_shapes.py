@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, Stack, close_stack, make_stack, seen
+from tests.e2e.stack import ADMIN, Stack, close_stack, make_stack, seen
 
 LIST = "/organization/paymentMethods"
 ANONYMOUS_TYPE = "invoice"

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 import bot.apis.http
 from bot.devtools.fakeslack import SlackCall, SlackSender
-from tests.e2e.conftest import ADMIN, Stack, close_stack, make_stack, seen, upload_named
+from tests.e2e.stack import ADMIN, Stack, close_stack, make_stack, seen, upload_named
 
 PROJECT = "my-project"
 PERIOD = "2026-10"

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.devtools.fakeslack import SlackCall
 from bot.money import to_cents
-from tests.e2e.conftest import Stack, seen
+from tests.e2e.stack import Stack, seen
 
 TODAY = date(2026, 11, 21)  # the stack's clock: 2026-11-21 15:30 UTC
 USAGE_DAYS = {

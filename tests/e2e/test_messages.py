@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from bot.devtools.fakeslack import BOT_USER_ID, SlackCall
-from tests.e2e.conftest import MEMBER, Stack, is_working, seen
+from tests.e2e.stack import MEMBER, Stack, is_working, seen
 
 
 async def answer(stack: Stack) -> SlackCall:

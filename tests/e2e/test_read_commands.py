@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from decimal import Decimal
 
-from tests.e2e.conftest import ADMIN, MEMBER, Stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, seen
 
 MONTH_TO_DATE = {
     "startDate": "2026-11-01",

@@ -25,7 +25,7 @@ import pytest
 
 from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender, message_text
 from bot.devtools.sandbox import Sandbox, start
-from tests.e2e.conftest import PATIENCE, is_working
+from tests.e2e.stack import PATIENCE, is_working
 from tests.redis_server import RedisServer
 from tests.waiting import eventually
 

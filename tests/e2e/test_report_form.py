@@ -20,7 +20,7 @@ from bot.devtools.fakeslack import APP_ID, TEAM_DOMAIN, SlackCall
 from bot.slack.handlers.report_form import ephemeral_sender
 from bot.slack.ids import CallbackId
 from bot.slack.ids import ReportFormId as F
-from tests.e2e.conftest import MEMBER, Stack, seen, upload_named
+from tests.e2e.stack import MEMBER, Stack, seen, upload_named
 
 LAST_MONTH = {"startDate": "2026-10-01", "endDate": "2026-11-01", "granularity": "day"}
 MONTH_BEFORE = {**LAST_MONTH, "startDate": "2026-09-01", "endDate": "2026-10-01"}

@@ -12,7 +12,7 @@ import pytest
 
 from bot.devtools.fakeslack import SlackCall
 from bot.slack.inflight import wait_for_answers
-from tests.e2e.conftest import PATIENCE, Stack, seen, upload_named
+from tests.e2e.stack import PATIENCE, Stack, seen, upload_named
 
 MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}
 FEBRUARY = {**MARCH, "startDate": "2026-02-01", "endDate": "2026-03-01"}  # compared with

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.preflight import ConfigError
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.server import create_web_app, start_server
-from tests.e2e.conftest import ADMIN, PATIENCE, Stack, make_stack
+from tests.e2e.stack import ADMIN, PATIENCE, Stack, make_stack
 
 FORM = "application/x-www-form-urlencoded"
 COMMAND = urlencode({"command": "/billing", "text": "usage my-project", "user_id": ADMIN}).encode()

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.e2e.conftest import Stack, close_stack, is_working, make_stack, seen
+from tests.e2e.stack import Stack, close_stack, is_working, make_stack, seen
 
 
 def usage_calls(stack: Stack) -> int:

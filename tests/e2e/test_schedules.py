@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 
 from bot.devtools.fakeslack import SlackCall
-from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, eventually, make_stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, eventually, make_stack, seen
 
 RUN_TIME = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from bot.devtools.fakeslack import SlackCall
 from bot.logs import make_formatter
-from tests.e2e.conftest import ADMIN, MEMBER, Stack, close_stack, is_working, make_stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, is_working, make_stack, seen
 
 CONFIRM = "billing_change_confirm"
 WRONG_TOKEN = "mkio-token-that-mkio-refuses-0001"

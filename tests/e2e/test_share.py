@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import ADMIN, MEMBER, Stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, seen
 
 
 async def test_usage_is_private_until_shared_then_posted_saying_who_shared(stack: Stack) -> None:

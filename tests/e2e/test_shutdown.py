@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.slack import server
-from tests.e2e.conftest import DRAINING, PATIENCE, Stack, eventually, seen
+from tests.e2e.stack import DRAINING, PATIENCE, Stack, eventually, seen
 
 
 async def test_an_answer_in_progress_is_delivered_before_the_server_closes(

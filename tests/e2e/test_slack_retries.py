@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.inflight import wait_for_answers
-from tests.e2e.conftest import PATIENCE, Stack, seen
+from tests.e2e.stack import PATIENCE, Stack, seen
 
 
 def responses(stack: Stack, url: str) -> list[int]:

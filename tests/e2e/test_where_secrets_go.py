@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from bot.devtools.fakeslack import SlackCall
 from bot.slack.ids import ActionId
-from tests.e2e.conftest import ADMIN, Stack, is_working, seen
+from tests.e2e.stack import ADMIN, Stack, is_working, seen
 
 PROJECT = "video-platform"  # its metrics export is on in the sandbox
 RUN_TIME = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

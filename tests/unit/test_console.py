@@ -27,7 +27,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.apis.mkio.models import Granularity
 from bot.core.language import commands as c
 from bot.core.report_form import Choice, ChoiceList, FormChoices, FormState, defaults, to_submission
-from bot.devtools.console import CONSOLE_HELP, Console, OpenForm, _lines, render_call, run_demo
+from bot.devtools.console import CONSOLE_HELP, Console, OpenForm, render_call, run_demo
+from bot.devtools.console.stdin import stdin_lines
 from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender
 from bot.slack.ids import ReportFormId as F
 from bot.slack.render.report_form import render_report_form
@@ -40,9 +41,9 @@ QUIET_SECONDS = 0.3
 
 @pytest.fixture(autouse=True)
 def short_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.devtools.console.QUIET_SECONDS", QUIET_SECONDS)
+    monkeypatch.setattr("bot.devtools.console.loop.QUIET_SECONDS", QUIET_SECONDS)
     # A slow machine may take longer than a person would wait; only a failure waits this long.
-    monkeypatch.setattr("bot.devtools.console.REPLY_TIMEOUT_SECONDS", 120.0)
+    monkeypatch.setattr("bot.devtools.console.loop.REPLY_TIMEOUT_SECONDS", 120.0)
 
 
 async def demo(*lines: str) -> str:
@@ -363,7 +364,7 @@ async def test_any_modal_can_be_filled_in_and_answered_with_a_new_view(rig: Rig)
 
 
 async def test_run_reads_until_eof(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.devtools.console.REPLY_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr("bot.devtools.console.loop.REPLY_TIMEOUT_SECONDS", 0.3)
 
     status = await rig.console.run(io.StringIO("silent\n"))
 
@@ -507,4 +508,4 @@ def test_lines_from_a_pipe() -> None:
     os.write(write_fd, "help\r\nusage café\nlast".encode())
     os.close(write_fd)
     with os.fdopen(read_fd, encoding="utf-8") as stream:
-        assert list(_lines(stream)) == ["help", "usage café", "last"]
+        assert list(stdin_lines(stream)) == ["help", "usage café", "last"]
