@@ -42,6 +42,7 @@ from slack_sdk.models.blocks import (
 from bot.clock import next_month_start
 from bot.errors import SecretNotPostable
 from bot.logs import redact
+from bot.mrkdwn import escape as escape  # the one escaping function, re-exported
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +139,6 @@ class Message:
 
 
 # -- safe text ------------------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Escape `&`, `<` and `>` so an API string cannot become a mention, a link or a command."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def inert(text: str) -> str:
