@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bot.apis.mkio.models import Granularity
 from bot.core.language.vocabulary import PREFIX, Period
+from bot.mrkdwn import escape
 
 __all__ = [
     "AMOUNT_EXAMPLE",
@@ -53,16 +54,12 @@ def quote(word: str) -> str:
     text = _printable(word)
     if len(text) > MAX_QUOTED:
         text = text[: MAX_QUOTED - 1] + "…"
-    return _escape(text)
+    return escape(text)
 
 
 def _printable(word: str) -> str:
     text = "".join(ch for ch in word if ch.isprintable() or ch.isspace()).replace("`", "")
     return " ".join(text.split())
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def code(word: str) -> str:
@@ -72,7 +69,7 @@ def code(word: str) -> str:
 def render_command(words: Iterable[str]) -> str:
     """A complete command to suggest; words made safe like `quote` does, but never cut short
     (a cut name would be another name)."""
-    return " ".join([PREFIX, *(_escape(_printable(word)) for word in words)])
+    return " ".join([PREFIX, *(escape(_printable(word)) for word in words)])
 
 
 # --- Words ----------------------------------------------------------------------------------

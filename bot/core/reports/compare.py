@@ -23,13 +23,15 @@ now (a project that stopped costing is news too).
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from bot.apis.mkio.models import Granularity, ReportQuery
+from bot.clock import as_utc
 from bot.core.language.vocabulary import DAY_MAX_DAYS, DateRange
-from bot.core.reports.comparison import Baseline, BaselineKind, Change, Comparison, exact_sum
+from bot.core.reports.comparison import Baseline, BaselineKind, Change, Comparison
 from bot.core.reports.summary import CostLine, ReportSummary
+from bot.money import exact_sum
 
 __all__ = [
     "Baseline",
@@ -134,9 +136,7 @@ def partial_note(current: ReportSummary, baseline: Baseline) -> str | None:
     The current period is not over when it ends after the day its report was fetched (UTC):
     its last day holds only the usage so far. Periods of different lengths are named too."""
     fetched = current.fetched_at
-    today = (
-        fetched.replace(tzinfo=UTC) if fetched.tzinfo is None else fetched.astimezone(UTC)
-    ).date()
+    today = as_utc(fetched).date()
     days = (current.query.end_date - current.query.start_date).days
     base_days = (baseline.end - baseline.start).days
     said: list[str] = []

@@ -5,15 +5,14 @@ per meter and in total. Pure data, below both `summary` (whose `ReportSummary` c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, Inexact, localcontext
+from decimal import Decimal
 from enum import StrEnum
 
-__all__ = ["Baseline", "BaselineKind", "Change", "Comparison", "exact_sum"]
+from bot.money import exact, exact_sum
 
-_PRECISION = 100  # digits: sums never round, percents are exact far below 0.1%
+__all__ = ["Baseline", "BaselineKind", "Change", "Comparison"]
 
 
 class BaselineKind(StrEnum):
@@ -63,8 +62,7 @@ class Change:
         """change ÷ |previous| × 100, unrounded; None when the previous cost is 0."""
         if self.previous.is_zero():
             return None
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
+        with exact(rounds=True):
             return self.change * 100 / abs(self.previous)
 
     @property
@@ -91,13 +89,3 @@ class Comparison:
     # why the two periods are not like for like (the current one is not over, or the lengths
     # differ), in the bot's words; None when they are
     partial: str | None = None
-
-
-def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
-    total = Decimal(0)
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        ctx.traps[Inexact] = True
-        for amount in amounts:
-            total += amount
-    return total

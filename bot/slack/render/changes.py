@@ -12,7 +12,7 @@ import json
 import math
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from slack_sdk.models.blocks import (
@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.apis.mkio.models import MetricsEndpoint, PaymentMethod
+from bot.clock import as_utc
 from bot.core.changes.model import (
     ChangeKind,
     ChangeStatus,
@@ -72,23 +73,19 @@ _MENTIONABLE = re.compile(r"[A-Za-z0-9_.-]+")
 # -- small pieces ---------------------------------------------------------------------------
 
 
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def _hm(at: datetime) -> str:
     """ "20:41 UTC"."""
-    return f"{_utc(at):%H:%M} UTC"
+    return f"{as_utc(at):%H:%M} UTC"
 
 
 def _stamp(at: datetime) -> str:
     """ "2026-11-21 20:41 UTC"."""
-    return f"{_utc(at):%Y-%m-%d %H:%M} UTC"
+    return f"{as_utc(at):%Y-%m-%d %H:%M} UTC"
 
 
 def _iso(at: datetime) -> str:
     """ "2026-11-21T20:41:00Z"."""
-    return f"{_utc(at):%Y-%m-%dT%H:%M:%S}Z"
+    return f"{as_utc(at):%Y-%m-%dT%H:%M:%S}Z"
 
 
 def _mention(user: str) -> str:
