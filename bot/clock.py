@@ -22,3 +22,9 @@ def month_to_date(today: date) -> tuple[date, date]:
 
 def next_month_start(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def as_utc(at: datetime) -> datetime:
+    """`at` in UTC. A naive time is taken as UTC (the APIs' and the stores' times are UTC),
+    never as the machine's local time."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

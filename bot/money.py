@@ -8,7 +8,8 @@
 An amount with its currency is a `Money`; adding two currencies raises `CurrencyMismatch`, and
 `Totals` keeps one sum per currency. Every currency shown goes through `currency_label`, which
 escapes anything but an ISO-4217-like code. `round_to_total` is the one rounding rule for rows
-shown with their total: the rows add up to the total shown, to the cent.
+shown with their total: the rows add up to the total shown, to the cent. `exact()` is the one
+decimal context for money arithmetic (sums never round), `exact_sum` a sum made in it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,23 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, Inexact, localcontext
+from decimal import (
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+
+from bot.mrkdwn import escape
 
 _CENT = Decimal("0.01")
 _MILLI = Decimal("0.001")
-_PRECISION = 60  # enough digits that quantize never fails on a real-world amount
+EXACT_DIGITS = 100  # far more than any real amount needs: sums never round, quantize never fails
 
 
 def _require_decimal(value: object, what: str) -> Decimal:
@@ -33,8 +46,7 @@ def _require_decimal(value: object, what: str) -> Decimal:
 
 
 def _round(value: Decimal, step: Decimal) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
+    with exact(rounds=True):
         rounded = value.quantize(step, rounding=ROUND_HALF_UP)
     return rounded.copy_abs() if rounded.is_zero() else rounded  # never "-0.00"
 
@@ -88,7 +100,6 @@ def format_quantity(quantity: Decimal) -> str:
 # -- amounts that carry their currency --------------------------------------------------------
 
 _ISO_CURRENCY = re.compile(r"[A-Z]{3}")
-_EXACT_PRECISION = 100  # digits: sums of real amounts never round
 
 
 class CurrencyMismatch(ValueError):
@@ -101,21 +112,33 @@ class CurrencyMismatch(ValueError):
 
 def currency_label(currency: str) -> str:
     """The currency as mrkdwn may show it: an ISO-4217-like code ("USD") as it is; anything
-    else (an upstream string such as `<!channel>`) escaped with the renderer's `escape`, so
+    else (an upstream string such as `<!channel>`) escaped with `bot.mrkdwn.escape`, so
     it can never mention, link or format."""
     if _ISO_CURRENCY.fullmatch(currency):
         return currency
-    from bot.slack.render.common import escape  # the one escaping function; imported late: no cycle
-
     return escape(currency)
 
 
 @contextmanager
-def _exact() -> Iterator[None]:
-    with localcontext() as ctx:
-        ctx.prec = _EXACT_PRECISION
-        ctx.traps[Inexact] = True
-        yield
+def exact(*, rounds: bool = False) -> Iterator[Context]:
+    """The one decimal context for money arithmetic: EXACT_DIGITS digits. By default it raises
+    `decimal.Inexact` rather than round, so a sum is exact or fails loudly; `rounds=True` is
+    for a quotient (a percent, a share) or a quantize to cents, which may round in its last
+    digit, far below anything shown."""
+    traps = [InvalidOperation, DivisionByZero, Overflow]
+    with localcontext(
+        Context(prec=EXACT_DIGITS, traps=traps if rounds else [*traps, Inexact])
+    ) as ctx:
+        yield ctx
+
+
+def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
+    """The sum of `amounts`, never rounded (raises `decimal.Inexact` rather than round)."""
+    total = Decimal(0)
+    with exact():
+        for amount in amounts:
+            total += amount
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +168,7 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         other = self._same(other)
-        with _exact():
+        with exact():
             return Money(self.amount + other.amount, self.currency)
 
     def __radd__(self, other: object) -> Money:
@@ -155,7 +178,7 @@ class Money:
 
     def __sub__(self, other: Money) -> Money:
         other = self._same(other)
-        with _exact():
+        with exact():
             return Money(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
@@ -192,7 +215,7 @@ class Totals:
     def of(cls, amounts: Iterable[Money]) -> Totals:
         sums: dict[str, Decimal] = {}
         counts: dict[str, int] = {}
-        with _exact():
+        with exact():
             for money in amounts:
                 sums[money.currency] = sums.get(money.currency, Decimal(0)) + money.amount
                 counts[money.currency] = counts.get(money.currency, 0) + 1
@@ -242,8 +265,7 @@ def round_to_total(amounts: Sequence[Decimal]) -> list[Decimal]:
     the most in that first step (ties: the earlier row). So each row shown is within one
     cent of its exact amount, and the rows shown always sum to the total shown."""
     values = [_require_decimal(a, "amount") for a in amounts]
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
+    with exact(rounds=True):
         floors = [v.quantize(_CENT, rounding=ROUND_FLOOR) for v in values]
         target = to_cents(sum(values, Decimal(0)))
         missing = int((target - sum(floors, Decimal(0))) / _CENT)

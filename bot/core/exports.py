@@ -20,20 +20,19 @@ import io
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from datetime import datetime
+from decimal import Decimal
 from time import monotonic
 from typing import BinaryIO, Final
 
 from bot.apis.contro.client import MAX_LIMIT, ControClient
 from bot.apis.contro.models import CURRENCY, UsageRecord, UsageSummary
 from bot.apis.csvsafe import neutralise_cell
-from bot.money import format_money
+from bot.clock import as_utc
+from bot.money import exact, format_money
 
 CONTRO_COLUMNS: Final = ("id", "type", "amount", "referenceId", "billingPeriod", "createdAt")
 
-#: Sums are exact: a context wide enough for any real total, which refuses to round.
-_EXACT: Final = Context(prec=80, traps=[Inexact, InvalidOperation, Overflow])
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME_PART: Final = 60
 
@@ -99,10 +98,11 @@ async def export_contro_records(
     async for page in contro.iter_pages(period, type=type, limit=MAX_LIMIT):
         pages += 1
         records = [r for r in page.records if type is None or r.type == type]
-        for record in records:
-            total = _EXACT.add(total, record.amount)
-            totals[record.type] = _EXACT.add(totals.get(record.type, Decimal(0)), record.amount)
-            counts[record.type] = counts.get(record.type, 0) + 1
+        with exact():  # sums never round
+            for record in records:
+                total += record.amount
+                totals[record.type] = totals.get(record.type, Decimal(0)) + record.amount
+                counts[record.type] = counts.get(record.type, 0) + 1
         rows += len(records)
         bytes_written += _write(dest, _csv_rows(_row(record) for record in records))
 
@@ -201,9 +201,7 @@ def _write(dest: BinaryIO, data: bytes) -> int:
 def _utc_iso(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 def _name_part(value: str) -> str:

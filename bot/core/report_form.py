@@ -14,13 +14,13 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.apis.mkio.models import Granularity
 from bot.clock import month_start
 from bot.core.language import commands as c
 from bot.errors import CommandError
-from bot.slack.ids import ReportFormId as F
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ __all__ = [
     "FormDefaults",
     "FormErrors",
     "FormState",
+    "ReportFormId",
     "Submission",
     "command_text",
     "defaults",
@@ -38,6 +39,32 @@ __all__ = [
     "origin_channel",
     "to_submission",
 ]
+
+
+class ReportFormId(StrEnum):
+    """The report modal's block_ids (`*_BLOCK`, the keys of `errors`) and action_ids, and the
+    values of its checkbox options. All distinct: equal values would make enum aliases."""
+
+    START_BLOCK = "report_form_start"
+    START = "report_form_start_date"
+    END_BLOCK = "report_form_end"
+    END = "report_form_end_date"
+    GRANULARITY_BLOCK = "report_form_granularity"
+    GRANULARITY = "report_form_granularity_select"
+    PROJECTS_BLOCK = "report_form_projects"
+    PROJECTS = "report_form_projects_select"
+    PAYMENT_METHODS_BLOCK = "report_form_payment_methods"
+    PAYMENT_METHODS = "report_form_payment_methods_select"
+    OPTIONS_BLOCK = "report_form_options"
+    OPTIONS = "report_form_options_checkboxes"
+    OPTION_REPORTED = "report_form_option_reported"
+    OPTION_CSV = "report_form_option_csv"
+    CHANNEL_BLOCK = "report_form_channel"
+    CHANNEL = "report_form_channel_select"
+    FILTERS_NOTE_BLOCK = "report_form_filters_note"  # "loading…" or why a list is missing
+
+
+F = ReportFormId
 
 # Slack's limits on a select's options (https://docs.slack.dev/reference/block-kit/composition-objects/option-object).
 MAX_OPTION_TEXT = 75

@@ -1,6 +1,13 @@
-"""Every action_id, block_id and callback_id the bot renders or listens for: one place."""
+"""Every action_id, block_id and callback_id the bot renders or listens for: one place.
+
+The report form's ids are defined with the form, in the core (`bot.core.report_form`), which
+reads its state without Slack; they are re-exported here with the others."""
 
 from enum import StrEnum
+
+from bot.core.report_form import ReportFormId
+
+__all__ = ["ActionId", "BlockId", "CallbackId", "ReportFormId"]
 
 
 class ActionId(StrEnum):
@@ -24,26 +31,3 @@ class BlockId(StrEnum):
 class CallbackId(StrEnum):
     REPORT_FORM = "billing_report_form"  # the report modal's view
     REPORT_SHORTCUT = "billing_report_shortcut"  # the global shortcut "Billing report"
-
-
-class ReportFormId(StrEnum):
-    """The report modal's block_ids (`*_BLOCK`, the keys of `errors`) and action_ids, and the
-    values of its checkbox options. All distinct: equal values would make enum aliases."""
-
-    START_BLOCK = "report_form_start"
-    START = "report_form_start_date"
-    END_BLOCK = "report_form_end"
-    END = "report_form_end_date"
-    GRANULARITY_BLOCK = "report_form_granularity"
-    GRANULARITY = "report_form_granularity_select"
-    PROJECTS_BLOCK = "report_form_projects"
-    PROJECTS = "report_form_projects_select"
-    PAYMENT_METHODS_BLOCK = "report_form_payment_methods"
-    PAYMENT_METHODS = "report_form_payment_methods_select"
-    OPTIONS_BLOCK = "report_form_options"
-    OPTIONS = "report_form_options_checkboxes"
-    OPTION_REPORTED = "report_form_option_reported"
-    OPTION_CSV = "report_form_option_csv"
-    CHANNEL_BLOCK = "report_form_channel"
-    CHANNEL = "report_form_channel_select"
-    FILTERS_NOTE_BLOCK = "report_form_filters_note"  # "loading…" or why a list is missing

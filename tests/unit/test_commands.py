@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.language import commands as c
+from bot.core.language import grammar, words
 from bot.core.language.commands import (
     COMMANDS,
     HELP_TOPICS,
@@ -156,7 +157,7 @@ def test_every_example_in_the_help_parses() -> None:
 
 
 def test_the_help_and_the_dispatcher_name_the_same_commands() -> None:
-    assert {spec.word for spec in COMMANDS} == set(c._PARSERS)
+    assert {spec.word for spec in COMMANDS} == set(grammar._PARSERS)
     assert {"usage", "report", "contro summary", "contro records", "contro"} <= HELP_TOPICS
     for topic in HELP_TOPICS:
         assert parse(f"help {topic}", TODAY) == Help(topic)
@@ -484,16 +485,16 @@ def test_too_long_text_is_refused() -> None:
 
 
 def test_period() -> None:
-    period = Period.parse(" 2026-12 ")
+    period = c.parse_period(" 2026-12 ")
     assert (str(period), period.year, period.month) == ("2026-12", 2026, 12)
     assert period.range == span("2026-12-01", "2027-01-01", "2026-12")
     assert Period.containing(date(2024, 2, 29)) == Period(2024, 2)
     assert Period(2026, 1) < Period(2026, 2)
     with pytest.raises(CommandError, match="01 to 12") as caught:
-        Period.parse("2026-13")
+        c.parse_period("2026-13")
     assert caught.value.suggestion is None
     with pytest.raises(CommandError) as caught:
-        Period.parse("2026-3")
+        c.parse_period("2026-3")
     assert caught.value.suggestion == "/billing contro summary 2026-03"
     with pytest.raises(ValueError, match="month"):
         Period(2026, 0)
@@ -534,11 +535,11 @@ def test_messages_echo_user_words_safely() -> None:
 # --- totality -------------------------------------------------------------------------------
 
 _VOCABULARY = [
-    *c._PARSERS,
-    *c._REPORT_OPTIONS,
-    *c._GRANULARITIES,
+    *grammar._PARSERS,
+    *grammar._REPORT_OPTIONS,
+    *words.GRANULARITIES,
     *Frequency,
-    *c._SCHEDULE_FIXES,
+    *grammar._SCHEDULE_FIXES,
     "list",
     "cancel",
     "remove",

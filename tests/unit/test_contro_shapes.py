@@ -1,4 +1,4 @@
-"""Every shape Contro's docs allow (shared/api-notes.md, shared/seeds/) is read.
+"""Every shape Contro's docs allow (docs/api-conformance.md) is read.
 
 Contro publishes no schema, so the strategies below are built from its documented shapes:
 optional fields absent or null, extra fields, open `type` strings, whole-number counts sent as

@@ -20,7 +20,7 @@ from bot.core.reports.estimate import (
     has_estimate,
     method_line,
 )
-from bot.money import Money, Totals, to_cents
+from bot.money import EXACT_DIGITS, Money, Totals, to_cents
 from bot.slack.render.usage import estimate_range, render_usage
 from tests.unit.test_render_common import code_lines, visible
 
@@ -126,11 +126,11 @@ def test_figures_are_exact_decimals_rounded_only_when_shown() -> None:
     assert line.low == Decimal("14.5145")
     assert to_cents(line.low) == Decimal("14.51")
     assert line.high == Decimal("10.01") + 9 * Decimal("1.43")
-    # 0.10 over 21 complete days is not a terminating decimal: kept to 60 digits, no float
+    # 0.10 over 21 complete days is not a terminating decimal: kept to EXACT_DIGITS, no float
     odd = _meter(_estimate([DailyCost(_on(1), "m", Decimal("0.1"))], _on(22)), "m")
     assert isinstance(odd.high, Decimal)
     assert str(odd.month_average).startswith("0.00476190476190476190476190")
-    assert len(odd.month_average.as_tuple().digits) == 60
+    assert len(odd.month_average.as_tuple().digits) == EXACT_DIGITS
     assert to_cents(odd.high) == Decimal("0.14")  # 0.1 + 8 × 0.1 / 21 = 0.138…
 
 

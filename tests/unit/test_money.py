@@ -1,3 +1,4 @@
+import decimal
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -6,10 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.money import (
+    EXACT_DIGITS,
     CurrencyMismatch,
     Money,
     Totals,
     currency_label,
+    exact,
+    exact_sum,
     format_amount,
     format_money,
     format_price,
@@ -17,6 +21,7 @@ from bot.money import (
     round_to_total,
     to_cents,
 )
+from bot.mrkdwn import escape
 
 
 @pytest.mark.parametrize(
@@ -167,6 +172,42 @@ def test_round_to_total_gives_the_lost_cent_to_the_largest_remainder() -> None:
 def test_rows_shown_always_add_up_to_the_total_shown(amounts: list[Decimal]) -> None:
     shown = round_to_total(amounts)
     assert sum(shown, Decimal(0)) == to_cents(sum(amounts, Decimal(0)))
-    for exact, cents in zip(amounts, shown, strict=True):
+    for amount, cents in zip(amounts, shown, strict=True):
         assert cents == cents.quantize(Decimal("0.01"))
-        assert abs(cents - exact) < Decimal("0.01")
+        assert abs(cents - amount) < Decimal("0.01")
+
+
+# -- the one exact context ---------------------------------------------------------------------
+
+
+def test_exact_sums_never_round() -> None:
+    tiny = Decimal("1e-60")
+    assert exact_sum([Decimal("1e30"), tiny, -Decimal("1e30")]) == tiny  # 91 digits, kept
+    with pytest.raises(decimal.Inexact):
+        exact_sum([Decimal("1e80"), Decimal("1e-80")])  # 161 digits: refused, not rounded
+
+
+def test_exact_context_has_the_digits_and_refuses_to_round() -> None:
+    with exact() as ctx:
+        assert ctx.prec == EXACT_DIGITS
+        with pytest.raises(decimal.Inexact):
+            _ = Decimal(1) / Decimal(3)
+
+
+def test_exact_context_that_rounds_takes_quotients_and_quantize() -> None:
+    with exact(rounds=True) as ctx:
+        third = Decimal(1) / Decimal(3)
+        assert ctx.prec == EXACT_DIGITS
+        assert len(third.as_tuple().digits) == EXACT_DIGITS
+        assert (Decimal("1e40") / 3).quantize(Decimal("0.1")) > 0  # never InvalidOperation
+
+
+def test_exact_context_leaves_the_callers_context_alone() -> None:
+    before = decimal.getcontext().prec
+    with exact():
+        pass
+    assert decimal.getcontext().prec == before
+
+
+def test_currency_label_escapes_with_the_one_escape() -> None:
+    assert currency_label("<!channel>") == escape("<!channel>") == "&lt;!channel&gt;"

@@ -17,6 +17,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import mrkdwn
+from bot.slack.render import common
 from bot.slack.render.common import (
     FENCE,
     MAX_BLOCKS,
@@ -347,3 +349,7 @@ def test_header_helper_never_exceeds_150() -> None:
     block = HeaderBlock.parse(header("x" * 500).to_dict())
     assert block is not None
     assert len(block.to_dict()["text"]["text"]) == 150
+
+
+def test_the_renderers_escape_is_the_one_slack_free_escape() -> None:
+    assert common.escape is mrkdwn.escape

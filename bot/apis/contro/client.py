@@ -1,4 +1,4 @@
-"""Contro partner usage API client (see shared/api-notes.md).
+"""Contro partner usage API client (its documented shapes: docs/api-conformance.md).
 
 Contro paginates records in one of two styles and the client accepts both, unasked:
 cursor (`{"data", "hasMore", "nextCursor"}`, next request with `cursor=`) and page number

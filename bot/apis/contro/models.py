@@ -1,4 +1,4 @@
-"""Pydantic models of Contro's partner usage API (see shared/api-notes.md).
+"""Pydantic models of Contro's partner usage API (see docs/api-conformance.md).
 
 Amounts are JSON numbers in USD; the client parses them with `parse_float=Decimal` so no
 binary rounding ever happens. `type` is an open string: Contro's pages disagree on its values.

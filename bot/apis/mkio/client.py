@@ -1,4 +1,4 @@
-"""MK.IO Management API client (OpenAPI 0.19.25; see shared/api-notes.md).
+"""MK.IO Management API client (OpenAPI 0.19.25: tests/schemas/mkio-management-api.json).
 
 Reads are retried on 429/500/503 and broken connections; the two billing changes
 (`set_project_payment_method`, `enable_metrics_endpoint`) only on 429 and failed connects, so

@@ -1,4 +1,4 @@
-"""Pydantic models of MK.IO Management API shapes (OpenAPI 0.19.25, see shared/api-notes.md).
+"""Pydantic models of MK.IO Management API shapes (OpenAPI 0.19.25, see docs/api-conformance.md).
 
 Lenient on purpose: unknown fields are ignored and undocumented ones optional, so a new API
 field never breaks an answer. Money is `Decimal`: `cost` arrives as a string, `price` and

@@ -7,6 +7,7 @@ import logging
 from bot.apis.mkio.models import Granularity, MetricsEndpoint, PaymentMethod, ReportQuery
 from bot.clock import Clock
 from bot.core.billing import BillingService
+from bot.core.changes.audit import audit_line
 from bot.core.changes.model import (
     CONFIRMATION_TTL,
     ChangeKind,
@@ -24,7 +25,6 @@ from bot.core.changes.model import (
 )
 from bot.errors import CommandError, NotFound, UpstreamError
 from bot.money import Totals
-from bot.slack.render.changes import audit_line
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("billing_bot.audit")

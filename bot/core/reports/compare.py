@@ -23,19 +23,15 @@ now (a project that stopped costing is news too).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, Inexact, localcontext
-from enum import StrEnum
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
+from decimal import Decimal
 
 from bot.apis.mkio.models import Granularity, ReportQuery
-from bot.core.language.commands import DAY_MAX_DAYS
-
-if TYPE_CHECKING:  # bot.core.reports.summary holds a Comparison: only the type is needed here
-    from bot.core.language.commands import DateRange
-    from bot.core.reports.summary import CostLine, ReportSummary
+from bot.clock import as_utc
+from bot.core.language.vocabulary import DAY_MAX_DAYS, DateRange
+from bot.core.reports.comparison import Baseline, BaselineKind, Change, Comparison
+from bot.core.reports.summary import CostLine, ReportSummary
+from bot.money import exact_sum
 
 __all__ = [
     "Baseline",
@@ -49,86 +45,6 @@ __all__ = [
     "previous_period",
     "unavailable",
 ]
-
-_PRECISION = 100  # digits: sums never round, percents are exact far below 0.1%
-
-
-class BaselineKind(StrEnum):
-    PREVIOUS_MONTHS = "previous-months"  # the same number of calendar months before
-    PREVIOUS_DAYS = "previous-days"  # the same number of days before
-    VERSUS = "versus"  # the range the command asked for
-    SAME_DAYS = "same-days"  # `this-month`: the same days of the month before
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The period compared with: UTC dates, `start` inclusive, `end` exclusive."""
-
-    start: date
-    end: date
-    kind: BaselineKind
-    length: int  # months for PREVIOUS_MONTHS, days otherwise
-
-    @property
-    def how(self) -> str:
-        """ "the month before", "the 3 months before", "the 21 days before", or "the range
-        asked for" (`vs`)."""
-        if self.kind is BaselineKind.VERSUS:
-            return "the range asked for"
-        if self.kind is BaselineKind.SAME_DAYS:
-            return "the same days of the month before"
-        unit = "month" if self.kind is BaselineKind.PREVIOUS_MONTHS else "day"
-        if self.length == 1:
-            return f"the {unit} before"
-        return f"the {self.length:,} {unit}s before"
-
-
-@dataclass(frozen=True)
-class Change:
-    """A cost now and in the baseline period, in the report's currency."""
-
-    name: str
-    cost: Decimal
-    previous: Decimal
-
-    @property
-    def change(self) -> Decimal:
-        return _exact_sum((self.cost, -self.previous))
-
-    @property
-    def percent(self) -> Decimal | None:
-        """change ÷ |previous| × 100, unrounded; None when the previous cost is 0."""
-        if self.previous.is_zero():
-            return None
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            return self.change * 100 / abs(self.previous)
-
-    @property
-    def is_new(self) -> bool:
-        """A cost now where there was none before (the renderer says "new")."""
-        return self.previous.is_zero() and not self.cost.is_zero()
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A report's figures against the baseline period's. When the baseline could not be
-    compared (`unavailable` says why, in the bot's words) the lists are empty and `total`
-    holds only the current total."""
-
-    baseline: Baseline
-    currency: str
-    total: Change
-    by_project: list[Change]  # largest cost now first, then largest before, then by name
-    by_meter: list[Change]  # the same order
-    previous_rows: int
-    previous_uncharged_rows: int
-    previous_fetched_at: datetime | None
-    unavailable: str | None = None
-    # why the two periods are not like for like (the current one is not over, or the lengths
-    # differ), in the bot's words; None when they are
-    partial: str | None = None
-
 
 # -- which period -------------------------------------------------------------------------------
 
@@ -189,16 +105,6 @@ def baseline_query(query: ReportQuery, baseline: Baseline) -> ReportQuery:
 # -- the figures --------------------------------------------------------------------------------
 
 
-def _exact_sum(amounts: Iterable[Decimal]) -> Decimal:
-    total = Decimal(0)
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        ctx.traps[Inexact] = True
-        for amount in amounts:
-            total += amount
-    return total
-
-
 def _changes(now: list[CostLine], before: list[CostLine]) -> list[Change]:
     previous = {line.name: line.cost for line in before}
     current = {line.name: line.cost for line in now}
@@ -230,9 +136,7 @@ def partial_note(current: ReportSummary, baseline: Baseline) -> str | None:
     The current period is not over when it ends after the day its report was fetched (UTC):
     its last day holds only the usage so far. Periods of different lengths are named too."""
     fetched = current.fetched_at
-    today = (
-        fetched.replace(tzinfo=UTC) if fetched.tzinfo is None else fetched.astimezone(UTC)
-    ).date()
+    today = as_utc(fetched).date()
     days = (current.query.end_date - current.query.start_date).days
     base_days = (baseline.end - baseline.start).days
     said: list[str] = []
@@ -300,7 +204,7 @@ def fold_changes(changes: list[Change], keep: int, *, label: str = "others") -> 
     rest = ranked[keep:]
     folded = Change(
         f"{label} ({len(rest):,})",
-        _exact_sum(c.cost for c in rest),
-        _exact_sum(c.previous for c in rest),
+        exact_sum(c.cost for c in rest),
+        exact_sum(c.previous for c in rest),
     )
     return [*ranked[:keep], folded]

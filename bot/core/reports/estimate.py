@@ -32,11 +32,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
-from decimal import Decimal, localcontext
+from datetime import date, timedelta
+from decimal import Decimal
 
 from bot.apis.mkio.models import UsageReport
-from bot.clock import month_start, next_month_start
+from bot.clock import as_utc, month_start, next_month_start
+from bot.money import exact
 
 __all__ = [
     "FIRST_ESTIMATE_DAY",
@@ -52,7 +53,6 @@ __all__ = [
 
 FIRST_ESTIMATE_DAY = 3  # the 1st and 2nd of a month get no estimate
 WINDOW_DAYS = 7  # the recent average's window, in complete days
-_PRECISION = 60  # digits: a bound is exact to far below a cent
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,7 @@ def daily_costs(report: UsageReport, currency: str) -> list[DailyCost]:
     for row in report.value:
         if row.currency != currency:
             continue
-        at = row.date if row.date.tzinfo is None else row.date.astimezone(UTC)
-        out.append(DailyCost(at.date(), row.meter_name, row.cost))
+        out.append(DailyCost(as_utc(row.date).date(), row.meter_name, row.cost))
     return out
 
 
@@ -119,8 +118,7 @@ def estimate_month_end(
 
     per_meter: dict[str, _Sums] = defaultdict(_Sums)
     total = _Sums()
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
+    with exact(rounds=True):
         for cost in costs:
             if not first <= cost.day <= today:
                 continue

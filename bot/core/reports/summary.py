@@ -29,7 +29,7 @@ from decimal import Decimal, Inexact, localcontext
 from enum import StrEnum
 
 from bot.apis.mkio.models import Granularity, MeterData, ReportQuery, UsageReport
-from bot.core.reports.compare import Comparison
+from bot.core.reports.comparison import Comparison
 from bot.money import Money, Totals
 
 __all__ = [

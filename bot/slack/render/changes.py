@@ -8,11 +8,10 @@ blocks; `PendingChange` holds no secret, so nothing built from it (audit, outcom
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from slack_sdk.models.blocks import (
@@ -25,6 +24,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.apis.mkio.models import MetricsEndpoint, PaymentMethod
+from bot.clock import as_utc
+from bot.core.changes.audit import audit_line as audit_line  # re-exported: the handlers log it
 from bot.core.changes.model import (
     ChangeKind,
     ChangeStatus,
@@ -72,23 +73,14 @@ _MENTIONABLE = re.compile(r"[A-Za-z0-9_.-]+")
 # -- small pieces ---------------------------------------------------------------------------
 
 
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def _hm(at: datetime) -> str:
     """ "20:41 UTC"."""
-    return f"{_utc(at):%H:%M} UTC"
+    return f"{as_utc(at):%H:%M} UTC"
 
 
 def _stamp(at: datetime) -> str:
     """ "2026-11-21 20:41 UTC"."""
-    return f"{_utc(at):%Y-%m-%d %H:%M} UTC"
-
-
-def _iso(at: datetime) -> str:
-    """ "2026-11-21T20:41:00Z"."""
-    return f"{_utc(at):%Y-%m-%dT%H:%M:%S}Z"
+    return f"{as_utc(at):%Y-%m-%d %H:%M} UTC"
 
 
 def _mention(user: str) -> str:
@@ -627,40 +619,3 @@ def render_audit(change: PendingChange) -> Message:
         f"{_before_after_plain(change)}: {change.status.value}"
     )
     return finish(text, blocks)
-
-
-def _audit_method(m: MethodRef | None) -> str:
-    return "none" if m is None else f"{m.name} ({m.id or 'no ID given'})"
-
-
-def audit_line(change: PendingChange, *, intent: bool = False) -> str:
-    """One log line: `billing-change {JSON}` with id, user, kind, project, before, after,
-    result, requested, at, [ref], [error], [recovered]; or, written before MK.IO is called,
-    `billing-change-intent {JSON}` without the result. JSON, so that no name can forge a field
-    or a line (ASCII only: no line separator survives either)."""
-    if change.kind is ChangeKind.METRICS:
-        before = "on" if change.metrics_enabled_before else "off"
-        after = "on"
-    else:
-        before = _audit_method(change.before_method)
-        after = _audit_method(change.after_method)
-    at = change.decided_at or change.requested_at
-    record: dict[str, str] = {
-        "id": change.id,
-        "user": change.decided_by or change.requested_by,
-        "kind": change.kind.value,
-        "project": change.project,
-        "before": before,
-        "after": after,
-    }
-    if not intent:
-        record["result"] = change.status.value
-    record |= {"requested": _iso(change.requested_at), "at": _iso(at)}
-    if change.ref:
-        record["ref"] = change.ref
-    if change.error and change.status in (ChangeStatus.FAILED, ChangeStatus.STALE):
-        record["error"] = change.error
-    if change.recovered_at is not None:
-        record["recovered"] = _iso(change.recovered_at)
-    event = "billing-change-intent" if intent else "billing-change"
-    return f"{event} {json.dumps(record, ensure_ascii=True)}"

@@ -21,7 +21,7 @@ import logging
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -39,9 +39,10 @@ from slack_sdk.models.blocks import (
     TextObject,
 )
 
-from bot.clock import next_month_start
+from bot.clock import as_utc, next_month_start
 from bot.errors import SecretNotPostable
 from bot.logs import redact
+from bot.mrkdwn import escape as escape  # the one escaping function, re-exported
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +141,6 @@ class Message:
 # -- safe text ------------------------------------------------------------------------------
 
 
-def escape(text: str) -> str:
-    """Escape `&`, `<` and `>` so an API string cannot become a mention, a link or a command."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def inert(text: str) -> str:
     """For bot-written mrkdwn that may already be escaped (e.g. `CommandError` messages that
     quote user words): escapes any `<` and `>` left, so it cannot mention or link, and leaves
@@ -220,7 +216,7 @@ def month_bounds(period: str) -> tuple[date, date] | None:
 
 def fetched_text(at: datetime) -> str:
     """ "Fetched 2026-11-21 20:15:03 UTC" (a naive time is taken as UTC)."""
-    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    utc = as_utc(at)
     return f"Fetched {utc:%Y-%m-%d %H:%M:%S} UTC"
 
 

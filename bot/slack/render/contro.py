@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.apis.contro.models import CURRENCY, UsageRecord
+from bot.clock import as_utc
 from bot.core.answers import ControRecordsAnswer, ControSummaryAnswer
 from bot.money import format_money
 from bot.slack.ids import ActionId, BlockId
@@ -54,8 +54,7 @@ def render_contro_summary(a: ControSummaryAnswer) -> Message:
 def _created(r: UsageRecord) -> str:
     if r.created_at is None:
         return ""
-    at = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
-    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+    return f"{as_utc(r.created_at):%Y-%m-%d %H:%M:%S}"
 
 
 def _navigation(a: ControRecordsAnswer) -> ActionsBlock | None:

@@ -9,16 +9,16 @@ past `HOME_PROJECTS` lines into one "other projects (N)" line that keeps the exa
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock
 from slack_sdk.models.views import View
 
-from bot.clock import month_start
+from bot.clock import as_utc, month_start
 from bot.core.answers import PaymentMethodsAnswer
 from bot.core.reports.summary import ReportSummary, fold
-from bot.money import ROUNDING_NOTE, currency_label, format_money, round_to_total
+from bot.money import ROUNDING_NOTE, currency_label, exact, format_money, round_to_total
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.render.common import (
     ELLIPSIS,
@@ -69,7 +69,7 @@ _USER_ID = re.compile(r"[UW][A-Z0-9_]{1,40}")
 
 def home_period(now: datetime) -> tuple[date, date]:
     """What the Home tab covers: the 1st of this month to tomorrow (UTC, end exclusive)."""
-    today = (now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)).date()
+    today = as_utc(now).date()
     return month_start(today), today + timedelta(days=1)
 
 
@@ -77,8 +77,7 @@ def _share(cost: Decimal, total: Decimal) -> str:
     """ "12.3%" of the total, half up; "—" when the total is not positive (credits)."""
     if total <= 0:
         return "—"
-    with localcontext() as ctx:
-        ctx.prec = 100  # quantize never fails, however lopsided the figures
+    with exact(rounds=True):  # quantize never fails, however lopsided the figures
         return f"{(cost * 100 / total).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
@@ -92,7 +91,7 @@ def _greeting(user_id: str) -> str:
 
 
 def _utc(at: datetime) -> str:
-    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    utc = as_utc(at)
     return f"{utc:%Y-%m-%d %H:%M:%S} UTC"
 
 

@@ -9,18 +9,19 @@ was no cost before), and the same for the total."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from slack_sdk.models.blocks import Block
 
 from bot.apis.mkio.models import Granularity, ReportQuery
-from bot.clock import next_month_start
+from bot.clock import as_utc, next_month_start
 from bot.core.reports.compare import Change, Comparison, fold_changes
 from bot.core.reports.summary import CostLine, FilterKind, ReportSummary, coarsen, filters_of, fold
 from bot.money import (
     ROUNDING_NOTE,
     currency_label,
+    exact,
     format_amount,
     format_money,
     round_to_total,
@@ -76,7 +77,7 @@ def range_label(start: date, end: date) -> str:
 def format_period(at: datetime, granularity: Granularity) -> str:
     """A report row's `date` as the granularity reads: "2026-03-01 13:00" (hour, UTC),
     "2026-03-01" (day), "week of 2026-03-02", "2026-03" (month), "2026" (year)."""
-    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    utc = as_utc(at)
     if granularity is Granularity.HOUR:
         return f"{utc:%Y-%m-%d %H:%M}"
     if granularity is Granularity.DAY:
@@ -120,8 +121,7 @@ def _share(cost: Decimal, total: Decimal) -> str:
     """ "12.3%" of the total; "—" when the total is not positive (credits can make it so)."""
     if total <= 0:
         return "—"
-    with localcontext() as ctx:
-        ctx.prec = 100  # quantize never fails, however lopsided the figures
+    with exact(rounds=True):  # quantize never fails, however lopsided the figures
         return f"{(cost * 100 / total).quantize(Decimal('0.1'))}%"
 
 
@@ -162,8 +162,7 @@ def change_percent(c: Change) -> str:
     percent = c.percent
     if percent is None:
         return "new" if c.is_new else "—"
-    with localcontext() as ctx:
-        ctx.prec = 100  # quantize never fails, however lopsided the figures
+    with exact(rounds=True):  # quantize never fails, however lopsided the figures
         rounded = percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     if rounded.is_zero():
         return "0.0%"
