@@ -24,14 +24,14 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.core.billing import BillingService
 from bot.core.changes.service import ChangeService
-from bot.core.scheduled.scheduler import Scheduler, make_stores
+from bot.core.scheduled.scheduler import Scheduler
 from bot.logs import redact
 from bot.slack.handlers import register_all
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.schedules import make_scheduler
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
-from bot.store.backends import Backends, make_backends
+from bot.store.backends import Backends, make_backends, make_stores
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.cache import AnswerCache, MemoryCache
 from bot.core.changes.model import MemoryPendingStore, PendingStore
+from bot.core.scheduled.budgets import BudgetStore
+from bot.core.scheduled.schedules import ScheduleStore
 from bot.store.dedupe import Dedupe, MemoryDedupe
+from bot.store.sqlite_budgets import SqliteBudgetStore
+from bot.store.sqlite_schedules import SqliteScheduleStore
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 async def _always_healthy() -> dict[str, bool]:
@@ -39,4 +47,39 @@ def make_backends(settings: Settings) -> Backends:
     cache = MemoryCache(settings.cache_ttl_seconds)
     return Backends(
         cache=cache, pending=MemoryPendingStore(), dedupe=MemoryDedupe(), closers=[cache.aclose]
+    )
+
+
+@dataclass
+class Stores:
+    schedules: ScheduleStore
+    budgets: BudgetStore
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
+
+    async def aclose(self) -> None:
+        for close in self.closers:
+            await close()
+
+
+def make_stores(
+    settings: Settings, *, redis: Redis | None = None, namespace: str | None = None
+) -> Stores:
+    """The schedule and budget stores the settings ask for: Redis when `REDIS_URL` is set (on
+    `redis` if given: the caller closes it; else on a client of their own, closed by
+    `aclose`), else SQLite in `SQLITE_PATH`."""
+    if settings.redis_url is None:
+        schedules = SqliteScheduleStore(settings.sqlite_path)
+        budgets = SqliteBudgetStore(settings.sqlite_path)
+        return Stores(schedules, budgets, (schedules.aclose, budgets.aclose))
+    from bot.store.redis_budgets import RedisBudgetStore
+    from bot.store.redis_schedules import RedisScheduleStore
+    from bot.store.redis_store import Signer, redis_client
+
+    signer = Signer.from_settings(settings)
+    client = redis if redis is not None else redis_client(settings.redis_url.get_secret_value())
+    closers = () if redis is not None else (client.aclose,)
+    return Stores(
+        RedisScheduleStore(client, signer=signer, namespace=namespace),
+        RedisBudgetStore(client, signer=signer, namespace=namespace),
+        closers,
     )

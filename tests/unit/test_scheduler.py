@@ -26,22 +26,23 @@ from bot.core.scheduled.budgets import (
     BudgetStore,
     MemoryBudgetStore,
     MonthSpend,
-    RedisBudgetStore,
-    SqliteBudgetStore,
     Threshold,
 )
-from bot.core.scheduled.scheduler import RunOutcome, Scheduler, SentAlert, make_stores
+from bot.core.scheduled.scheduler import RunOutcome, Scheduler, SentAlert
 from bot.core.scheduled.schedules import (
     MemoryScheduleStore,
-    RedisScheduleStore,
     Schedule,
     ScheduleStore,
-    SqliteScheduleStore,
     new_schedule_id,
 )
 from bot.errors import NotFound
 from bot.money import Money, Totals
+from bot.store.backends import make_stores
+from bot.store.redis_budgets import RedisBudgetStore
+from bot.store.redis_schedules import RedisScheduleStore
 from bot.store.redis_store import Signer
+from bot.store.sqlite_budgets import SqliteBudgetStore
+from bot.store.sqlite_schedules import SqliteScheduleStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
 KEY = b"t" * 32
