@@ -31,7 +31,7 @@ from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.schedules import make_scheduler
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
-from bot.store.backends import Backends, make_backends, make_stores
+from bot.store.factory import Backends, make_backends, make_stores
 
 log = logging.getLogger(__name__)
 

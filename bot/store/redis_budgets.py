@@ -15,7 +15,7 @@ from bot.core.scheduled.budgets import Budget, Threshold
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from bot.store.redis_store import Signer
+    from bot.store.signing import Signer
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class RedisBudgetStore:
         clock: Clock = utc_now,
     ) -> None:
         if namespace is None:
-            from bot.store.redis_store import NAMESPACE
+            from bot.store.redis_client import NAMESPACE
 
             namespace = NAMESPACE
         self._client = client

@@ -15,7 +15,7 @@ from bot.core.scheduled.schedules import Schedule, is_later
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from bot.store.redis_store import Signer
+    from bot.store.signing import Signer
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class RedisScheduleStore:
         run_ttl: timedelta = RUN_CLAIM_TTL,
     ) -> None:
         if namespace is None:
-            from bot.store.redis_store import NAMESPACE
+            from bot.store.redis_client import NAMESPACE
 
             namespace = NAMESPACE
         self._client = client

@@ -32,8 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
-import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -42,28 +40,26 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, WatchError
 
 from bot.config import Settings
 from bot.core import answers
 from bot.core.changes.model import ChangeStatus, Claim, PendingChange, claim_step, settle_step
 from bot.core.reports import summary as reports
-from bot.store.backends import Backends
 from bot.store.dedupe import DEDUPE_SECONDS
+from bot.store.factory import Backends
+from bot.store.redis_client import NAMESPACE, ping, redis_client
+from bot.store.signing import Signer
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-NAMESPACE: Final = "billing-bot:"
 # The modules whose dataclasses and pydantic models may be cached (and so read back).
 ANSWER_MODULES: Final = (answers, reports)
 # A decided or expired confirmation stays readable this long after its expiry, so that a late
 # click is told "expired" or "already done" rather than "unknown".
 PENDING_GRACE: Final = timedelta(days=1)
-HEALTH_TIMEOUT_SECONDS: Final = 1.0
 _CLAIM_ATTEMPTS: Final = 50
 
 _MISSING: Final = object()
@@ -96,43 +92,6 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 
 # -- trust ----------------------------------------------------------------------------------
-
-
-class Signer:
-    """HMAC-SHA256 over (Redis key, payload). Stored as `<64 hex digits>.<payload>`."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) < 16:
-            raise ValueError("the signing key must be at least 16 bytes")
-        self._key = key
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Signer:
-        """A key derived from the Slack signing secret (or the bot token). Not from
-        `REDIS_URL`: whoever can reach Redis may know its password."""
-        for secret in (settings.slack_signing_secret, settings.slack_bot_token):
-            if secret is not None and secret.get_secret_value():
-                material = secret.get_secret_value().encode()
-                return cls(hmac.new(b"billing-bot/redis/v1", material, hashlib.sha256).digest())
-        raise ValueError(
-            "REDIS_URL needs SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN: "
-            "what the bot keeps in Redis is signed with a key derived from it"
-        )
-
-    def sign(self, redis_key: str, payload: bytes) -> bytes:
-        return self._mac(redis_key, payload) + b"." + payload
-
-    def open(self, redis_key: str, blob: bytes) -> bytes | None:
-        """The payload, or None when the signature does not verify."""
-        mac, dot, payload = blob.partition(b".")
-        if not dot or not hmac.compare_digest(mac, self._mac(redis_key, payload)):
-            return None
-        return payload
-
-    def _mac(self, redis_key: str, payload: bytes) -> bytes:
-        digest = hmac.new(self._key, redis_key.encode() + b"\0", hashlib.sha256)
-        digest.update(payload)
-        return digest.hexdigest().encode()
 
 
 class AnswerCodec:
@@ -496,33 +455,6 @@ class RedisDedupe:
 
 
 # -- wiring ---------------------------------------------------------------------------------
-
-
-def redis_client(url: str) -> Redis:
-    """A client that fails fast when Redis is away: short timeouts, two quick retries."""
-    try:
-        client = Redis.from_url(
-            url,
-            socket_connect_timeout=2.0,
-            socket_timeout=5.0,
-            retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2),
-        )
-    except ValueError:
-        # redis-py's message may quote parts of the URL, which is a secret.
-        raise ValueError("REDIS_URL is not a redis://, rediss:// or unix:// URL") from None
-    if client.connection_pool.connection_kwargs.get("decode_responses"):
-        raise ValueError("REDIS_URL must not set decode_responses: the bot stores bytes")
-    return client
-
-
-async def ping(client: Redis, timeout: float | None = None) -> bool:  # noqa: ASYNC109
-    """Whether Redis answers within `timeout` (default HEALTH_TIMEOUT_SECONDS, read now)."""
-    try:
-        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS if timeout is None else timeout):
-            reply: Any = client.ping()  # typed as "awaitable or not" for both clients
-            return bool(await reply)
-    except (RedisError, OSError, TimeoutError):
-        return False
 
 
 def redis_backends(settings: Settings, *, namespace: str = NAMESPACE) -> Backends:

@@ -36,18 +36,17 @@ from bot.core.changes.model import (
     PendingChange,
 )
 from bot.devtools.sandbox import Sandbox, start
-from bot.store.backends import make_backends
 from bot.store.dedupe import DEDUPE_SECONDS
+from bot.store.factory import make_backends
+from bot.store.redis_client import ping, redis_client
 from bot.store.redis_store import (
     AnswerCodec,
     RedisCache,
     RedisDedupe,
     RedisPendingStore,
-    Signer,
-    ping,
     redis_backends,
-    redis_client,
 )
+from bot.store.signing import Signer
 from tests.redis_server import RedisServer, free_port, redis_server  # noqa: F401 - fixture
 from tests.waiting import eventually
 
@@ -640,7 +639,6 @@ def test_the_signing_key_follows_the_slack_secret_not_redis() -> None:
 
 
 async def test_dedupe_fails_open_when_redis_is_away() -> None:
-    from bot.store.redis_store import RedisDedupe, redis_client
 
     client = redis_client("redis://127.0.0.1:9/0")  # nothing listens on the discard port
     try:

@@ -37,10 +37,10 @@ from bot.core.scheduled.schedules import (
 )
 from bot.errors import NotFound
 from bot.money import Money, Totals
-from bot.store.backends import make_stores
+from bot.store.factory import make_stores
 from bot.store.redis_budgets import RedisBudgetStore
 from bot.store.redis_schedules import RedisScheduleStore
-from bot.store.redis_store import Signer
+from bot.store.signing import Signer
 from bot.store.sqlite_budgets import SqliteBudgetStore
 from bot.store.sqlite_schedules import SqliteScheduleStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture

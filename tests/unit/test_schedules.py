@@ -37,7 +37,7 @@ from bot.core.scheduled.schedules import (
     run_day,
 )
 from bot.store.redis_schedules import RedisScheduleStore
-from bot.store.redis_store import Signer
+from bot.store.signing import Signer
 from bot.store.sqlite_schedules import SqliteScheduleStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
