@@ -72,13 +72,14 @@ def make_stores(
         budgets = SqliteBudgetStore(settings.sqlite_path)
         return Stores(schedules, budgets, (schedules.aclose, budgets.aclose))
     from bot.store.redis_budgets import RedisBudgetStore
-    from bot.store.redis_client import redis_client
+    from bot.store.redis_client import NAMESPACE, redis_client
     from bot.store.redis_schedules import RedisScheduleStore
     from bot.store.signing import Signer
 
     signer = Signer.from_settings(settings)
     client = redis if redis is not None else redis_client(settings.redis_url.get_secret_value())
     closers = () if redis is not None else (client.aclose,)
+    namespace = namespace or NAMESPACE
     return Stores(
         RedisScheduleStore(client, signer=signer, namespace=namespace),
         RedisBudgetStore(client, signer=signer, namespace=namespace),

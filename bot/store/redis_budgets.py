@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import builtins
-import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
-from pydantic import ValidationError
-
 from bot.clock import Clock, utc_now
 from bot.core.scheduled.budgets import Budget, Threshold
+from bot.store.redis_client import NAMESPACE, text
+from bot.store.signing import SignedJson, Signer
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-    from bot.store.signing import Signer
-
-log = logging.getLogger(__name__)
 
 # Redis forgets a project's sent alerts this long after the last one: longer than a month.
 ALERT_MEMORY: Final = timedelta(days=40)
@@ -37,14 +32,6 @@ return 1
 """
 
 
-def _bytes(raw: bytes | str) -> bytes:
-    return raw.encode() if isinstance(raw, str) else raw
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
-
-
 class RedisBudgetStore:
     """`BudgetStore` shared by every replica on one Redis.
 
@@ -59,15 +46,11 @@ class RedisBudgetStore:
         client: Redis,
         *,
         signer: Signer,
-        namespace: str | None = None,
+        namespace: str = NAMESPACE,
         clock: Clock = utc_now,
     ) -> None:
-        if namespace is None:
-            from bot.store.redis_client import NAMESPACE
-
-            namespace = NAMESPACE
         self._client = client
-        self._signer = signer
+        self._json = SignedJson(signer, Budget, "a budget")
         self._prefix = f"{namespace}budget:"
         self._index = f"{namespace}budgets"
         self._alerts = f"{namespace}budget-alerts:"
@@ -78,33 +61,20 @@ class RedisBudgetStore:
     def _key(self, project: str) -> str:
         return self._prefix + project
 
-    def _decode(self, key: str, raw: bytes | str | None) -> Budget | None:
-        if raw is None:
-            return None
-        payload = self._signer.open(key, _bytes(raw))
-        try:
-            if payload is not None:
-                return Budget.model_validate_json(payload)
-        except ValidationError:
-            pass
-        log.warning("ignored a budget that is not signed by this bot or not valid")
-        return None
-
     async def set(self, budget: Budget) -> None:
         key = self._key(budget.project)
-        blob = self._signer.sign(key, budget.model_dump_json().encode())
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.set(key, blob)
+            pipe.set(key, self._json.encode(key, budget))
             pipe.sadd(self._index, budget.project)
             pipe.delete(self._alerts + budget.project)
             await pipe.execute()
 
     async def get(self, project: str) -> Budget | None:
         key = self._key(project)
-        return self._decode(key, await self._client.get(key))
+        return self._json.decode(key, await self._client.get(key))
 
     async def list(self) -> builtins.list[Budget]:
-        projects = sorted(_text(member) for member in await self._client.smembers(self._index))
+        projects = sorted(text(member) for member in await self._client.smembers(self._index))
         if not projects:
             return []
         keys = [self._key(project) for project in projects]
@@ -112,7 +82,7 @@ class RedisBudgetStore:
         return [
             budget
             for key, raw in zip(keys, values, strict=True)
-            if (budget := self._decode(key, raw)) is not None
+            if (budget := self._json.decode(key, raw)) is not None
         ]
 
     async def remove(self, project: str) -> bool:
@@ -126,7 +96,7 @@ class RedisBudgetStore:
     async def sent(self, project: str, month: str) -> builtins.set[str]:
         fields = await self._client.hkeys(self._alerts + project)
         prefix = f"{month}:"
-        return {text.removeprefix(prefix) for text in map(_text, fields) if text.startswith(prefix)}
+        return {text.removeprefix(prefix) for text in map(text, fields) if text.startswith(prefix)}
 
     async def claim_alert(self, project: str, month: str, threshold: Threshold) -> bool:
         won = await self._claim(

@@ -31,6 +31,12 @@ def redis_client(url: str) -> Redis:
     return client
 
 
+def text(raw: bytes | str) -> str:
+    """A key or member as text: the client returns bytes (no decode_responses), though
+    redis-py's hints also allow str."""
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 async def ping(client: Redis, timeout: float | None = None) -> bool:  # noqa: ASYNC109
     """Whether Redis answers within `timeout` (default HEALTH_TIMEOUT_SECONDS, read now)."""
     try:

@@ -4,34 +4,20 @@ Redis)."""
 from __future__ import annotations
 
 import builtins
-import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
-from pydantic import ValidationError
-
 from bot.core.scheduled.schedules import Schedule, is_later
+from bot.store.redis_client import NAMESPACE, text
+from bot.store.signing import SignedJson, Signer
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-    from bot.store.signing import Signer
-
-log = logging.getLogger(__name__)
 
 # How long Redis remembers a claimed run: longer than any period, so a late replica that still
 # sees the run as due finds the claim; older runs are never due again once marked.
 RUN_CLAIM_TTL: Final = timedelta(days=62)
 _MARK_ATTEMPTS: Final = 50
-
-
-def _bytes(raw: bytes | str) -> bytes:
-    """The client is made without decode_responses (see `redis_backend.redis_client`)."""
-    return raw.encode() if isinstance(raw, str) else raw
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 # KEYS: schedule, run claim. ARGV: owner, claim ttl (s). The schedule must still exist.
@@ -46,7 +32,7 @@ class RedisScheduleStore:
     """`ScheduleStore` shared by every replica on one Redis.
 
     Keys (under the namespace): `schedule:<id>` holds the schedule as signed JSON (see
-    `bot.store.redis_store.Signer`: a forged or edited value reads as absent), `schedules` the set
+    `bot.store.signing.SignedJson`: a forged or edited value reads as absent), `schedules` the set
     of IDs, and `schedule-run:<id>:<period>` the claim of one run (`SET NX`, after checking in
     the same Lua step that the schedule exists), which expires after RUN_CLAIM_TTL.
     """
@@ -56,15 +42,11 @@ class RedisScheduleStore:
         client: Redis,
         *,
         signer: Signer,
-        namespace: str | None = None,
+        namespace: str = NAMESPACE,
         run_ttl: timedelta = RUN_CLAIM_TTL,
     ) -> None:
-        if namespace is None:
-            from bot.store.redis_client import NAMESPACE
-
-            namespace = NAMESPACE
         self._client = client
-        self._signer = signer
+        self._json = SignedJson(signer, Schedule, "a schedule")
         self._prefix = f"{namespace}schedule:"
         self._index = f"{namespace}schedules"
         self._runs = f"{namespace}schedule-run:"
@@ -74,30 +56,15 @@ class RedisScheduleStore:
     def _key(self, schedule_id: str) -> str:
         return self._prefix + schedule_id
 
-    def _encode(self, key: str, schedule: Schedule) -> bytes:
-        return self._signer.sign(key, schedule.model_dump_json().encode())
-
-    def _decode(self, key: str, raw: bytes | str | None) -> Schedule | None:
-        if raw is None:
-            return None
-        payload = self._signer.open(key, _bytes(raw))
-        try:
-            if payload is not None:
-                return Schedule.model_validate_json(payload)
-        except ValidationError:
-            pass
-        log.warning("ignored a schedule that is not signed by this bot or not valid")
-        return None
-
     async def add(self, schedule: Schedule) -> None:
         key = self._key(schedule.id)
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.set(key, self._encode(key, schedule))
+            pipe.set(key, self._json.encode(key, schedule))
             pipe.sadd(self._index, schedule.id)
             await pipe.execute()
 
     async def list(self, channel: str | None = None) -> builtins.list[Schedule]:
-        ids = sorted(_text(member) for member in await self._client.smembers(self._index))
+        ids = sorted(text(member) for member in await self._client.smembers(self._index))
         if not ids:
             return []
         keys = [self._key(schedule_id) for schedule_id in ids]
@@ -105,14 +72,14 @@ class RedisScheduleStore:
         found = [
             schedule
             for key, raw in zip(keys, values, strict=True)
-            if (schedule := self._decode(key, raw)) is not None
+            if (schedule := self._json.decode(key, raw)) is not None
             and (channel is None or schedule.channel == channel)
         ]
         return sorted(found, key=lambda s: (s.created_at, s.id))
 
     async def get(self, schedule_id: str) -> Schedule | None:
         key = self._key(schedule_id)
-        return self._decode(key, await self._client.get(key))
+        return self._json.decode(key, await self._client.get(key))
 
     async def remove(self, schedule_id: str) -> bool:
         async with self._client.pipeline(transaction=True) as pipe:
@@ -129,12 +96,12 @@ class RedisScheduleStore:
             async with self._client.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(key)
-                    schedule = self._decode(key, await pipe.get(key))
+                    schedule = self._json.decode(key, await pipe.get(key))
                     if schedule is None or not is_later(schedule.last_run_period, period):
                         return
                     marked = schedule.model_copy(update={"last_run_period": period})
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(key, self._encode(key, marked))
+                    pipe.set(key, self._json.encode(key, marked))
                     await pipe.execute()
                     return
                 except WatchError:

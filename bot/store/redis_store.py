@@ -48,8 +48,8 @@ from bot.core.changes.model import ChangeStatus, Claim, PendingChange, claim_ste
 from bot.core.reports import summary as reports
 from bot.store.dedupe import DEDUPE_SECONDS
 from bot.store.factory import Backends
-from bot.store.redis_client import NAMESPACE, ping, redis_client
-from bot.store.signing import Signer
+from bot.store.redis_client import NAMESPACE, ping, redis_client, text
+from bot.store.signing import SignedJson, Signer
 
 log = logging.getLogger(__name__)
 
@@ -345,37 +345,21 @@ class RedisPendingStore:
         grace: timedelta = PENDING_GRACE,
     ) -> None:
         self._client = client
-        self._signer = signer
+        self._json = SignedJson(signer, PendingChange, "a pending change")
         self._prefix = f"{namespace}change:"
         self._grace_ms = _ms(grace)
 
     def _key(self, change_id: str) -> str:
         return self._prefix + change_id
 
-    def _encode(self, key: str, change: PendingChange) -> bytes:
-        return self._signer.sign(key, change.model_dump_json().encode())
-
-    def _decode(self, key: str, raw: bytes | str | None) -> PendingChange | None:
-        if raw is None:
-            return None
-        # The client returns bytes (no decode_responses); redis-py's hints also allow str.
-        payload = self._signer.open(key, raw.encode() if isinstance(raw, str) else raw)
-        try:
-            if payload is not None:
-                return PendingChange.model_validate_json(payload)
-        except ValidationError:
-            pass
-        log.warning("ignored a pending change that is not signed by this bot or not valid")
-        return None
-
     async def add(self, change: PendingChange) -> None:
         key = self._key(change.id)
         lifetime = max(_ms(change.expires_at - change.requested_at), 0) + self._grace_ms
-        await self._client.set(key, self._encode(key, change), px=lifetime)
+        await self._client.set(key, self._json.encode(key, change), px=lifetime)
 
     async def get(self, change_id: str) -> PendingChange | None:
         key = self._key(change_id)
-        return self._decode(key, await self._client.get(key))
+        return self._json.decode(key, await self._client.get(key))
 
     async def claim(
         self, change_id: str, *, user: str, now: datetime, status: ChangeStatus
@@ -397,10 +381,10 @@ class RedisPendingStore:
             async with self._client.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(key)
-                    answer, replacement = step(self._decode(key, await pipe.get(key)))
+                    answer, replacement = step(self._json.decode(key, await pipe.get(key)))
                     if replacement is not None:
                         pipe.multi()  # type: ignore[no-untyped-call]
-                        pipe.set(key, self._encode(key, replacement), keepttl=True)
+                        pipe.set(key, self._json.encode(key, replacement), keepttl=True)
                         await pipe.execute()
                     return answer
                 except WatchError:
@@ -409,15 +393,15 @@ class RedisPendingStore:
 
     async def save(self, change: PendingChange) -> None:
         key = self._key(change.id)
-        blob = self._encode(key, change)
+        blob = self._json.encode(key, change)
         if not await self._client.set(key, blob, xx=True, keepttl=True):
             await self._client.set(key, blob, px=self._grace_ms)
 
     async def unsettled(self) -> list[PendingChange]:
         found = []
         async for key in self._client.scan_iter(match=_glob_escape(self._prefix) + "*", count=500):
-            name = key.decode() if isinstance(key, bytes) else key
-            change = self._decode(name, await self._client.get(name))
+            name = text(key)
+            change = self._json.decode(name, await self._client.get(name))
             if change is not None and change.status is ChangeStatus.CONFIRMED:
                 found.append(change)
         return found

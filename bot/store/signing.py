@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Signer:
@@ -44,3 +52,30 @@ class Signer:
         digest = hmac.new(self._key, redis_key.encode() + b"\0", hashlib.sha256)
         digest.update(payload)
         return digest.hexdigest().encode()
+
+
+class SignedJson(Generic[M]):
+    """One pydantic model kept as signed JSON under its Redis key: what every Redis store but
+    the answer cache (which tags its several types, `redis_store.AnswerCodec`) reads and
+    writes. A value that does not verify or validate reads as absent, with a warning."""
+
+    def __init__(self, signer: Signer, model: type[M], what: str) -> None:
+        self._signer = signer
+        self._model = model
+        self._what = what  # "a schedule": for the warning
+
+    def encode(self, redis_key: str, value: M) -> bytes:
+        return self._signer.sign(redis_key, value.model_dump_json().encode())
+
+    def decode(self, redis_key: str, raw: bytes | str | None) -> M | None:
+        if raw is None:
+            return None
+        # The client returns bytes (no decode_responses); redis-py's hints also allow str.
+        payload = self._signer.open(redis_key, raw.encode() if isinstance(raw, str) else raw)
+        try:
+            if payload is not None:
+                return self._model.model_validate_json(payload)
+        except ValidationError:
+            pass
+        log.warning("ignored %s that is not signed by this bot or not valid", self._what)
+        return None
