@@ -1,11 +1,19 @@
-"""Where shared state lives: in this process, or in Redis when `REDIS_URL` is set so that
-several replicas share one cache, one set of pending confirmations and one event memory."""
+"""Every store the bot keeps state in, made in one place from the settings.
+
+In this process, or in Redis when `REDIS_URL` is set so that several replicas share one
+cache, one set of pending confirmations, one event memory, and the schedules and budgets
+(else in SQLite, `SQLITE_PATH`). With Redis there is one client and one signer for all of
+them; `Backends.health` checks every backend for `/healthz`, and `Backends.aclose` closes
+each once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.core.cache import AnswerCache, MemoryCache
@@ -16,12 +24,7 @@ from bot.store.dedupe import Dedupe, MemoryDedupe
 from bot.store.sqlite_budgets import SqliteBudgetStore
 from bot.store.sqlite_schedules import SqliteScheduleStore
 
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
-
-async def _always_healthy() -> dict[str, bool]:
-    return {}
+HealthCheck = Callable[[], Awaitable[bool]]
 
 
 @dataclass
@@ -29,9 +32,16 @@ class Backends:
     cache: AnswerCache
     pending: PendingStore
     dedupe: Dedupe
-    # name -> reachable, for /healthz
-    health: Callable[[], Awaitable[dict[str, bool]]] = _always_healthy
+    schedules: ScheduleStore
+    budgets: BudgetStore
+    # backend name ("redis", "sqlite") -> whether it answers; one entry per backend in use
+    checks: dict[str, HealthCheck] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def health(self) -> dict[str, bool]:
+        """Backend name -> reachable, for /healthz: every backend, checked at once."""
+        results = await asyncio.gather(*(check() for check in self.checks.values()))
+        return dict(zip(self.checks, results, strict=True))
 
     async def aclose(self) -> None:
         for close in reversed(self.closers):
@@ -39,49 +49,53 @@ class Backends:
         self.closers.clear()
 
 
-def make_backends(settings: Settings) -> Backends:
+def make_backends(settings: Settings, *, namespace: str | None = None) -> Backends:
+    """Redis when `REDIS_URL` is set (keys under `namespace`, by default `billing-bot:`);
+    else the cache, confirmations and event memory in this process and the schedules and
+    budgets in SQLite."""
     if settings.redis_url is not None:
-        from bot.store.redis_store import redis_backends
-
-        return redis_backends(settings)
+        return _on_redis(settings, settings.redis_url, namespace)
     cache = MemoryCache(settings.cache_ttl_seconds)
+    schedules = SqliteScheduleStore(settings.sqlite_path)
+    budgets = SqliteBudgetStore(settings.sqlite_path)
+
+    async def sqlite() -> bool:
+        return all(await asyncio.gather(schedules.ping(), budgets.ping()))
+
     return Backends(
-        cache=cache, pending=MemoryPendingStore(), dedupe=MemoryDedupe(), closers=[cache.aclose]
+        cache=cache,
+        pending=MemoryPendingStore(),
+        dedupe=MemoryDedupe(),
+        schedules=schedules,
+        budgets=budgets,
+        checks={"sqlite": sqlite},
+        closers=[schedules.aclose, budgets.aclose, cache.aclose],
     )
 
 
-@dataclass
-class Stores:
-    schedules: ScheduleStore
-    budgets: BudgetStore
-    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
-
-    async def aclose(self) -> None:
-        for close in self.closers:
-            await close()
-
-
-def make_stores(
-    settings: Settings, *, redis: Redis | None = None, namespace: str | None = None
-) -> Stores:
-    """The schedule and budget stores the settings ask for: Redis when `REDIS_URL` is set (on
-    `redis` if given: the caller closes it; else on a client of their own, closed by
-    `aclose`), else SQLite in `SQLITE_PATH`."""
-    if settings.redis_url is None:
-        schedules = SqliteScheduleStore(settings.sqlite_path)
-        budgets = SqliteBudgetStore(settings.sqlite_path)
-        return Stores(schedules, budgets, (schedules.aclose, budgets.aclose))
+def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Backends:
+    # Imported here: redis-py is not loaded by a bot that does not use it.
     from bot.store.redis_budgets import RedisBudgetStore
-    from bot.store.redis_client import NAMESPACE, redis_client
+    from bot.store.redis_client import NAMESPACE, ping, redis_client
     from bot.store.redis_schedules import RedisScheduleStore
+    from bot.store.redis_store import RedisCache, RedisDedupe, RedisPendingStore
     from bot.store.signing import Signer
 
     signer = Signer.from_settings(settings)
-    client = redis if redis is not None else redis_client(settings.redis_url.get_secret_value())
-    closers = () if redis is not None else (client.aclose,)
-    namespace = namespace or NAMESPACE
-    return Stores(
-        RedisScheduleStore(client, signer=signer, namespace=namespace),
-        RedisBudgetStore(client, signer=signer, namespace=namespace),
-        closers,
+    client = redis_client(url.get_secret_value())
+    space = NAMESPACE if namespace is None else namespace
+    cache = RedisCache(client, settings.cache_ttl_seconds, signer=signer, namespace=space)
+
+    async def redis() -> bool:
+        return await ping(client)
+
+    # The stores share the client and close nothing of their own: it is closed once, last.
+    return Backends(
+        cache=cache,
+        pending=RedisPendingStore(client, signer=signer, namespace=space),
+        dedupe=RedisDedupe(client, namespace=space),
+        schedules=RedisScheduleStore(client, signer=signer, namespace=space),
+        budgets=RedisBudgetStore(client, signer=signer, namespace=space),
+        checks={"redis": redis},
+        closers=[client.aclose, cache.aclose],  # run in reverse: the cache, then the client
     )

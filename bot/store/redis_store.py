@@ -1,6 +1,7 @@
 """Redis backends, for several replicas behind one load balancer (`REDIS_URL`).
 
-Three things are shared, each under the `billing-bot:` namespace:
+Three things are shared here, each under the `billing-bot:` namespace (the schedules and
+budgets are in `redis_schedules` and `redis_budgets`, on the same client: `bot.store.factory`):
 
 - **Answers** (`RedisCache`): reused for `CACHE_TTL_SECONDS` by every replica, with single
   flight across replicas. The first replica to ask takes a short lock (`SET lock NX PX`, in
@@ -20,11 +21,10 @@ Three things are shared, each under the `billing-bot:` namespace:
 Redis is treated as storage that someone else might write to. Nothing read back is
 unpickled: values are JSON, validated by pydantic into an allow-list of answer types (the
 dataclasses and models of `bot.core.answers` and `bot.core.reports.summary`) or into
-`PendingChange`. Every
-value is signed with HMAC-SHA256 over its Redis key and payload, with a key derived from the
-Slack signing secret (or, without one, the bot token): a value that was forged, edited, or
-copied to another key reads as absent, so a poisoned Redis can neither run code in the bot
-nor change what a pending confirmation will do.
+`PendingChange`. Every value is signed with HMAC-SHA256 over its Redis key and payload
+(`bot.store.signing`), with a key derived from the Slack signing secret (or, without one, the
+bot token): a value that was forged, edited, or copied to another key reads as absent, so a
+poisoned Redis can neither run code in the bot nor change what a pending confirmation will do.
 """
 
 from __future__ import annotations
@@ -42,13 +42,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
-from bot.config import Settings
 from bot.core import answers
 from bot.core.changes.model import ChangeStatus, Claim, PendingChange, claim_step, settle_step
 from bot.core.reports import summary as reports
 from bot.store.dedupe import DEDUPE_SECONDS
-from bot.store.factory import Backends
-from bot.store.redis_client import NAMESPACE, ping, redis_client, text
+from bot.store.redis_client import NAMESPACE, text
 from bot.store.signing import SignedJson, Signer
 
 log = logging.getLogger(__name__)
@@ -436,25 +434,3 @@ class RedisDedupe:
             # answering nobody.
             log.warning("event dedupe unavailable (%s): answering anyway", type(exc).__name__)
             return True
-
-
-# -- wiring ---------------------------------------------------------------------------------
-
-
-def redis_backends(settings: Settings, *, namespace: str = NAMESPACE) -> Backends:
-    if settings.redis_url is None:
-        raise ValueError("redis_backends needs REDIS_URL")
-    signer = Signer.from_settings(settings)
-    client = redis_client(settings.redis_url.get_secret_value())
-    cache = RedisCache(client, settings.cache_ttl_seconds, signer=signer, namespace=namespace)
-
-    async def health() -> dict[str, bool]:
-        return {"redis": await ping(client)}
-
-    return Backends(
-        cache=cache,
-        pending=RedisPendingStore(client, signer=signer, namespace=namespace),
-        dedupe=RedisDedupe(client, namespace=namespace),
-        health=health,
-        closers=[client.aclose, cache.aclose],  # run in reverse: the cache, then the client
-    )

@@ -10,9 +10,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Final, TypeVar
 
 T = TypeVar("T")
+
+# A local file that takes longer than this to read is a stuck disk: unhealthy.
+HEALTH_TIMEOUT_SECONDS: Final = 5.0
 
 
 class SqliteDatabase:
@@ -77,6 +80,20 @@ class SqliteDatabase:
                 if "locked" not in str(error) or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.01)
+
+    async def ping(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """Whether the file can be opened (its schema made) and read within `timeout` (default
+        HEALTH_TIMEOUT_SECONDS, read now)."""
+
+        def read(connection: sqlite3.Connection) -> None:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS if timeout is None else timeout):
+                await self.run(read)
+        except (sqlite3.Error, OSError, RuntimeError, TimeoutError):
+            return False
+        return True
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._close)

@@ -138,5 +138,8 @@ class SqliteScheduleStore:
 
         return await self._db.run(claim)
 
+    async def ping(self) -> bool:
+        return await self._db.ping()
+
     async def aclose(self) -> None:
         await self._db.aclose()

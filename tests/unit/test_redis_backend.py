@@ -44,7 +44,6 @@ from bot.store.redis_store import (
     RedisCache,
     RedisDedupe,
     RedisPendingStore,
-    redis_backends,
 )
 from bot.store.signing import Signer
 from tests.redis_server import RedisServer, free_port, redis_server  # noqa: F401 - fixture
@@ -596,7 +595,7 @@ async def test_make_backends_picks_redis_and_reports_health(
         assert await backends.health() == {"redis": True}
     finally:
         await backends.aclose()
-    down = redis_backends(settings(f"redis://127.0.0.1:{free_port()}/0"))
+    down = make_backends(settings(f"redis://127.0.0.1:{free_port()}/0"))
     try:
         assert await down.health() == {"redis": False}
     finally:
@@ -621,9 +620,9 @@ async def test_ping_gives_up_on_a_redis_that_never_answers() -> None:
 
 def test_signing_needs_a_slack_secret_and_a_bad_url_is_not_echoed() -> None:
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
-        redis_backends(Settings(_env_file=None, redis_url=SecretStr("redis://h/0")))
+        make_backends(Settings(_env_file=None, redis_url=SecretStr("redis://h/0")))
     with pytest.raises(ValueError, match="REDIS_URL") as error:
-        redis_backends(settings("http://user:hunter2@h:notaport/0"))
+        make_backends(settings("http://user:hunter2@h:notaport/0"))
     assert "hunter2" not in str(error.value)
     with pytest.raises(ValueError, match="decode_responses"):
         redis_client("redis://h/0?decode_responses=True")
