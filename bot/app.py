@@ -24,14 +24,14 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.core.billing import BillingService
 from bot.core.changes.service import ChangeService
-from bot.core.scheduled.scheduler import Scheduler, make_stores
+from bot.core.scheduled.scheduler import Scheduler
 from bot.logs import redact
 from bot.slack.handlers import register_all
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.schedules import make_scheduler
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
-from bot.store.backends import Backends, make_backends
+from bot.store.factory import Backends, make_backends
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +142,12 @@ def build_app(
         request_verification_enabled=True,
         logger=logging.getLogger("billing_bot.bolt"),
     )
-    stores = make_stores(settings)
     deps = Deps(
         billing=billing,
         changes=changes,
         dedupe=backends.dedupe,
-        schedules=stores.schedules,
-        budgets=stores.budgets,
+        schedules=backends.schedules,
+        budgets=backends.budgets,
         settings=settings,
         clock=clock,
     )
@@ -167,7 +166,6 @@ def build_app(
         recover=lambda: recover_cut_off(app.client, deps),
     )
     bot._closers.append(backends.aclose)
-    bot._closers.append(stores.aclose)
     if mkio is not None:
         bot._closers.append(mkio.aclose)
     if contro is not None:

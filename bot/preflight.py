@@ -96,7 +96,7 @@ async def redis_problem(url: SecretStr) -> str | None:
     quoted back, only its host and port."""
     from redis.exceptions import RedisError
 
-    from bot.store.redis_store import redis_client
+    from bot.store.redis_client import redis_client
 
     try:
         client = redis_client(url.get_secret_value())

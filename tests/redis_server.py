@@ -4,6 +4,7 @@
 test that needs Redis fails and says how to get it.
 
     from tests.redis_server import redis_server  # the session-scoped fixture
+    from tests.redis_server import pools  # the connection pools a test makes
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis.asyncio.connection import ConnectionPool
 
 MISSING = (
     "redis-server is not installed: `make test` installs it (or run `apt-get install redis-server`)"
@@ -121,3 +124,17 @@ def running_redis() -> Iterator[RedisServer]:
 def redis_server() -> Iterator[RedisServer]:
     """One server for the session; tests keep apart by namespacing their keys."""
     yield from running_redis()
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[ConnectionPool]:
+    """Every redis-py connection pool made while the test runs: one per Redis client."""
+    made: list[ConnectionPool] = []
+    init = ConnectionPool.__init__
+
+    def counting(self: ConnectionPool, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConnectionPool, "__init__", counting)
+    return made

@@ -169,7 +169,7 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:
-        """200 when every configured backend (Redis) answers, 503 when one does not."""
+        """200 when every backend (Redis, or SQLite without it) answers, 503 when one does not."""
         backends = await bot.backends.health()
         ok = all(backends.values())
         return web.json_response({"ok": ok, "backends": backends}, status=200 if ok else 503)

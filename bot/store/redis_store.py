@@ -1,6 +1,7 @@
 """Redis backends, for several replicas behind one load balancer (`REDIS_URL`).
 
-Three things are shared, each under the `billing-bot:` namespace:
+Three things are shared here, each under the `billing-bot:` namespace (the schedules and
+budgets are in `redis_schedules` and `redis_budgets`, on the same client: `bot.store.factory`):
 
 - **Answers** (`RedisCache`): reused for `CACHE_TTL_SECONDS` by every replica, with single
   flight across replicas. The first replica to ask takes a short lock (`SET lock NX PX`, in
@@ -20,11 +21,10 @@ Three things are shared, each under the `billing-bot:` namespace:
 Redis is treated as storage that someone else might write to. Nothing read back is
 unpickled: values are JSON, validated by pydantic into an allow-list of answer types (the
 dataclasses and models of `bot.core.answers` and `bot.core.reports.summary`) or into
-`PendingChange`. Every
-value is signed with HMAC-SHA256 over its Redis key and payload, with a key derived from the
-Slack signing secret (or, without one, the bot token): a value that was forged, edited, or
-copied to another key reads as absent, so a poisoned Redis can neither run code in the bot
-nor change what a pending confirmation will do.
+`PendingChange`. Every value is signed with HMAC-SHA256 over its Redis key and payload
+(`bot.store.signing`), with a key derived from the Slack signing secret (or, without one, the
+bot token): a value that was forged, edited, or copied to another key reads as absent, so a
+poisoned Redis can neither run code in the bot nor change what a pending confirmation will do.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
-import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -42,28 +40,24 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, WatchError
 
-from bot.config import Settings
 from bot.core import answers
 from bot.core.changes.model import ChangeStatus, Claim, PendingChange, claim_step, settle_step
 from bot.core.reports import summary as reports
-from bot.store.backends import Backends
 from bot.store.dedupe import DEDUPE_SECONDS
+from bot.store.redis_client import NAMESPACE, text
+from bot.store.signing import SignedJson, Signer
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-NAMESPACE: Final = "billing-bot:"
 # The modules whose dataclasses and pydantic models may be cached (and so read back).
 ANSWER_MODULES: Final = (answers, reports)
 # A decided or expired confirmation stays readable this long after its expiry, so that a late
 # click is told "expired" or "already done" rather than "unknown".
 PENDING_GRACE: Final = timedelta(days=1)
-HEALTH_TIMEOUT_SECONDS: Final = 1.0
 _CLAIM_ATTEMPTS: Final = 50
 
 _MISSING: Final = object()
@@ -96,43 +90,6 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 
 # -- trust ----------------------------------------------------------------------------------
-
-
-class Signer:
-    """HMAC-SHA256 over (Redis key, payload). Stored as `<64 hex digits>.<payload>`."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) < 16:
-            raise ValueError("the signing key must be at least 16 bytes")
-        self._key = key
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Signer:
-        """A key derived from the Slack signing secret (or the bot token). Not from
-        `REDIS_URL`: whoever can reach Redis may know its password."""
-        for secret in (settings.slack_signing_secret, settings.slack_bot_token):
-            if secret is not None and secret.get_secret_value():
-                material = secret.get_secret_value().encode()
-                return cls(hmac.new(b"billing-bot/redis/v1", material, hashlib.sha256).digest())
-        raise ValueError(
-            "REDIS_URL needs SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN: "
-            "what the bot keeps in Redis is signed with a key derived from it"
-        )
-
-    def sign(self, redis_key: str, payload: bytes) -> bytes:
-        return self._mac(redis_key, payload) + b"." + payload
-
-    def open(self, redis_key: str, blob: bytes) -> bytes | None:
-        """The payload, or None when the signature does not verify."""
-        mac, dot, payload = blob.partition(b".")
-        if not dot or not hmac.compare_digest(mac, self._mac(redis_key, payload)):
-            return None
-        return payload
-
-    def _mac(self, redis_key: str, payload: bytes) -> bytes:
-        digest = hmac.new(self._key, redis_key.encode() + b"\0", hashlib.sha256)
-        digest.update(payload)
-        return digest.hexdigest().encode()
 
 
 class AnswerCodec:
@@ -386,37 +343,21 @@ class RedisPendingStore:
         grace: timedelta = PENDING_GRACE,
     ) -> None:
         self._client = client
-        self._signer = signer
+        self._json = SignedJson(signer, PendingChange, "a pending change")
         self._prefix = f"{namespace}change:"
         self._grace_ms = _ms(grace)
 
     def _key(self, change_id: str) -> str:
         return self._prefix + change_id
 
-    def _encode(self, key: str, change: PendingChange) -> bytes:
-        return self._signer.sign(key, change.model_dump_json().encode())
-
-    def _decode(self, key: str, raw: bytes | str | None) -> PendingChange | None:
-        if raw is None:
-            return None
-        # The client returns bytes (no decode_responses); redis-py's hints also allow str.
-        payload = self._signer.open(key, raw.encode() if isinstance(raw, str) else raw)
-        try:
-            if payload is not None:
-                return PendingChange.model_validate_json(payload)
-        except ValidationError:
-            pass
-        log.warning("ignored a pending change that is not signed by this bot or not valid")
-        return None
-
     async def add(self, change: PendingChange) -> None:
         key = self._key(change.id)
         lifetime = max(_ms(change.expires_at - change.requested_at), 0) + self._grace_ms
-        await self._client.set(key, self._encode(key, change), px=lifetime)
+        await self._client.set(key, self._json.encode(key, change), px=lifetime)
 
     async def get(self, change_id: str) -> PendingChange | None:
         key = self._key(change_id)
-        return self._decode(key, await self._client.get(key))
+        return self._json.decode(key, await self._client.get(key))
 
     async def claim(
         self, change_id: str, *, user: str, now: datetime, status: ChangeStatus
@@ -438,10 +379,10 @@ class RedisPendingStore:
             async with self._client.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(key)
-                    answer, replacement = step(self._decode(key, await pipe.get(key)))
+                    answer, replacement = step(self._json.decode(key, await pipe.get(key)))
                     if replacement is not None:
                         pipe.multi()  # type: ignore[no-untyped-call]
-                        pipe.set(key, self._encode(key, replacement), keepttl=True)
+                        pipe.set(key, self._json.encode(key, replacement), keepttl=True)
                         await pipe.execute()
                     return answer
                 except WatchError:
@@ -450,15 +391,15 @@ class RedisPendingStore:
 
     async def save(self, change: PendingChange) -> None:
         key = self._key(change.id)
-        blob = self._encode(key, change)
+        blob = self._json.encode(key, change)
         if not await self._client.set(key, blob, xx=True, keepttl=True):
             await self._client.set(key, blob, px=self._grace_ms)
 
     async def unsettled(self) -> list[PendingChange]:
         found = []
         async for key in self._client.scan_iter(match=_glob_escape(self._prefix) + "*", count=500):
-            name = key.decode() if isinstance(key, bytes) else key
-            change = self._decode(name, await self._client.get(name))
+            name = text(key)
+            change = self._json.decode(name, await self._client.get(name))
             if change is not None and change.status is ChangeStatus.CONFIRMED:
                 found.append(change)
         return found
@@ -493,52 +434,3 @@ class RedisDedupe:
             # answering nobody.
             log.warning("event dedupe unavailable (%s): answering anyway", type(exc).__name__)
             return True
-
-
-# -- wiring ---------------------------------------------------------------------------------
-
-
-def redis_client(url: str) -> Redis:
-    """A client that fails fast when Redis is away: short timeouts, two quick retries."""
-    try:
-        client = Redis.from_url(
-            url,
-            socket_connect_timeout=2.0,
-            socket_timeout=5.0,
-            retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2),
-        )
-    except ValueError:
-        # redis-py's message may quote parts of the URL, which is a secret.
-        raise ValueError("REDIS_URL is not a redis://, rediss:// or unix:// URL") from None
-    if client.connection_pool.connection_kwargs.get("decode_responses"):
-        raise ValueError("REDIS_URL must not set decode_responses: the bot stores bytes")
-    return client
-
-
-async def ping(client: Redis, timeout: float | None = None) -> bool:  # noqa: ASYNC109
-    """Whether Redis answers within `timeout` (default HEALTH_TIMEOUT_SECONDS, read now)."""
-    try:
-        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS if timeout is None else timeout):
-            reply: Any = client.ping()  # typed as "awaitable or not" for both clients
-            return bool(await reply)
-    except (RedisError, OSError, TimeoutError):
-        return False
-
-
-def redis_backends(settings: Settings, *, namespace: str = NAMESPACE) -> Backends:
-    if settings.redis_url is None:
-        raise ValueError("redis_backends needs REDIS_URL")
-    signer = Signer.from_settings(settings)
-    client = redis_client(settings.redis_url.get_secret_value())
-    cache = RedisCache(client, settings.cache_ttl_seconds, signer=signer, namespace=namespace)
-
-    async def health() -> dict[str, bool]:
-        return {"redis": await ping(client)}
-
-    return Backends(
-        cache=cache,
-        pending=RedisPendingStore(client, signer=signer, namespace=namespace),
-        dedupe=RedisDedupe(client, namespace=namespace),
-        health=health,
-        closers=[client.aclose, cache.aclose],  # run in reverse: the cache, then the client
-    )

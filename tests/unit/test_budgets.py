@@ -18,14 +18,14 @@ from bot.core.scheduled.budgets import (
     BudgetFigures,
     BudgetStore,
     MemoryBudgetStore,
-    RedisBudgetStore,
-    SqliteBudgetStore,
     Threshold,
     crossed,
     month_key,
     worth_posting,
 )
-from bot.store.redis_store import Signer
+from bot.store.redis_budgets import RedisBudgetStore
+from bot.store.signing import Signer
+from bot.store.sqlite_budgets import SqliteBudgetStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
 KEY = b"b" * 32

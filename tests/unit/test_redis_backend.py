@@ -36,18 +36,16 @@ from bot.core.changes.model import (
     PendingChange,
 )
 from bot.devtools.sandbox import Sandbox, start
-from bot.store.backends import make_backends
 from bot.store.dedupe import DEDUPE_SECONDS
+from bot.store.factory import make_backends
+from bot.store.redis_client import ping, redis_client
 from bot.store.redis_store import (
     AnswerCodec,
     RedisCache,
     RedisDedupe,
     RedisPendingStore,
-    Signer,
-    ping,
-    redis_backends,
-    redis_client,
 )
+from bot.store.signing import Signer
 from tests.redis_server import RedisServer, free_port, redis_server  # noqa: F401 - fixture
 from tests.waiting import eventually
 
@@ -597,7 +595,7 @@ async def test_make_backends_picks_redis_and_reports_health(
         assert await backends.health() == {"redis": True}
     finally:
         await backends.aclose()
-    down = redis_backends(settings(f"redis://127.0.0.1:{free_port()}/0"))
+    down = make_backends(settings(f"redis://127.0.0.1:{free_port()}/0"))
     try:
         assert await down.health() == {"redis": False}
     finally:
@@ -622,9 +620,9 @@ async def test_ping_gives_up_on_a_redis_that_never_answers() -> None:
 
 def test_signing_needs_a_slack_secret_and_a_bad_url_is_not_echoed() -> None:
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
-        redis_backends(Settings(_env_file=None, redis_url=SecretStr("redis://h/0")))
+        make_backends(Settings(_env_file=None, redis_url=SecretStr("redis://h/0")))
     with pytest.raises(ValueError, match="REDIS_URL") as error:
-        redis_backends(settings("http://user:hunter2@h:notaport/0"))
+        make_backends(settings("http://user:hunter2@h:notaport/0"))
     assert "hunter2" not in str(error.value)
     with pytest.raises(ValueError, match="decode_responses"):
         redis_client("redis://h/0?decode_responses=True")
@@ -640,7 +638,6 @@ def test_the_signing_key_follows_the_slack_secret_not_redis() -> None:
 
 
 async def test_dedupe_fails_open_when_redis_is_away() -> None:
-    from bot.store.redis_store import RedisDedupe, redis_client
 
     client = redis_client("redis://127.0.0.1:9/0")  # nothing listens on the discard port
     try:

@@ -15,10 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bot.config import Settings
 from bot.core.language.commands import Frequency, Report
 from bot.core.scheduled.budgets import (
     Budget,
@@ -26,22 +24,22 @@ from bot.core.scheduled.budgets import (
     BudgetStore,
     MemoryBudgetStore,
     MonthSpend,
-    RedisBudgetStore,
-    SqliteBudgetStore,
     Threshold,
 )
-from bot.core.scheduled.scheduler import RunOutcome, Scheduler, SentAlert, make_stores
+from bot.core.scheduled.scheduler import RunOutcome, Scheduler, SentAlert
 from bot.core.scheduled.schedules import (
     MemoryScheduleStore,
-    RedisScheduleStore,
     Schedule,
     ScheduleStore,
-    SqliteScheduleStore,
     new_schedule_id,
 )
 from bot.errors import NotFound
 from bot.money import Money, Totals
-from bot.store.redis_store import Signer
+from bot.store.redis_budgets import RedisBudgetStore
+from bot.store.redis_schedules import RedisScheduleStore
+from bot.store.signing import Signer
+from bot.store.sqlite_budgets import SqliteBudgetStore
+from bot.store.sqlite_schedules import SqliteScheduleStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
 KEY = b"t" * 32
@@ -493,46 +491,3 @@ async def test_run_forever_survives_a_failing_tick() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert failures == 2
-
-
-# --- wiring ---------------------------------------------------------------------------------
-
-
-async def test_make_stores_uses_sqlite_without_redis(tmp_path: Path) -> None:
-    stores = make_stores(Settings(_env_file=None, sqlite_path=str(tmp_path / "a" / "b.sqlite3")))
-    try:
-        assert isinstance(stores.schedules, SqliteScheduleStore)
-        assert isinstance(stores.budgets, SqliteBudgetStore)
-        await stores.schedules.add(schedule())
-        await stores.budgets.set(budget())
-        assert len(await stores.schedules.list()) == 1
-        assert len(await stores.budgets.list()) == 1
-    finally:
-        await stores.aclose()
-    assert (tmp_path / "a" / "b.sqlite3").exists()
-
-
-async def test_make_stores_uses_redis_with_a_redis_url(redis_server: RedisServer) -> None:  # noqa: F811
-    settings = Settings(
-        _env_file=None,
-        redis_url=SecretStr(redis_server.url),
-        slack_signing_secret=SecretStr("signing-" + secrets.token_hex(8)),
-    )
-    namespace = f"test-{secrets.token_hex(4)}:"
-    stores = make_stores(settings, namespace=namespace)
-    try:
-        assert isinstance(stores.schedules, RedisScheduleStore)
-        assert isinstance(stores.budgets, RedisBudgetStore)
-        monthly = schedule()
-        await stores.schedules.add(monthly)
-        assert await stores.schedules.get(monthly.id) == monthly
-    finally:
-        await stores.aclose()
-    shared = Redis.from_url(redis_server.url)
-    try:
-        on_shared = make_stores(settings, redis=shared, namespace=namespace)
-        assert await on_shared.schedules.get(monthly.id) == monthly
-        await on_shared.aclose()
-        assert await shared.ping()  # the caller's client is the caller's to close
-    finally:
-        await shared.aclose()

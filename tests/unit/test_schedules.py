@@ -26,10 +26,8 @@ from bot.core.scheduled.schedules import (
     ID_ALPHABET,
     ID_LENGTH,
     MemoryScheduleStore,
-    RedisScheduleStore,
     Schedule,
     ScheduleStore,
-    SqliteScheduleStore,
     describe,
     due_run,
     latest_run,
@@ -38,7 +36,9 @@ from bot.core.scheduled.schedules import (
     report_for,
     run_day,
 )
-from bot.store.redis_store import Signer
+from bot.store.redis_schedules import RedisScheduleStore
+from bot.store.signing import Signer
+from bot.store.sqlite_schedules import SqliteScheduleStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
 
 KEY = b"s" * 32
@@ -385,7 +385,7 @@ async def test_two_redis_stores_on_one_server_claim_each_run_once(
 _CLAIMER = textwrap.dedent(
     """
     import asyncio, json, sys
-    from bot.core.scheduled.schedules import SqliteScheduleStore
+    from bot.store.sqlite_schedules import SqliteScheduleStore
 
     async def main(path, schedule_id, owner, rounds):
         store = SqliteScheduleStore(path)

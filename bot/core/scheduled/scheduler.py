@@ -30,17 +30,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from bot.clock import Clock
-from bot.config import Settings
 from bot.core.language.commands import Report
 from bot.core.scheduled.budgets import (
     Budget,
     BudgetFigures,
     BudgetStore,
     MonthSpend,
-    SqliteBudgetStore,
     Threshold,
     crossed,
     month_key,
@@ -49,15 +47,11 @@ from bot.core.scheduled.budgets import (
 from bot.core.scheduled.schedules import (
     Schedule,
     ScheduleStore,
-    SqliteScheduleStore,
     due_run,
     latest_run,
     report_for,
 )
 from bot.errors import BillingBotError, CommandError
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
 
 __all__ = [
     "Alert",
@@ -67,9 +61,7 @@ __all__ = [
     "ScheduledRun",
     "Scheduler",
     "SentAlert",
-    "Stores",
     "TickResult",
-    "make_stores",
 ]
 
 log = logging.getLogger(__name__)
@@ -330,41 +322,3 @@ class Scheduler:
             )
             return False
         return True
-
-
-# -- wiring ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Stores:
-    schedules: ScheduleStore
-    budgets: BudgetStore
-    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
-
-    async def aclose(self) -> None:
-        for close in self.closers:
-            await close()
-
-
-def make_stores(
-    settings: Settings, *, redis: Redis | None = None, namespace: str | None = None
-) -> Stores:
-    """The schedule and budget stores the settings ask for: Redis when `REDIS_URL` is set (on
-    `redis` if given: the caller closes it; else on a client of their own, closed by
-    `aclose`), else SQLite in `SQLITE_PATH`."""
-    if settings.redis_url is None:
-        schedules = SqliteScheduleStore(settings.sqlite_path)
-        budgets = SqliteBudgetStore(settings.sqlite_path)
-        return Stores(schedules, budgets, (schedules.aclose, budgets.aclose))
-    from bot.core.scheduled.budgets import RedisBudgetStore
-    from bot.core.scheduled.schedules import RedisScheduleStore
-    from bot.store.redis_store import Signer, redis_client
-
-    signer = Signer.from_settings(settings)
-    client = redis if redis is not None else redis_client(settings.redis_url.get_secret_value())
-    closers = () if redis is not None else (client.aclose,)
-    return Stores(
-        RedisScheduleStore(client, signer=signer, namespace=namespace),
-        RedisBudgetStore(client, signer=signer, namespace=namespace),
-        closers,
-    )
