@@ -29,7 +29,7 @@ from bot.logs import redact
 from bot.slack.handlers import register_all
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
-from bot.slack.handlers.schedules import make_scheduler
+from bot.slack.handlers.jobs import make_scheduler
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
 from bot.store.backends import Backends, make_backends
 
