@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.language import commands as c
@@ -12,23 +9,20 @@ from bot.core.scheduled.budgets import Budget, BudgetFigures, MonthSpend, Thresh
 from bot.core.scheduled.scheduler import Scheduler
 from bot.core.scheduled.schedules import Schedule
 from bot.money import Money
-from bot.slack.handlers import reports
+from bot.slack.delivery import Logged, Posting
+from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
 from bot.slack.render.schedules import render_budget_alert, render_budget_check_failed
-
-log = logging.getLogger(__name__)
 
 
 def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
     """The scheduler with its jobs: post a report in a channel, check a project's month."""
 
     async def run_report(schedule: Schedule, report: c.Report) -> None:
-        async def note(**message: Any) -> None:  # nobody to answer privately: log it
-            log.warning("scheduled report %s: %s", schedule.id, message.get("text"))
-
         asker = Asker(schedule.created_by, schedule.channel, private=False)
-        await reports.post_report(report, asker, deps, client, note)
+        note = Logged(f"scheduled report {schedule.id}")  # nobody to answer privately
+        await routes.post(report, asker, deps, Posting(client, note=note, fallback=None))
 
     async def month_to_date(project: str) -> MonthSpend:
         usage = await deps.billing.usage(project)

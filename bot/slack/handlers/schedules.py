@@ -7,7 +7,6 @@ from bot.core.scheduled.budgets import Budget
 from bot.core.scheduled.schedules import Schedule, new_schedule_id, next_run_at
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.render.changes import render_not_admin
 from bot.slack.render.common import Message
 from bot.slack.render.schedules import (
     render_budget_removed,
@@ -17,17 +16,6 @@ from bot.slack.render.schedules import (
     render_schedule_created,
     render_schedules,
 )
-
-SCHEDULING = (
-    c.ScheduleReport,
-    c.ListSchedules,
-    c.CancelSchedule,
-    c.SetBudget,
-    c.ListBudgets,
-    c.RemoveBudget,
-)
-# Changing what the bot posts unasked is for billing admins; reading the lists is for anyone.
-ADMIN_ONLY = (c.ScheduleReport, c.CancelSchedule, c.SetBudget, c.RemoveBudget)
 
 Scheduling = (
     c.ScheduleReport
@@ -40,8 +28,6 @@ Scheduling = (
 
 
 async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
-    if isinstance(command, ADMIN_ONLY) and not deps.is_admin(asker.user_id):
-        return render_not_admin(deps.settings.billing_admins)
     now = deps.clock()
     match command:
         case c.ScheduleReport():
