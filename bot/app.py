@@ -29,7 +29,8 @@ from bot.logs import redact
 from bot.slack.handlers import register_all
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
-from bot.slack.handlers.schedules import make_scheduler
+from bot.slack.handlers.jobs import make_scheduler
+from bot.slack.middleware import drop_event_retries
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
 from bot.store.factory import Backends, make_backends
 
@@ -153,6 +154,7 @@ def build_app(
     )
     app.use(use_retrying_respond)
     app.use(deps.middleware())
+    app.use(drop_event_retries)
     register_all(app)
 
     bot = BillingBot(

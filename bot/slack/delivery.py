@@ -8,6 +8,9 @@ response_url (`ResponseUrlMessage`); only files need the bot in the channel.
 Neither posts a `Message` that is `secret`: `Message.to_slack()` refuses it
 (`SecretNotPostable`) before anything is sent. A secret goes only to its asker, ephemerally:
 a slash command's ephemeral reply, or `EphemeralReply` in a conversation.
+
+A `Posting` says where an answer for the channel goes, and where the words meant for its
+asker alone go (a `Reply`: why nothing was posted, which files could not be attached).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,6 +58,12 @@ class SlackRefused(BillingBotError):
 
     def __init__(self) -> None:
         super().__init__("Slack would not take my message in this channel just now: try again.")
+
+
+class Reply(Protocol):
+    """Where a word for the asker alone goes when the answer itself is for the channel."""
+
+    async def post(self, message: Message) -> object: ...
 
 
 class Delivery(Protocol):
@@ -262,3 +272,57 @@ def refuse_private(payload: dict[str, Any], where: str) -> dict[str, Any]:
     with `SecretNotPostable` if it was made for an ephemeral reply with a secret in it."""
     refuse_secret(payload.get("blocks"), where)
     return payload
+
+
+class ResponseUrlReply:
+    """An ephemeral reply through a slash command's response_url: only its asker sees it."""
+
+    def __init__(self, respond: Callable[..., Awaitable[Any]]) -> None:
+        self._respond = respond
+
+    async def post(self, message: Message) -> None:
+        await self._respond(**message.to_slack(ephemeral=True), response_type="ephemeral")
+
+
+class EphemeralOrDirectMessage:
+    """For work with no response_url (a modal's submission): ephemeral in `channel`, or, when
+    Slack refuses that (the bot cannot post there), in the user's direct messages with the
+    bot, which Slack keeps, so never a secret."""
+
+    def __init__(self, client: AsyncWebClient, channel: str, user: str) -> None:
+        self._ephemeral = EphemeralReply(client, channel, user)
+        self._client = client
+
+    async def post(self, message: Message) -> None:
+        try:
+            await self._ephemeral.post(message)
+            return
+        except SlackApiError as exc:
+            where = self._ephemeral.channel
+            log.info("no ephemeral note in %s (%s): sent by DM", where, _error_of(exc))
+        direct = message.to_slack()  # refused if secret: a DM's history is kept
+        try:
+            await self._client.chat_postMessage(channel=self._ephemeral.user, **direct)
+        except SlackApiError as exc:
+            log.warning("could not tell %s: %s", self._ephemeral.user, _error_of(exc))
+
+
+class Logged:
+    """Nobody to tell (the scheduler asked): the words are logged."""
+
+    def __init__(self, about: str) -> None:
+        self.about = about
+
+    async def post(self, message: Message) -> None:
+        log.warning("%s: %s", self.about, message.text)
+
+
+@dataclass(frozen=True)
+class Posting:
+    """Where an answer for a channel goes: the asker's channel (and thread) with `client`;
+    `note` takes what only the asker should read; `fallback`, if any, carries the answer when
+    the bot cannot post in the channel (a slash command's response_url)."""
+
+    client: AsyncWebClient
+    note: Reply
+    fallback: Delivery | None

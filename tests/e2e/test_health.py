@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import ConnectionPool
 
 from bot.store import redis_client
-from tests.e2e.conftest import ADMIN, PATIENCE, Stack, close_stack, make_stack, seen
+from tests.e2e.stack import ADMIN, PATIENCE, Stack, close_stack, make_stack, seen
 from tests.redis_server import (  # noqa: F401 - fixtures
     RedisServer,
     free_port,

@@ -17,9 +17,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.report_form import origin_channel
 from bot.devtools.fakeslack import APP_ID, TEAM_DOMAIN, SlackCall
-from bot.slack.handlers.report_form import ephemeral_sender
+from bot.slack.delivery import EphemeralOrDirectMessage
 from bot.slack.ids import CallbackId
 from bot.slack.ids import ReportFormId as F
+from bot.slack.render.common import finish, section
 from tests.e2e.stack import MEMBER, Stack, seen, upload_named
 
 LAST_MONTH = {"startDate": "2026-10-01", "endDate": "2026-11-01", "granularity": "day"}
@@ -387,14 +388,14 @@ async def test_notes_go_ephemeral_in_the_channel_or_by_dm_when_slack_refuses(
     stack: Stack,
 ) -> None:
     client = AsyncWebClient(token="xoxb-test", base_url=stack.slack.api_url)
-    send = ephemeral_sender(client, channel="C_FINANCE", user=MEMBER)
+    send = EphemeralOrDirectMessage(client, "C_FINANCE", MEMBER)
 
-    await send(text="first", blocks=None, response_type="ephemeral")
+    await send.post(finish("first", [section("first")]))
     [note] = stack.slack.api_calls("chat.postEphemeral")
     assert (note.channel, note.body["user"], note.ephemeral) == ("C_FINANCE", MEMBER, True)
 
     stack.slack.fail_next("chat.postEphemeral", error="channel_not_found", status=200)
-    await send(text="second", response_type="ephemeral")
+    await send.post(finish("second", [section("second")]))
     [dm] = stack.slack.api_calls("chat.postMessage")
     assert dm.body["channel"] == MEMBER
     assert dm.body["text"] == "second"

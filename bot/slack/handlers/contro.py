@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.answers import RecordsPageRef
 from bot.core.exports import ExportProgress, contro_export_filename
 from bot.core.language import commands as c
-from bot.slack.delivery import ChannelMessage, Delivery, spooled
+from bot.slack.delivery import ChannelMessage, Delivery, Posting, spooled
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.handlers.reply import Send, answer, in_channel
+from bot.slack.handlers.reply import answer, in_channel
 from bot.slack.ids import ActionId
 from bot.slack.render.common import Message
 from bot.slack.render.contro import render_contro_records, render_contro_summary
@@ -28,18 +28,16 @@ from bot.slack.render.export import (
 )
 
 
-async def summary(command: c.ControSummary, deps: Deps) -> Message:
+async def summary(command: c.ControSummary, asker: Asker, deps: Deps) -> Message:
     return render_contro_summary(await deps.billing.contro_summary(str(command.period)))
 
 
-async def records(command: c.ControRecords, deps: Deps) -> Message:
+async def records(command: c.ControRecords, asker: Asker, deps: Deps) -> Message:
     first = RecordsPageRef(period=str(command.period), type=command.type, page_number=1)
     return render_contro_records(await deps.billing.contro_records(first))
 
 
-async def post_export(
-    command: c.ControRecords, asker: Asker, deps: Deps, client: AsyncWebClient, respond: Send
-) -> None:
+async def post_export(command: c.ControRecords, asker: Asker, deps: Deps, posting: Posting) -> None:
     """Every record of the period as a CSV file in the channel, with progress on the way."""
     period, kind = str(command.period), command.type
 
@@ -57,8 +55,9 @@ async def post_export(
             await post.upload(path, comment=render_export_comment(export, filename))
 
     await in_channel(
-        respond,
-        ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts),
+        # Its answer is the file: without the bot in the channel, only the invitation helps.
+        dataclasses.replace(posting, fallback=None),
+        ChannelMessage(posting.client, asker.channel_id, thread_ts=asker.thread_ts),
         preparing=render_export_progress(period, kind),
         work=work,
         failed=lambda reason: render_export_failed(period, kind, reason),

@@ -1,7 +1,9 @@
 from bot.core.language import commands as c
+from bot.slack.handlers.asker import Asker
+from bot.slack.handlers.deps import Deps
 from bot.slack.render.common import Message
 from bot.slack.render.help import render_help
 
 
-def show(command: c.Help) -> Message:
+async def show(command: c.Help, asker: Asker, deps: Deps) -> Message:
     return render_help(command.topic)

@@ -21,11 +21,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.language import commands as c
 from bot.core.reports.summary import ReportSummary
 from bot.errors import SecretNotPostable
-from bot.slack.delivery import refuse_private
-from bot.slack.handlers import reports
+from bot.slack.delivery import ChannelMessage, Posting
+from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.handlers.reply import Send, words_for
+from bot.slack.handlers.reply import words_for
 from bot.slack.ids import ActionId
 from bot.slack.render.common import Message, finish, refuse_secret, section
 from bot.slack.render.home import render_dm_failed, render_home, render_rate_card_commands
@@ -69,18 +69,14 @@ async def publish_home(
 
 
 async def on_home_opened(
-    event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
     if event.get("tab") != "home":  # the Messages tab: nothing to publish
         return
     user_id = event.get("user")
     if not isinstance(user_id, str) or not user_id:
         return
-    deps = Deps.of(context)
-    event_id = body.get("event_id")
-    if isinstance(event_id, str) and not await deps.dedupe.first_time(f"event:{event_id}"):
-        return  # a Slack retry of an event already handled
-    await publish_home(client, user_id, deps)
+    await publish_home(client, user_id, Deps.of(context))
 
 
 async def _first_click(body: dict[str, Any], deps: Deps) -> bool:
@@ -92,19 +88,6 @@ async def _first_click(body: dict[str, Any], deps: Deps) -> bool:
         return True
     key = f"action:{body['user']['id']}:{action.get('action_id')}:{action_ts}"
     return await deps.dedupe.first_time(key)
-
-
-def _dm_respond(client: AsyncWebClient, channel: str) -> Send:
-    """A `respond` for work started from the Home tab (which has no response_url): it
-    answers in the user's direct messages with the bot."""
-
-    async def respond(**kwargs: Any) -> None:
-        refuse_private(kwargs, "a direct message")
-        await client.chat_postMessage(
-            channel=channel, text=kwargs.get("text") or "", blocks=kwargs.get("blocks")
-        )
-
-    return respond
 
 
 async def on_refresh(
@@ -139,7 +122,9 @@ async def on_last_month_report(
         return
     dm = str(opened.get("channel") or user_id)
     asker = Asker(user_id=user_id, channel_id=dm)
-    await reports.post_report(command, asker, deps, client, _dm_respond(client, dm))
+    # The Home tab has no response_url: notes for the user go in the same DM.
+    note = ChannelMessage(client, dm)
+    await routes.post(command, asker, deps, Posting(client, note=note, fallback=None))
 
 
 async def on_rate_cards(

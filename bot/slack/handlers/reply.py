@@ -17,11 +17,10 @@ from bot.slack.delivery import (
     ChannelUnavailable,
     Delivery,
     EphemeralReply,
-    ResponseUrlMessage,
+    Posting,
     SlackRefused,
 )
 from bot.slack.handlers.asker import Asker
-from bot.slack.handlers.routes import Reach, Route
 from bot.slack.render.common import Message
 from bot.slack.render.errors import render_error, render_unexpected
 from bot.slack.render.progress import render_working
@@ -95,33 +94,32 @@ async def answer(
 
 
 async def in_channel(
-    respond: Send,
+    posting: Posting,
     post: ChannelMessage,
     *,
     preparing: Message,
     work: Callable[[Delivery], Awaitable[None]],
     failed: Callable[[Message], Message],
-    via_response_url: bool = False,
 ) -> None:
     """Work whose result everyone in the channel sees: a "preparing" message first, edited
     in place by `work`; a failure replaces it with the reason.
 
-    If the bot cannot post in the channel, a slash command (`via_response_url`: `respond`
-    is its response_url) still answers the channel through `respond`; otherwise only the
-    asker is told how to invite the bot."""
+    If the bot cannot post in the channel, the posting's fallback (a slash command's
+    response_url) still answers the channel; without one, only the asker is told how to
+    invite the bot."""
     delivery: Delivery = post
     try:
         await post.post(preparing)
     except ChannelUnavailable as exc:
-        if not via_response_url:
-            await respond(**render_error(exc).to_slack(), response_type="ephemeral")
+        if posting.fallback is None:
+            await posting.note.post(render_error(exc))
             return
         log.info("not a member of %s: answering through the response_url", post.channel)
-        delivery = ResponseUrlMessage(respond, post.channel)
+        delivery = posting.fallback
         await delivery.post(preparing)
     except SlackApiError as exc:  # Slack kept refusing, after slack-sdk's own retries
         log.warning("could not post in %s: %s", post.channel, exc.response.get("error"))
-        await respond(**render_error(SlackRefused()).to_slack(), response_type="ephemeral")
+        await posting.note.post(render_error(SlackRefused()))
         return
     try:
         await work(delivery)
@@ -145,18 +143,17 @@ async def answer_in_thread(post: ChannelMessage, work: Awaitable[Message], *, wo
 async def answer_in_conversation(
     client: AsyncWebClient,
     asker: Asker,
-    route: Route,
     work: Awaitable[Message],
     *,
     working: str,
     slash_form: str,
 ) -> None:
-    """A mention's or a DM's answer, where `route` lets it go: in the thread for everyone,
-    or, for an answer only its asker may see, ephemerally to them in that conversation (no
+    """A mention's or a DM's answer: in the thread for everyone, or, when `asker.private`
+    (an answer only its asker may see), ephemerally to them in that conversation (no
     progress message: an ephemeral one cannot be replaced). If Slack will not take an
     ephemeral message there, the thread gets a pointer to `slash_form`, never the answer."""
     post = ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts)
-    if route.reach is Reach.EVERYONE:
+    if not asker.private:
         await answer_in_thread(post, work, working=working)
         return
     private = EphemeralReply(client, asker.channel_id, asker.user_id, thread_ts=asker.thread_ts)

@@ -23,11 +23,11 @@ from bot.core.report_form import (
     defaults,
     to_submission,
 )
-from bot.slack.delivery import refuse_private
-from bot.slack.handlers import reports
+from bot.slack.delivery import EphemeralOrDirectMessage, Posting
+from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.handlers.reply import Send, words_for
+from bot.slack.handlers.reply import words_for
 from bot.slack.ids import CallbackId
 from bot.slack.render.report_form import render_report_form
 
@@ -142,29 +142,6 @@ async def on_shortcut(
 # --- Submitting ------------------------------------------------------------------------------
 
 
-def ephemeral_sender(client: AsyncWebClient, *, channel: str, user: str) -> Send:
-    """`respond` for a report from the form: a modal has no response_url (the conversation
-    select does not set `response_url_enabled`), so notes for the submitter go as an
-    ephemeral message in the chosen channel, or, when Slack refuses that (the bot cannot
-    post there, which is when `post_report` has something to say), in the app's DM."""
-
-    async def send(**message: Any) -> None:
-        text = str(message.get("text") or "")
-        blocks = message.get("blocks")
-        try:
-            await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-            return
-        except SlackApiError as exc:
-            log.info("no ephemeral note in %s (%s): sent by DM", channel, _slack_error(exc))
-        refuse_private(message, "a direct message")  # kept in the DM's history
-        try:
-            await client.chat_postMessage(channel=user, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.warning("could not tell %s about their report: %s", user, _slack_error(exc))
-
-    return send
-
-
 async def on_submit(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -183,8 +160,10 @@ async def on_submit(
         return
     await ack()
     asker = Asker(user_id=user_id, channel_id=submission.channel)
-    respond = ephemeral_sender(client, channel=submission.channel, user=user_id)
-    await reports.post_report(submission.command, asker, deps, client, respond)
+    # A modal has no response_url (the conversation select does not set
+    # `response_url_enabled`): notes for the submitter go ephemerally in the chosen channel.
+    note = EphemeralOrDirectMessage(client, submission.channel, user_id)
+    await routes.post(submission.command, asker, deps, Posting(client, note=note, fallback=None))
 
 
 def register(app: AsyncApp) -> None:

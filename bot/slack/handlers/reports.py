@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.apis.mkio.models import ReportQuery
 from bot.core.language import commands as c
 from bot.core.reports.charts import chart_filename, render_chart
 from bot.core.reports.compare import baseline_for
 from bot.core.reports.summary import ReportSummary, report_filename
-from bot.slack.delivery import ChannelMessage, Delivery, FilesNeedMembership, spooled
+from bot.slack.delivery import ChannelMessage, Delivery, FilesNeedMembership, Posting, spooled
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.handlers.reply import Send, in_channel, words_for
+from bot.slack.handlers.reply import in_channel, words_for
 from bot.slack.render.report import (
     chart_title,
     render_report,
@@ -24,19 +22,11 @@ from bot.slack.render.report import (
 )
 
 
-async def post_report(
-    command: c.Report,
-    asker: Asker,
-    deps: Deps,
-    client: AsyncWebClient,
-    respond: Send,
-    *,
-    via_response_url: bool = False,
-) -> None:
+async def post_report(command: c.Report, asker: Asker, deps: Deps, posting: Posting) -> None:
     try:
         query, names = await deps.billing.report_query(command)
     except Exception as exc:  # an unknown payment method: nothing is posted in the channel
-        await respond(**words_for(exc).to_slack(), response_type="ephemeral")
+        await posting.note.post(words_for(exc))
         return
 
     async def work(post: Delivery) -> None:
@@ -52,12 +42,11 @@ async def post_report(
             await upload_csv(post, summary, deps)
 
     await in_channel(
-        respond,
-        ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts),
+        posting,
+        ChannelMessage(posting.client, asker.channel_id, thread_ts=asker.thread_ts),
         preparing=render_report_progress("asking MK.IO", query=query),
         work=work,
         failed=lambda reason: render_report_failed(query, reason),
-        via_response_url=via_response_url,
     )
 
 

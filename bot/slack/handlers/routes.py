@@ -1,13 +1,43 @@
-"""Where each command's answer may go: decided here once, as data, and read by the reply
-paths (a conversation, the share button), never re-decided by a listener."""
+"""What Slack does with each command, decided here once, as data: its handler, who may ask,
+where its answer may go, whether it may be shared, and whether it is answered to the asker
+or posted in the channel. Every listener that takes a command (the slash command, mentions
+and DMs, the share button, the report form, the Home tab, the scheduler) reads this table;
+none re-decides. The table is total: every command type has a row, and a row has no defaults.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final, Generic, TypeVar
 
 from bot.core.language import commands as c
+from bot.slack.delivery import Posting
+from bot.slack.handlers import (
+    changes,
+    contro,
+    help,
+    metrics,
+    payment_methods,
+    reports,
+    schedules,
+    usage,
+)
+from bot.slack.handlers.asker import Asker
+from bot.slack.handlers.deps import Deps
+from bot.slack.render.changes import render_not_admin
+from bot.slack.render.common import Message
+
+C = TypeVar("C")
+
+
+class Who(StrEnum):
+    """Who may ask."""
+
+    ANYONE = "anyone"
+    # Billing admins (BILLING_ADMINS); anyone else is told who they are.
+    ADMIN = "admin"
 
 
 class Reach(StrEnum):
@@ -19,47 +49,121 @@ class Reach(StrEnum):
     # conversation. The answer may hold a secret (metrics connection details).
     ASKER = "asker"
     # Only through the slash command: billing changes and what the bot posts unasked, whose
-    # confirmations and replies are private.
+    # confirmations and replies are private. Refused in mentions and DMs.
     SLASH_COMMAND = "slash-command"
 
 
 @dataclass(frozen=True)
-class Route:
+class Answered(Generic[C]):
+    """Answered to the asker: a slash command's ephemeral reply, a conversation's thread (or
+    ephemerally there, for `Reach.ASKER`). `working` is shown while a slow answer is made."""
+
+    run: Callable[[C, Asker, Deps], Awaitable[Message]]
+    working: Callable[[C], str]
+
+
+@dataclass(frozen=True)
+class Posted(Generic[C]):
+    """Posted in the channel for everyone: a "preparing" message edited in place, files in
+    its thread. What only the asker should read goes to the posting's note."""
+
+    run: Callable[[C, Asker, Deps, Posting], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Route(Generic[C]):
+    does: Answered[C] | Posted[C]
+    who: Who
     reach: Reach
-    shareable: bool = False  # offered with a "Share in channel" button (never with a secret)
+    shareable: bool  # offered with a "Share in channel" button (never with a secret)
 
     def __post_init__(self) -> None:
-        if self.shareable and self.reach is not Reach.EVERYONE:
+        if self.shareable and (self.reach is not Reach.EVERYONE or isinstance(self.does, Posted)):
             raise ValueError("only an answer everyone may see can be shared")
+        if isinstance(self.does, Posted) and self.reach is Reach.ASKER:
+            raise ValueError("an answer posted in the channel is seen by everyone")
 
 
-_OPEN: Final = Route(Reach.EVERYONE)
-_SHARED: Final = Route(Reach.EVERYONE, shareable=True)
-_SLASH: Final = Route(Reach.SLASH_COMMAND)
+def says(text: str) -> Callable[[object], str]:
+    """The same working text whatever the command's words."""
+    return lambda _command: text
 
-ROUTES: Final[dict[type[c.Command], Route]] = {
-    c.Help: _OPEN,
-    c.Usage: _SHARED,
-    c.Report: _OPEN,
-    c.PaymentMethods: _SHARED,
-    c.RateCard: _SHARED,
-    c.ShowPaymentMethod: _SHARED,
-    c.SetPaymentMethod: _SLASH,
-    c.ShowMetrics: Route(Reach.ASKER),
-    c.EnableMetrics: _SLASH,
-    c.ControSummary: _SHARED,
-    c.ControRecords: _SHARED,
-    c.ScheduleReport: _SLASH,
-    c.ListSchedules: _OPEN,
-    c.CancelSchedule: _SLASH,
-    c.SetBudget: _SLASH,
-    c.ListBudgets: _OPEN,
-    c.RemoveBudget: _SLASH,
+
+MKIO: Final = says("asking MK.IO")
+CONTRO: Final = says("asking Contro")
+STORE: Final = says("looking it up")
+ANYONE, ADMIN = Who.ANYONE, Who.ADMIN
+EVERYONE, ASKER, SLASH = Reach.EVERYONE, Reach.ASKER, Reach.SLASH_COMMAND
+
+
+def _usage_working(command: c.Usage) -> str:
+    return f"fetching this month's usage of `{c.quote(command.project)}`"
+
+
+ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
+    c.Help: Route(Answered(help.show, STORE), ANYONE, EVERYONE, shareable=False),
+    c.Usage: Route(Answered(usage.show, _usage_working), ANYONE, EVERYONE, shareable=True),
+    c.Report: Route(Posted(reports.post_report), ANYONE, EVERYONE, shareable=False),
+    c.PaymentMethods: Route(
+        Answered(payment_methods.list_all, MKIO), ANYONE, EVERYONE, shareable=True
+    ),
+    c.RateCard: Route(Answered(payment_methods.rate_card, MKIO), ANYONE, EVERYONE, shareable=True),
+    c.ShowPaymentMethod: Route(
+        Answered(payment_methods.show_for_project, MKIO), ANYONE, EVERYONE, shareable=True
+    ),
+    c.SetPaymentMethod: Route(Answered(changes.preview, MKIO), ADMIN, SLASH, shareable=False),
+    # Anyone may ask; only an admin asking privately sees the connection details.
+    c.ShowMetrics: Route(Answered(metrics.show, MKIO), ANYONE, ASKER, shareable=False),
+    c.EnableMetrics: Route(Answered(changes.preview, MKIO), ADMIN, SLASH, shareable=False),
+    c.ControSummary: Route(Answered(contro.summary, CONTRO), ANYONE, EVERYONE, shareable=True),
+    # `contro records … csv` has a route of its own: CONTRO_EXPORT.
+    c.ControRecords: Route(Answered(contro.records, CONTRO), ANYONE, EVERYONE, shareable=True),
+    # Changing what the bot posts unasked is for billing admins; reading the lists is for anyone.
+    c.ScheduleReport: Route(Answered(schedules.run, MKIO), ADMIN, SLASH, shareable=False),
+    c.ListSchedules: Route(Answered(schedules.run, STORE), ANYONE, SLASH, shareable=False),
+    c.CancelSchedule: Route(Answered(schedules.run, STORE), ADMIN, SLASH, shareable=False),
+    c.SetBudget: Route(Answered(schedules.run, MKIO), ADMIN, SLASH, shareable=False),
+    c.ListBudgets: Route(Answered(schedules.run, STORE), ANYONE, SLASH, shareable=False),
+    c.RemoveBudget: Route(Answered(schedules.run, STORE), ADMIN, SLASH, shareable=False),
 }
 
+# `contro records … csv`: every record as a file, which only a channel's thread can take.
+CONTRO_EXPORT: Final[Route[c.ControRecords]] = Route(
+    Posted(contro.post_export), ANYONE, EVERYONE, shareable=False
+)
 
-def route_of(command: c.Command) -> Route:
-    return ROUTES[type(command)]
+
+def route_of(command: c.Command) -> Route[Any]:
+    match command:
+        case c.ControRecords(csv=True):
+            return CONTRO_EXPORT
+        case _:
+            return ROUTES[type(command)]
+
+
+def _allowed(route: Route[Any], asker: Asker, deps: Deps) -> bool:
+    return route.who is Who.ANYONE or deps.is_admin(asker.user_id)
+
+
+async def answer(command: c.Command, asker: Asker, deps: Deps) -> Message:
+    """The answer to `command` for `asker`, if its route answers rather than posts."""
+    route = route_of(command)
+    if not isinstance(route.does, Answered):
+        raise TypeError(f"{type(command).__name__} is posted in the channel, not answered")
+    if not _allowed(route, asker, deps):
+        return render_not_admin(deps.settings.billing_admins)
+    return await route.does.run(command, asker, deps)
+
+
+async def post(command: c.Command, asker: Asker, deps: Deps, posting: Posting) -> None:
+    """Post `command`'s answer in the asker's channel, if its route posts rather than answers."""
+    route = route_of(command)
+    if not isinstance(route.does, Posted):
+        raise TypeError(f"{type(command).__name__} is answered, not posted in the channel")
+    if not _allowed(route, asker, deps):
+        await posting.note.post(render_not_admin(deps.settings.billing_admins))
+        return
+    await route.does.run(command, asker, deps, posting)
 
 
 def slash_form(command: c.Command) -> str:

@@ -1,25 +1,14 @@
-"""Scheduled reports and budgets: the admin commands, and the jobs the scheduler runs."""
+"""Scheduled reports and budgets: the admin commands."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.core.language import commands as c
-from bot.core.scheduled.budgets import Budget, BudgetFigures, MonthSpend, Threshold
-from bot.core.scheduled.scheduler import Scheduler
+from bot.core.scheduled.budgets import Budget
 from bot.core.scheduled.schedules import Schedule, new_schedule_id, next_run_at
-from bot.money import Money
-from bot.slack.handlers import reports
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.render.changes import render_not_admin
 from bot.slack.render.common import Message
 from bot.slack.render.schedules import (
-    render_budget_alert,
-    render_budget_check_failed,
     render_budget_removed,
     render_budget_set,
     render_budgets,
@@ -27,19 +16,6 @@ from bot.slack.render.schedules import (
     render_schedule_created,
     render_schedules,
 )
-
-log = logging.getLogger(__name__)
-
-SCHEDULING = (
-    c.ScheduleReport,
-    c.ListSchedules,
-    c.CancelSchedule,
-    c.SetBudget,
-    c.ListBudgets,
-    c.RemoveBudget,
-)
-# Changing what the bot posts unasked is for billing admins; reading the lists is for anyone.
-ADMIN_ONLY = (c.ScheduleReport, c.CancelSchedule, c.SetBudget, c.RemoveBudget)
 
 Scheduling = (
     c.ScheduleReport
@@ -52,8 +28,6 @@ Scheduling = (
 
 
 async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
-    if isinstance(command, ADMIN_ONLY) and not deps.is_admin(asker.user_id):
-        return render_not_admin(deps.settings.billing_admins)
     now = deps.clock()
     match command:
         case c.ScheduleReport():
@@ -87,36 +61,3 @@ async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
         case c.RemoveBudget():
             found = await deps.budgets.remove(command.project)
             return render_budget_removed(command.project, found)
-
-
-def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
-    """The scheduler with its jobs: post a report in a channel, check a project's month."""
-
-    async def run_report(schedule: Schedule, report: c.Report) -> None:
-        async def note(**message: Any) -> None:  # nobody to answer privately: log it
-            log.warning("scheduled report %s: %s", schedule.id, message.get("text"))
-
-        asker = Asker(schedule.created_by, schedule.channel, private=False)
-        await reports.post_report(report, asker, deps, client, note)
-
-    async def month_to_date(project: str) -> MonthSpend:
-        usage = await deps.billing.usage(project)
-        highs = tuple(Money(e.total.high, e.currency) for e in usage.estimates)
-        return MonthSpend(usage.totals, highs)
-
-    async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
-        message = render_budget_alert(budget, threshold, figures)
-        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
-
-    async def check_failed(budget: Budget, error: Exception) -> None:
-        message = render_budget_check_failed(budget, error)
-        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
-
-    return Scheduler(
-        deps.schedules,
-        deps.budgets,
-        run_report=run_report,
-        month_to_date=month_to_date,
-        alert=alert,
-        check_failed=check_failed,
-    )

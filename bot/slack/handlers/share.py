@@ -12,10 +12,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.core.language import commands as c
 from bot.errors import CommandError
 from bot.slack.handlers.asker import Asker
-from bot.slack.handlers.commands import run
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.reply import whisper, words_for
-from bot.slack.handlers.routes import route_of
+from bot.slack.handlers.routes import answer, route_of
 from bot.slack.ids import ActionId
 from bot.slack.render.common import Message
 from bot.slack.render.share import render_shared
@@ -26,7 +25,7 @@ async def shared(text: str, user_id: str, channel_id: str, deps: Deps) -> Messag
     if not route_of(command).shareable:
         raise CommandError("That answer cannot be shared in the channel.")
     # private=False: whatever the sharer may see, the channel gets no secret.
-    message = await run(command, Asker(user_id, channel_id, private=False), deps)
+    message = await answer(command, Asker(user_id, channel_id, private=False), deps)
     return render_shared(message, user_id)
 
 

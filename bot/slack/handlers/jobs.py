@@ -1,0 +1,47 @@
+"""The jobs the scheduler runs: post a scheduled report in its channel, check a budget."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.language import commands as c
+from bot.core.scheduled.budgets import Budget, BudgetFigures, MonthSpend, Threshold
+from bot.core.scheduled.scheduler import Scheduler
+from bot.core.scheduled.schedules import Schedule
+from bot.money import Money
+from bot.slack.delivery import Logged, Posting
+from bot.slack.handlers import routes
+from bot.slack.handlers.asker import Asker
+from bot.slack.handlers.deps import Deps
+from bot.slack.render.schedules import render_budget_alert, render_budget_check_failed
+
+
+def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
+    """The scheduler with its jobs: post a report in a channel, check a project's month."""
+
+    async def run_report(schedule: Schedule, report: c.Report) -> None:
+        asker = Asker(schedule.created_by, schedule.channel, private=False)
+        note = Logged(f"scheduled report {schedule.id}")  # nobody to answer privately
+        await routes.post(report, asker, deps, Posting(client, note=note, fallback=None))
+
+    async def month_to_date(project: str) -> MonthSpend:
+        usage = await deps.billing.usage(project)
+        highs = tuple(Money(e.total.high, e.currency) for e in usage.estimates)
+        return MonthSpend(usage.totals, highs)
+
+    async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
+        message = render_budget_alert(budget, threshold, figures)
+        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
+
+    async def check_failed(budget: Budget, error: Exception) -> None:
+        message = render_budget_check_failed(budget, error)
+        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
+
+    return Scheduler(
+        deps.schedules,
+        deps.budgets,
+        run_report=run_report,
+        month_to_date=month_to_date,
+        alert=alert,
+        check_failed=check_failed,
+    )
