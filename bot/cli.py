@@ -53,7 +53,7 @@ def _filled(value: object) -> bool:
 
 
 async def _serve(host: str, port: int) -> None:
-    from bot.app import build_app
+    from bot.slack.app import build_app
     from bot.slack.server import start_server
 
     settings = _settings()
@@ -79,7 +79,7 @@ async def _serve(host: str, port: int) -> None:
 async def _socket() -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.app import build_app
+    from bot.slack.app import build_app
 
     settings = _settings()
     _require(settings, "slack_app_token", "slack_bot_token")

@@ -36,7 +36,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import preflight
-from bot.app import BillingBot
+from bot.slack.app import BillingBot
 from bot.slack.inflight import answering, answers_in_progress, track_answers, wait_for_answers
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.apis.http import RetryPolicy
-from bot.app import BillingBot, build_app
 from bot.config import Settings
 from bot.devtools.fakeslack import LocalSlack, SentRequest, SlackCall, SlackSender, message_text
 from bot.devtools.sandbox import Sandbox, start
+from bot.slack.app import BillingBot, build_app
 from bot.slack.server import start_server
 from tests import waiting
 

@@ -19,9 +19,9 @@ import pytest
 from pydantic import SecretStr
 
 from bot.apis.http import RetryPolicy
-from bot.app import build_app
 from bot.core.changes.model import ChangeStatus
 from bot.devtools.fakeslack import SlackCall, SlackSender
+from bot.slack.app import build_app
 from bot.slack.server import start_server
 from tests.e2e import stack as e2e_stack
 from tests.e2e.stack import ADMIN, Stack, close_stack, make_stack, seen

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.app import build_app
 from bot.config import Settings
 from bot.preflight import ConfigError
+from bot.slack.app import build_app
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.server import create_web_app, start_server
 from tests.e2e.stack import ADMIN, PATIENCE, Stack, make_stack

@@ -42,9 +42,9 @@ async def run_demo(*, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) ->
 
 async def _start(stack: contextlib.AsyncExitStack, out: TextIO, *, interactive: bool) -> Console:
     # Imported here, as the CLI does: `bot.devtools.console` stays light to import (and to test).
-    from bot.app import build_app
     from bot.devtools.sandbox import Sandbox
     from bot.devtools.sandbox import start as start_sandbox
+    from bot.slack.app import build_app
     from bot.slack.server import start_server
 
     sandbox = Sandbox()
