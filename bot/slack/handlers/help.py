@@ -1,3 +1,5 @@
+"""`help [topic]`: the command list, or one topic, from the parser's own table."""
+
 from bot.core.language import commands as c
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps

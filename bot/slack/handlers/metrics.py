@@ -1,3 +1,5 @@
+"""`metrics <project>`: whether export is on; connection details only to an admin, privately."""
+
 from bot.core.language import commands as c
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps

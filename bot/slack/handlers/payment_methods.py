@@ -1,3 +1,5 @@
+"""`payment-methods`, `ratecard <method>` and `payment-method <project>`: read-only answers."""
+
 from bot.core.language import commands as c
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps

@@ -1,3 +1,5 @@
+"""`usage <project>`: this month's usage, meter by meter, with cost and the month-end estimate."""
+
 from bot.core.language import commands as c
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps

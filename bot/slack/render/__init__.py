@@ -1,0 +1,1 @@
+"""Block Kit messages (slack-sdk models), one module per answer family; Slack's limits here."""
