@@ -196,14 +196,16 @@ class Figures:
 # -- the questions ----------------------------------------------------------------------------
 
 
-def questions(sandbox: Sandbox, count: int) -> tuple[list[str], int]:
+def questions(
+    sandbox: Sandbox, count: int, *, distinct_only: bool = False
+) -> tuple[list[str], int]:
     """The burst, identical and distinct questions interleaved, and how many are distinct.
 
     Half are `usage my-project`; the other half are all different: rate cards, projects'
     payment methods, other projects' usage, then Contro summaries of earlier and earlier
-    months.
+    months. `distinct_only`: every question different (`--distinct`).
     """
-    identical = [IDENTICAL] * (count // 2)
+    identical = [] if distinct_only else [IDENTICAL] * (count // 2)
     wanted = count - len(identical)
     pool = [f"ratecard {method_id}" for method_id in sandbox.payment_method_ids().values()]
     projects = sandbox.project_names()
@@ -639,7 +641,7 @@ async def run(args: argparse.Namespace) -> int:
     workdir = tempfile.TemporaryDirectory(prefix="billing-bot-burst-")
     try:
         await slack.start(HOST, 0)
-        burst, distinct = questions(sandbox, args.requests)
+        burst, distinct = questions(sandbox, args.requests, distinct_only=args.distinct)
         identical_asked = burst.count(IDENTICAL)
         stage = Stage(
             sandbox=sandbox,
@@ -650,7 +652,7 @@ async def run(args: argparse.Namespace) -> int:
             burst=burst,
             distinct=distinct,
             delay=args.delay,
-            answer_timeout=max(30.0, 6 * args.delay + 15.0),
+            answer_timeout=max(30.0, 6 * args.delay + 15.0, len(burst) * 0.1 + 15.0),
             quiet=args.delay + 2.0,
             spread=args.spread,
         )
@@ -718,6 +720,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=("ack-after", "respond"),
         default=["ack-after", "respond"],
         help="plain Bolt styles to compare with (default both; none: billing-bot only)",
+    )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="every question different (no `usage my-project` half)",
     )
     parser.add_argument(
         "--time-limit", type=float, default=150.0, help="give up after this (default 150 s)"

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # How many requests each API gets at once (more wait their turn in the bot, not counted
     # against their deadline), and Contro's pace per minute (0: unpaced; Contro allows 1,000).
     mkio_max_concurrency: int = Field(64, ge=1)
-    contro_max_concurrency: int = Field(16, ge=1)
+    contro_max_concurrency: int = Field(32, ge=1)
     contro_max_requests_per_minute: int = Field(900, ge=0)
 
     @field_validator("billing_admins", mode="before")

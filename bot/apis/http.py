@@ -38,7 +38,7 @@ import httpx
 from httpx_retries import Retry, RetryTransport
 from pydantic import BaseModel, ValidationError
 
-from bot.apis.pacing import Gate, PacedTransport, RequestRate
+from bot.apis.pacing import PACED, Gate, PacedTransport, RequestRate
 from bot.errors import CommandError, NotFound, Unauthorized, Unavailable, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -406,7 +406,7 @@ class ApiClient:
         self.limits = limits or Limits()
         self._secrets = tuple(s for s in secrets if s)
         #: Requests wait here for their turn before their deadline starts.
-        self.gate = Gate(concurrency)
+        self.gate = Gate(concurrency, rate)
         self.http = build_client(
             base_url,
             headers,
@@ -477,7 +477,7 @@ class ApiClient:
                 self.gate.turn(),
                 asyncio.timeout(limits.file_seconds),
                 self.http.stream(
-                    method, url, json=json, extensions={"retry": self.policy.for_reads()}
+                    method, url, json=json, extensions=self._extensions(self.policy.for_reads())
                 ) as response,
             ):
                 if not response.is_success:
@@ -512,7 +512,7 @@ class ApiClient:
                     url,
                     params=dict(params) if params is not None else None,
                     json=json,
-                    extensions={"retry": retry},
+                    extensions=self._extensions(retry),
                 ) as response,
             ):
                 if not response.is_success:
@@ -520,6 +520,9 @@ class ApiClient:
                 return response.status_code, await _read(response, limits.json_bytes)
         except _FAILURES as exc:
             raise self._failure(exc, method, url, limits.json_bytes, limits.json_seconds) from exc
+
+    def _extensions(self, retry: Retry) -> dict[str, Any]:
+        return {"retry": retry, PACED: self.gate.rate is not None}
 
     async def _error_for_stream(self, response: httpx.Response, what: str | None) -> UpstreamError:
         try:

@@ -113,6 +113,11 @@ def _number(value: str | None) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
+#: A request extension: its first try was counted before its deadline started
+#: (`ApiClient`), so that waiting for the pace is not taken for the API being slow.
+PACED: Final = "billing_bot.paced"
+
+
 class PacedTransport(httpx.AsyncBaseTransport):
     """`inner`, with every try sent within `rate` and every answer's pause headers obeyed."""
 
@@ -121,7 +126,8 @@ class PacedTransport(httpx.AsyncBaseTransport):
         self._rate = rate
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self._rate.acquire()
+        if not request.extensions.pop(PACED, False):  # retries are counted here
+            await self._rate.acquire()
         response = await self._inner.handle_async_request(request)
         self._rate.observe(response)
         return response
@@ -131,23 +137,29 @@ class PacedTransport(httpx.AsyncBaseTransport):
 
 
 class Gate:
-    """At most `limit` requests to one API in flight; `queued` counts those waiting."""
+    """At most `limit` requests to one API in flight, each sent within `rate` if given;
+    `queued` counts those waiting."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, rate: RequestRate | None = None) -> None:
         if limit < 1:
             raise ValueError("the concurrency limit must be at least 1")
         self.limit = limit
+        self.rate = rate
         self.queued = 0
         self._semaphore = asyncio.Semaphore(limit)
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
+        """Wait for a free slot and for the pace; the request's first try is then counted
+        (send it with `extensions[PACED] = True` when a `rate` is set)."""
         self.queued += 1
         try:
             await self._semaphore.acquire()
         finally:
             self.queued -= 1
         try:
+            if self.rate is not None:
+                await self.rate.acquire()
             yield
         finally:
             self._semaphore.release()

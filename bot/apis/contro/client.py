@@ -32,9 +32,9 @@ MAX_LIMIT: Final = 100
 #: limit=100, far past any real period. A repeated token stops a looping API much sooner.
 MAX_PAGES: Final = 100_000
 
-#: Requests in flight at once (CONTRO_MAX_CONCURRENCY): an export's per-type chains, plus
-#: room for questions asked meanwhile.
-MAX_CONCURRENCY: Final = 16
+#: Requests in flight at once (CONTRO_MAX_CONCURRENCY): an export's per-type chains, and
+#: enough that at 2 s an answer the pace (not this bound) limits a burst.
+MAX_CONCURRENCY: Final = 32
 #: Requests per minute (CONTRO_MAX_REQUESTS_PER_MINUTE): Contro allows 1,000 per key; the
 #: rest is left for retries and for anything else using the key.
 MAX_REQUESTS_PER_MINUTE: Final = 900
