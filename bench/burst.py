@@ -452,6 +452,7 @@ class Stage:
     answer_timeout: float
     quiet: float
     spread: float
+    contro_rate: int = 900
 
 
 async def follow(
@@ -489,6 +490,7 @@ async def run_contender(stage: Stage, contender: Contender) -> Figures:
         signing_secret=stage.signing_secret,
         sandbox_base=stage.sandbox_base,
         sandbox=sandbox,
+        extra={"CONTRO_MAX_REQUESTS_PER_MINUTE": str(stage.contro_rate)},
     )
     log_path = Path(stage.workdir) / f"{contender.kind}.log"
     url = f"http://{HOST}:{port}"
@@ -655,6 +657,7 @@ async def run(args: argparse.Namespace) -> int:
             answer_timeout=max(30.0, 6 * args.delay + 15.0, len(burst) * 0.1 + 15.0),
             quiet=args.delay + 2.0,
             spread=args.spread,
+            contro_rate=args.contro_rate,
         )
         print(
             f"billing-bot burst benchmark: {len(burst)} concurrent /billing commands "
@@ -720,6 +723,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=("ack-after", "respond"),
         default=["ack-after", "respond"],
         help="plain Bolt styles to compare with (default both; none: billing-bot only)",
+    )
+    parser.add_argument(
+        "--contro-rate",
+        type=int,
+        default=900,
+        help="billing-bot's CONTRO_MAX_REQUESTS_PER_MINUTE (default 900; 0: unpaced)",
     )
     parser.add_argument(
         "--distinct",
