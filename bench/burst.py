@@ -196,14 +196,16 @@ class Figures:
 # -- the questions ----------------------------------------------------------------------------
 
 
-def questions(sandbox: Sandbox, count: int) -> tuple[list[str], int]:
+def questions(
+    sandbox: Sandbox, count: int, *, distinct_only: bool = False
+) -> tuple[list[str], int]:
     """The burst, identical and distinct questions interleaved, and how many are distinct.
 
     Half are `usage my-project`; the other half are all different: rate cards, projects'
     payment methods, other projects' usage, then Contro summaries of earlier and earlier
-    months.
+    months. `distinct_only`: every question different (`--distinct`).
     """
-    identical = [IDENTICAL] * (count // 2)
+    identical = [] if distinct_only else [IDENTICAL] * (count // 2)
     wanted = count - len(identical)
     pool = [f"ratecard {method_id}" for method_id in sandbox.payment_method_ids().values()]
     projects = sandbox.project_names()
@@ -450,6 +452,7 @@ class Stage:
     answer_timeout: float
     quiet: float
     spread: float
+    contro_rate: int = 900
 
 
 async def follow(
@@ -487,6 +490,7 @@ async def run_contender(stage: Stage, contender: Contender) -> Figures:
         signing_secret=stage.signing_secret,
         sandbox_base=stage.sandbox_base,
         sandbox=sandbox,
+        extra={"CONTRO_MAX_REQUESTS_PER_MINUTE": str(stage.contro_rate)},
     )
     log_path = Path(stage.workdir) / f"{contender.kind}.log"
     url = f"http://{HOST}:{port}"
@@ -639,7 +643,7 @@ async def run(args: argparse.Namespace) -> int:
     workdir = tempfile.TemporaryDirectory(prefix="billing-bot-burst-")
     try:
         await slack.start(HOST, 0)
-        burst, distinct = questions(sandbox, args.requests)
+        burst, distinct = questions(sandbox, args.requests, distinct_only=args.distinct)
         identical_asked = burst.count(IDENTICAL)
         stage = Stage(
             sandbox=sandbox,
@@ -650,9 +654,10 @@ async def run(args: argparse.Namespace) -> int:
             burst=burst,
             distinct=distinct,
             delay=args.delay,
-            answer_timeout=max(30.0, 6 * args.delay + 15.0),
+            answer_timeout=max(30.0, 6 * args.delay + 15.0, len(burst) * 0.1 + 15.0),
             quiet=args.delay + 2.0,
             spread=args.spread,
+            contro_rate=args.contro_rate,
         )
         print(
             f"billing-bot burst benchmark: {len(burst)} concurrent /billing commands "
@@ -718,6 +723,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=("ack-after", "respond"),
         default=["ack-after", "respond"],
         help="plain Bolt styles to compare with (default both; none: billing-bot only)",
+    )
+    parser.add_argument(
+        "--contro-rate",
+        type=int,
+        default=900,
+        help="billing-bot's CONTRO_MAX_REQUESTS_PER_MINUTE (default 900; 0: unpaced)",
+    )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="every question different (no `usage my-project` half)",
     )
     parser.add_argument(
         "--time-limit", type=float, default=150.0, help="give up after this (default 150 s)"

@@ -1,6 +1,7 @@
-"""Benchmark: `/billing contro records <period> csv` for N records, end to end (issue 3, item 7).
+"""Benchmark: `/billing contro records <period> csv` for N records, end to end (issue 3, item 7;
+issue 12, item 2: per-type chains at once).
 
-    .venv/bin/python bench/export.py [--records 1000000] [--period 2026-10]
+    .venv/bin/python bench/export.py [--records 1000000] [--period 2026-10] [--latency-ms 20]
 
 This process serves the billing sandbox (with exactly N synthetic Contro records in the
 period) and a local stand-in for the Slack Web API, both on 127.0.0.1. The bot runs as a
@@ -85,7 +86,12 @@ def free_port() -> int:
 
 
 def bot_environment(
-    *, slack_api_url: str, signing_secret: str, sandbox_base: str, sandbox: Sandbox
+    *,
+    slack_api_url: str,
+    signing_secret: str,
+    sandbox_base: str,
+    sandbox: Sandbox,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The inherited environment minus every billing-bot setting and proxy, plus ours."""
     ours = {name.upper() for name in Settings.model_fields}
@@ -108,6 +114,7 @@ def bot_environment(
             "no_proxy": f"{HOST},localhost",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
             "PYTHONUNBUFFERED": "1",
+            **(extra or {}),
         }
     )
     return env
@@ -261,8 +268,12 @@ def tail(path: Path, lines: int = 20) -> str:
 async def run(args: argparse.Namespace) -> int:
     records: int = args.records
     period: str = args.period
-    timeout: float = args.timeout if args.timeout is not None else 60.0 + records / 1000
-    expected_requests = max(1, math.ceil(records / PAGE_SIZE))
+    timeout: float = (
+        args.timeout
+        if args.timeout is not None
+        else 60.0 + records / 1000 + records / PAGE_SIZE * args.latency_ms / 1000
+    )
+    latency = args.latency_ms / 1000
 
     sandbox = Sandbox(contro_pagination=args.pagination)
     sandbox.set_contro_records(period, records)
@@ -281,6 +292,9 @@ async def run(args: argparse.Namespace) -> int:
         async with contro:
             summary = await contro.summary(period)
         sandbox.clear()
+        chain_pages = [max(1, math.ceil(item.count / PAGE_SIZE)) for item in summary.items]
+        expected_requests = sum(chain_pages)
+        sequential_pages = max(1, math.ceil(records / PAGE_SIZE))
 
         signing_secret = secrets.token_hex(16)
         port = free_port()
@@ -289,12 +303,16 @@ async def run(args: argparse.Namespace) -> int:
             signing_secret=signing_secret,
             sandbox_base=sandbox_base,
             sandbox=sandbox,
+            extra={"CONTRO_MAX_REQUESTS_PER_MINUTE": str(args.rate)},
         )
         with log_path.open("wb") as log:
             bot = await start_bot(port, env, workdir.name, log)
         bot_url = f"http://{HOST}:{port}"
         print(f"billing-bot export benchmark: {records:,} Contro records in {period}")
-        print(f"  sandbox {sandbox_base} ({args.pagination} pagination), Slack {slack.base_url}")
+        print(
+            f"  sandbox {sandbox_base} ({args.pagination} pagination, {args.latency_ms:g} ms per "
+            f"request), Slack {slack.base_url}; CONTRO_MAX_REQUESTS_PER_MINUTE={args.rate}"
+        )
         try:
             await wait_healthy(bot_url, bot)
         except BenchError as error:
@@ -305,6 +323,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"  bot pid {bot.pid} at {bot_url}{idle}", flush=True)
 
         sender = SlackSender(bot_url, signing_secret, slack)
+        sandbox.delay = latency
         after = len(slack.calls)
         started = time.perf_counter()
         sent = await sender.command(f"contro records {period} csv")
@@ -358,8 +377,8 @@ async def run(args: argparse.Namespace) -> int:
         print()
         print(f"records requested : {records:,}")
         print(
-            f"upstream requests : {pages:,} record pages (ceil(N/100) = {expected_requests:,}: "
-            f"{verdict(requests_ok)}), {other} other"
+            f"upstream requests : {pages:,} record pages (ceil(count/100) per type = "
+            f"{expected_requests:,}: {verdict(requests_ok)}), {other} other"
         )
         print(
             f"rows in the file  : {figures.rows:,} ({figures.size / MB:.1f} MB; "
@@ -370,6 +389,17 @@ async def run(args: argparse.Namespace) -> int:
             f"(sandbox summary {expected_total:,f} USD: {verdict(total_ok)})"
         )
         print(f"wall time         : {wall:.2f} s (slash command to completed upload)")
+        per_page = latency
+        print(
+            f"floors            : one chain {sequential_pages:,} x {args.latency_ms:g} ms = "
+            f"{sequential_pages * per_page:.2f} s; longest of {len(chain_pages)} chains "
+            f"{max(chain_pages):,} x {args.latency_ms:g} ms = {max(chain_pages) * per_page:.2f} s"
+            + (
+                f"; pace {pages:,} / {args.rate:,} per min = {pages / args.rate * 60:.1f} s"
+                if args.rate
+                else " (unpaced)"
+            )
+        )
         print(f"throughput        : {throughput:,.0f} rows/s")
         target = "under" if peak_mb < MEMORY_TARGET_MB else "OVER"
         print(f"bot peak memory   : {peak_mb:.1f} MB ({target} the {MEMORY_TARGET_MB} MB target)")
@@ -397,6 +427,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--pagination", choices=("cursor", "page"), default="cursor", help="Contro's style"
     )
     parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="ms Contro takes per request (default 0)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=0,
+        help="the bot's CONTRO_MAX_REQUESTS_PER_MINUTE (default 0: unpaced, the API's speed)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=None,
@@ -405,6 +444,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.records < 0:
         parser.error("--records must not be negative")
+    if args.latency_ms < 0 or args.rate < 0:
+        parser.error("--latency-ms and --rate must not be negative")
     if args.timeout is not None and args.timeout <= 0:
         parser.error("--timeout must be positive")
     return args

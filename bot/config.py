@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     upstream_max_file_bytes: int = Field(512 * 1024 * 1024, ge=1)
     upstream_deadline_seconds: float = Field(30.0, gt=0)
     upstream_file_deadline_seconds: float = Field(300.0, gt=0)
+    # How many requests each API gets at once (more wait their turn in the bot, not counted
+    # against their deadline), and Contro's pace per minute (0: unpaced; Contro allows 1,000).
+    mkio_max_concurrency: int = Field(64, ge=1)
+    contro_max_concurrency: int = Field(32, ge=1)
+    contro_max_requests_per_minute: int = Field(900, ge=0)
 
     @field_validator("billing_admins", mode="before")
     @classmethod

@@ -38,14 +38,19 @@ import httpx
 from httpx_retries import Retry, RetryTransport
 from pydantic import BaseModel, ValidationError
 
+from bot.apis.pacing import PACED, Gate, PacedTransport, RequestRate
 from bot.errors import CommandError, NotFound, Unauthorized, Unavailable, UpstreamError
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
-#: connect ~3 s, read ~15 s: a slow report is worth waiting for, a dead host is not.
-DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=3.0, read=15.0, write=10.0, pool=5.0)
+#: connect ~3 s, read ~15 s: a slow report is worth waiting for, a dead host is not. The pool
+#: wait is long: requests queue in `ApiClient`'s gate, which never lets more through than the
+#: pool has connections, so waiting for one is the bot's own queue, not the API being slow.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=3.0, read=15.0, write=10.0, pool=60.0)
+#: Requests in flight to one API at a time, unless the client is told otherwise.
+DEFAULT_CONCURRENCY: Final = 32
 
 RETRY_STATUSES: Final = frozenset({429, 500, 503})
 CHANGE_RETRY_STATUSES: Final = frozenset({429})
@@ -56,7 +61,6 @@ CHANGE_RETRY_STATUSES: Final = frozenset({429})
 READ_RETRY_EXCEPTIONS: Final[tuple[type[Exception], ...]] = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
-    httpx.PoolTimeout,
     httpx.ReadError,
     httpx.WriteError,
     httpx.RemoteProtocolError,
@@ -65,7 +69,6 @@ READ_RETRY_EXCEPTIONS: Final[tuple[type[Exception], ...]] = (
 CHANGE_RETRY_EXCEPTIONS: Final[tuple[type[Exception], ...]] = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
-    httpx.PoolTimeout,
 )
 
 _MAX_DETAIL = 300
@@ -204,16 +207,28 @@ def build_client(
     transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
     timeout: httpx.Timeout | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    rate: RequestRate | None = None,
 ) -> httpx.AsyncClient:
     """An `AsyncClient` for `base_url` whose transport retries (see the module docstring).
 
     `transport` replaces the network (tests pass `httpx.MockTransport`); the retry layer
     wraps it all the same. Requests that do not name their own `Retry` get the cautious
     change policy, so nothing is ever repeated by accident. Redirects are not followed: the
-    credential header must never travel to another host.
+    credential header must never travel to another host. The network's pool holds
+    `concurrency` connections; `rate`, if given, paces every try, retries included.
     """
     policy = retry or RetryPolicy()
-    inner = transport if transport is not None else httpx.AsyncHTTPTransport(verify=tls_context())
+    inner = (
+        transport
+        if transport is not None
+        else httpx.AsyncHTTPTransport(
+            verify=tls_context(),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+    )
+    if rate is not None:
+        inner = PacedTransport(inner, rate)
     return httpx.AsyncClient(
         base_url=base_url,
         headers={"Accept-Encoding": ACCEPT_ENCODING, **headers},
@@ -382,14 +397,24 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
         limits: Limits | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        rate: RequestRate | None = None,
     ) -> None:
         self.api = api
         self.policy = retry or RetryPolicy()
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.limits = limits or Limits()
         self._secrets = tuple(s for s in secrets if s)
+        #: Requests wait here for their turn before their deadline starts.
+        self.gate = Gate(concurrency, rate)
         self.http = build_client(
-            base_url, headers, transport=transport, retry=self.policy, timeout=self.timeout
+            base_url,
+            headers,
+            transport=transport,
+            retry=self.policy,
+            timeout=self.timeout,
+            concurrency=concurrency,
+            rate=rate,
         )
         self.base_url = self.http.base_url
 
@@ -449,9 +474,10 @@ class ApiClient:
         written = 0
         try:
             async with (
+                self.gate.turn(),
                 asyncio.timeout(limits.file_seconds),
                 self.http.stream(
-                    method, url, json=json, extensions={"retry": self.policy.for_reads()}
+                    method, url, json=json, extensions=self._extensions(self.policy.for_reads())
                 ) as response,
             ):
                 if not response.is_success:
@@ -479,13 +505,14 @@ class ApiClient:
         limits = self.limits
         try:
             async with (
+                self.gate.turn(),
                 asyncio.timeout(limits.json_seconds),
                 self.http.stream(
                     method,
                     url,
                     params=dict(params) if params is not None else None,
                     json=json,
-                    extensions={"retry": retry},
+                    extensions=self._extensions(retry),
                 ) as response,
             ):
                 if not response.is_success:
@@ -493,6 +520,9 @@ class ApiClient:
                 return response.status_code, await _read(response, limits.json_bytes)
         except _FAILURES as exc:
             raise self._failure(exc, method, url, limits.json_bytes, limits.json_seconds) from exc
+
+    def _extensions(self, retry: Retry) -> dict[str, Any]:
+        return {"retry": retry, PACED: self.gate.rate is not None}
 
     async def _error_for_stream(self, response: httpx.Response, what: str | None) -> UpstreamError:
         try:
@@ -631,6 +661,13 @@ class ApiClient:
         if isinstance(exc, httpx.DecodingError):  # a body whose content-encoding is broken
             return self.unreadable(None, why=type(exc).__name__)
         self._log(method, url, None, None, type(exc).__name__)
+        if isinstance(exc, httpx.PoolTimeout):  # the bot's own queue, not the API
+            return Unavailable(
+                name,
+                f"The bot has too many questions for {name} in progress to ask yours in "
+                "time — try again in a minute.",
+                code="busy",
+            )
         if isinstance(exc, httpx.TimeoutException):
             return self._timed_out(self._timeout_for(exc))
         host = httpx.URL(self.base_url).host
@@ -653,8 +690,6 @@ class ApiClient:
             return t.connect
         if isinstance(exc, httpx.WriteTimeout):
             return t.write
-        if isinstance(exc, httpx.PoolTimeout):
-            return t.pool
         return t.read
 
     def _error_fields(

@@ -342,17 +342,23 @@ class BillingService:
         on_progress: Callable[[ExportProgress], Awaitable[None]],
     ) -> tuple[ControExport, str | None]:
         """Every record of the period streamed into `dest` as CSV, and how the export differs
-        from Contro's own summary for the period (None: it matches)."""
+        from Contro's own summary for the period (None: it matches).
+
+        Without a type, the summary comes first: its types are fetched as concurrent chains
+        (`bot.core.exports`), and the export is reconciled with that same summary."""
+        summary = await self.contro_summary(period) if type is None else None
         export = await export_contro_records(
             # every page is reported: the caller decides how often to show it
             self.contro,
             period,
             dest,
             type=type,
+            types=[item.type for item in summary.summary.items] if summary else (),
             on_progress=on_progress,
             progress_every=0,
         )
-        summary = await self.contro_summary(period)
+        if summary is None:
+            summary = await self.contro_summary(period)
         return export, reconcile(export, summary.summary)
 
     async def contro_records(self, ref: RecordsPageRef) -> ControRecordsAnswer:

@@ -2,7 +2,14 @@
 
 `export_contro_records` follows Contro's pagination to the end (`limit=100`: the fewest
 requests, either pagination style) and writes each page's rows into a binary file as it
-arrives, so memory stays flat whatever the number of records. The result carries what the
+arrives, so memory stays flat whatever the number of records.
+
+Given the period's types (from Contro's summary) and no type filter, it follows one chain of
+pages per type (`type=<t>`), all at once, each into its own temporary file, then joins them:
+the file holds the types in sorted order (by code point), each type's records in Contro's
+order. Contro's pace and concurrency bounds live in its client (`ControClient`), so the
+chains never ask faster than the key allows; the wall time is then the longest chain's, not
+the sum of all pages. The result carries what the
 upload message needs (row count, exact total, totals per type) and what a benchmark or a
 test checks (requests made, bytes written); `reconcile` compares it with the period's summary.
 
@@ -15,10 +22,13 @@ altered.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
-from collections.abc import Awaitable, Callable, Iterable
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -67,20 +77,77 @@ class ControExport:
 ProgressCallback = Callable[[ExportProgress], Awaitable[None]]
 
 
+class _Tally:
+    """What the chains of one export have fetched and written so far, and when it was last
+    reported."""
+
+    def __init__(self, on_progress: ProgressCallback | None, every: float) -> None:
+        self.pages = self.rows = self.bytes_written = 0
+        self.total = Decimal(0)
+        self.totals: dict[str, Decimal] = {}
+        self.counts: dict[str, int] = {}
+        self._on_progress = on_progress
+        self._every = every
+        self._last_report = monotonic()
+        self._reporting = False
+
+    def add(self, records: Sequence[UsageRecord], written: int) -> None:
+        self.pages += 1
+        with exact():  # sums never round
+            for record in records:
+                self.total += record.amount
+                kind = record.type
+                self.totals[kind] = self.totals.get(kind, Decimal(0)) + record.amount
+                self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.rows += len(records)
+        self.bytes_written += written
+
+    async def maybe_report(self) -> None:
+        # One report at a time: a chain does not wait for another chain's report to finish.
+        if self._on_progress is None or self._reporting:
+            return
+        if monotonic() - self._last_report < self._every:
+            return
+        self._reporting = True
+        try:
+            await self._on_progress(ExportProgress(self.pages, self.rows, self.bytes_written))
+        finally:
+            self._reporting = False
+            self._last_report = monotonic()
+
+    def result(self, period: str, type: str | None) -> ControExport:
+        return ControExport(
+            period=period,
+            type=type,
+            rows=self.rows,
+            requests=self.pages,
+            total=self.total,
+            totals_by_type=self.totals,
+            bytes_written=self.bytes_written,
+            counts_by_type=self.counts,
+        )
+
+
 async def export_contro_records(
     contro: ControClient,
     period: str,
     dest: BinaryIO,
     *,
     type: str | None = None,
+    types: Sequence[str] = (),
     on_progress: ProgressCallback | None = None,
     progress_every: float = 2.0,
 ) -> ControExport:
     """Write every record of `period` (of one `type`, if given) as CSV into `dest`.
 
-    Pages are fetched with `limit=100` and written as they come; only one page is ever held
-    in memory. `dest` is written to, never closed or rewound. When `type` is given, a record
-    of another type (an upstream that ignored the filter) is left out of the file.
+    Pages are fetched with `limit=100` and written as they come; only one page per chain is
+    ever held in memory. `dest` is written to, never closed or rewound. A record of another
+    type than its chain asked for (an upstream that ignored the filter) is left out.
+
+    `types`, used only without `type`: the period's types (Contro's summary), fetched as
+    concurrent chains and joined in sorted order (see the module docstring). Without them,
+    one chain of every record, in Contro's order. A record of a type not listed is then not
+    fetched: the caller reconciles with the same summary.
 
     `on_progress` is awaited after a page when at least `progress_every` seconds (by
     `time.monotonic`) have passed since the export started or since its previous call, so
@@ -88,40 +155,39 @@ async def export_contro_records(
     `ControExport` says the rest). Its exceptions, like the client's (`bot.errors`), end the
     export and propagate; `dest` then holds a partial file.
     """
-    bytes_written = _write(dest, _csv_rows([CONTRO_COLUMNS]))
-    pages = rows = 0
-    total = Decimal(0)
-    totals: dict[str, Decimal] = {}
-    counts: dict[str, int] = {}
-    last_report = monotonic()
+    tally = _Tally(on_progress, progress_every)
+    tally.bytes_written = _write(dest, _csv_rows([CONTRO_COLUMNS]))
+    chains = sorted(set(types)) if type is None else []
+    if len(chains) < 2:
+        only = type if type is not None else (chains[0] if chains else None)
+        await _chain(contro, period, only, dest, tally)
+        return tally.result(period, type)
 
+    spools = [tempfile.TemporaryFile() for _ in chains]  # noqa: SIM115 (closed below)
+    try:
+        async with asyncio.TaskGroup() as group:
+            for kind, spool in zip(chains, spools, strict=True):
+                group.create_task(_chain(contro, period, kind, spool, tally))
+        for spool in spools:
+            spool.seek(0)
+            shutil.copyfileobj(spool, dest)
+    except ExceptionGroup as failures:  # the first failure is the one to report
+        raise _first(failures) from None
+    finally:
+        for spool in spools:
+            spool.close()
+    return tally.result(period, type)
+
+
+async def _chain(
+    contro: ControClient, period: str, type: str | None, dest: BinaryIO, tally: _Tally
+) -> None:
+    """One chain of pages (of `type`, or of every type) into `dest`."""
     async for page in contro.iter_pages(period, type=type, limit=MAX_LIMIT):
-        pages += 1
         records = [r for r in page.records if type is None or r.type == type]
-        with exact():  # sums never round
-            for record in records:
-                total += record.amount
-                totals[record.type] = totals.get(record.type, Decimal(0)) + record.amount
-                counts[record.type] = counts.get(record.type, 0) + 1
-        rows += len(records)
-        bytes_written += _write(dest, _csv_rows(_row(record) for record in records))
-
-        if on_progress is not None and page.next_token is not None:
-            now = monotonic()
-            if now - last_report >= progress_every:
-                await on_progress(ExportProgress(pages, rows, bytes_written))
-                last_report = monotonic()
-
-    return ControExport(
-        period=period,
-        type=type,
-        rows=rows,
-        requests=pages,
-        total=total,
-        totals_by_type=totals,
-        bytes_written=bytes_written,
-        counts_by_type=counts,
-    )
+        tally.add(records, _write(dest, _csv_rows(_row(record) for record in records)))
+        if page.next_token is not None:
+            await tally.maybe_report()
 
 
 def contro_export_filename(period: str, type: str | None) -> str:
@@ -173,6 +239,11 @@ def reconcile(export: ControExport, summary: UsageSummary) -> str | None:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _first(group: BaseExceptionGroup[Exception]) -> Exception:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _row(record: UsageRecord) -> tuple[str, str, str, str, str, str]:

@@ -110,6 +110,7 @@ def build_app(
             transport=mkio_transport,
             retry=retry,
             limits=limits,
+            concurrency=settings.mkio_max_concurrency,
         )
         if settings.mkio_token
         else None
@@ -121,6 +122,8 @@ def build_app(
             transport=contro_transport,
             retry=retry,
             limits=limits,
+            concurrency=settings.contro_max_concurrency,
+            requests_per_minute=settings.contro_max_requests_per_minute,
         )
         if settings.contro_api_key
         else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -30,7 +32,9 @@ def record_requests(stack: Stack) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("pagination", ["cursor", "page"])
-async def test_every_record_of_the_period_in_ceil_n_over_100_requests(pagination: str) -> None:
+async def test_every_record_of_the_period_one_chain_per_type_of_ceil_n_over_100_requests(
+    pagination: str,
+) -> None:
     stack = await make_stack(contro_pagination=pagination)
     try:
         stack.sandbox.set_contro_records("2026-10", 1234)
@@ -43,9 +47,14 @@ async def test_every_record_of_the_period_in_ceil_n_over_100_requests(pagination
         summary = stack.sandbox.contro_summary("2026-10")
         assert total == sum(Decimal(repr(i["total"])) for i in summary["items"])
 
+        # one chain of pages per type of the summary, each of ceil(count / 100) requests
         requests = record_requests(stack)
-        assert len(requests) == math.ceil(1234 / 100)
+        by_type = {i["type"]: math.ceil(i["count"] / 100) for i in summary["items"]}
+        assert len(by_type) > 1
+        assert Counter(q["type"] for q in requests) == by_type
         assert all(q["limit"] == "100" and q["period"] == "2026-10" for q in requests)
+        # the file holds the types in sorted order, each in Contro's order
+        assert [r["type"] for r in rows] == sorted(r["type"] for r in rows)
 
         [result] = await stack.slack.wait_for(
             lambda c: c.method == "chat.update" and "Preparing" not in str(c.body.get("text"))
@@ -102,13 +111,18 @@ async def test_a_long_export_shows_its_progress_in_place(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(delivery, "PROGRESS_INTERVAL_SECONDS", 0.0)
-    stack.sandbox.set_contro_records("2026-10", 500)
+    stack.sandbox.set_contro_records("2026-10", 1500)
     stack.sandbox.delay = 0.02
     await stack.sender.command("contro records 2026-10 csv")
     await exported_file(stack)
     [preparing] = stack.slack.api_calls("chat.postMessage")
     updates = [c for c in stack.slack.api_calls("chat.update") if c.body["ts"] == preparing.ts]
-    progress = [seen(c) for c in updates if "fetched," in seen(c)]
-    assert "1 page fetched, 100 records written" in progress[0]
-    assert any("4 pages fetched, 400 records written" in p for p in progress)
-    assert "500 records, total" in seen(updates[-1])
+    progress = [
+        re.search(r"([\d,]+) pages? fetched, ([\d,]+) records written", seen(c)) for c in updates
+    ]
+    counts = [(int(m[1].replace(",", "")), int(m[2].replace(",", ""))) for m in progress if m]
+    assert len(counts) >= 2
+    assert counts == sorted(counts)
+    assert counts[0][1] > 0
+    assert counts[-1][1] < 1500
+    assert "1,500 records, total" in seen(updates[-1])

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from bot.apis.contro import ControClient
 from bot.apis.contro.models import SummaryItem, UsageSummary
 from bot.apis.http import RetryPolicy
+from bot.apis.pacing import RequestRate
 from bot.core import exports
 from bot.core.exports import (
     CONTRO_COLUMNS,
@@ -31,6 +32,7 @@ from bot.core.exports import (
 )
 from bot.devtools.sandbox import Sandbox, start
 from bot.errors import UpstreamError
+from tests.unit.test_pacing import FakeClock
 
 KEY = SecretStr("sk_test_sandbox")
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
@@ -458,3 +460,103 @@ def test_reconcile_another_period() -> None:
     assert message is not None
     assert "2026-09" in message
     assert "2026-10" in message
+
+
+# -- concurrent chains, one per type ------------------------------------------------------------
+
+
+def _by_type(data: bytes) -> bytes:
+    """The CSV of one unfiltered chain, its rows stably sorted by type: what chains give."""
+    header, *lines = data.decode("utf-8").split("\r\n")
+    rows = [line for line in lines if line]
+    rows.sort(key=lambda line: next(csv.reader([line]))[1])
+    return "\r\n".join([header, *rows, ""]).encode("utf-8")
+
+
+@pytest.mark.parametrize("period", [GENERATED, SYNTHETIC])
+async def test_concurrent_chains_give_the_file_of_one_chain_sorted_by_type(
+    env: Env, period: str
+) -> None:
+    env.sandbox.set_contro_records(SYNTHETIC, 1234)
+    summary = await env.summary(period)
+    types = [item.type for item in summary.items]
+    assert len(types) > 1
+
+    one = io.BytesIO()
+    single = await export_contro_records(env.contro, period, one)
+    env.sandbox.clear()
+    chains = io.BytesIO()
+    export = await export_contro_records(env.contro, period, chains, types=types)
+
+    assert chains.getvalue() == _by_type(one.getvalue())
+    assert (export.rows, export.total, export.bytes_written) == (
+        single.rows,
+        single.total,
+        single.bytes_written,
+    )
+    assert export.totals_by_type == single.totals_by_type
+    assert reconcile(export, summary) is None
+    # one chain per type, each asking only for its type
+    asked = Counter(q.get("type") for q in env.record_requests())
+    assert asked == {i.type: math.ceil(i.count / 100) or 1 for i in summary.items}
+    assert export.requests == asked.total()
+
+
+async def test_chains_run_at_once_and_one_at_a_time_give_the_same_bytes(env: Env) -> None:
+    env.sandbox.set_contro_records(SYNTHETIC, 777)
+    base = str(env.contro._api.base_url)
+    types = [item.type for item in (await env.summary(SYNTHETIC)).items]
+    files = []
+    for concurrency in (1, 16):
+        dest = io.BytesIO()
+        async with ControClient(
+            base, KEY, retry=RetryPolicy.immediate(), concurrency=concurrency
+        ) as contro:
+            await export_contro_records(contro, SYNTHETIC, dest, types=types)
+        files.append(dest.getvalue())
+    assert files[0] == files[1]
+
+
+async def test_a_429_on_one_chain_pauses_for_its_retry_after_and_the_file_is_whole() -> None:
+    clock = FakeClock()
+    rate = RequestRate(1000, clock=clock, sleep=clock.sleep)
+    records = {
+        kind: [{"id": f"{kind}-{n}", "type": kind, "amount": n} for n in range(250)]
+        for kind in ("kyc", "transaction")
+    }
+    sent: list[tuple[float, str, str | None]] = []
+    refused = False
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal refused
+        kind = request.url.params["type"]
+        cursor = request.url.params.get("cursor")
+        sent.append((clock(), kind, cursor))
+        if kind == "kyc" and cursor == "100" and not refused:
+            refused = True
+            return httpx.Response(429, headers={"Retry-After": "30"}, json={"error": "slow"})
+        start = int(cursor or 0)
+        data = records[kind][start : start + 100]
+        more = start + 100 < len(records[kind])
+        return httpx.Response(
+            200,
+            json={"data": data, "hasMore": more, "nextCursor": str(start + 100) if more else None},
+        )
+
+    dest = io.BytesIO()
+    async with ControClient(
+        "https://api.contro.me/v1",
+        KEY,
+        transport=httpx.MockTransport(answer),
+        retry=RetryPolicy.immediate(),
+        rate=rate,
+    ) as contro:
+        export = await export_contro_records(contro, "2026-03", dest, types=["transaction", "kyc"])
+
+    _, rows = parse(dest.getvalue())
+    assert [r["id"] for r in rows] == [r["id"] for r in records["kyc"] + records["transaction"]]
+    assert export.rows == 500
+    [(refused_at, _, _)] = [s for s in sent if s[1:] == ("kyc", "100")][:1]
+    after = [t for t, _, _ in sent if t > refused_at]
+    assert after
+    assert min(after) >= refused_at + 30  # no chain asked again before Retry-After passed

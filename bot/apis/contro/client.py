@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from bot.apis.contro.models import RecordsPage, UsageRecord, UsageSummary
 from bot.apis.http import Answer, Api, ApiClient, Limits, RetryPolicy
+from bot.apis.pacing import RequestRate
 from bot.errors import CommandError
 
 CONTRO: Final = Api(
@@ -30,6 +31,13 @@ MAX_LIMIT: Final = 100
 #: `iter_pages` stops (with `Unavailable`) after this many pages: ten million records at
 #: limit=100, far past any real period. A repeated token stops a looping API much sooner.
 MAX_PAGES: Final = 100_000
+
+#: Requests in flight at once (CONTRO_MAX_CONCURRENCY): an export's per-type chains, and
+#: enough that at 2 s an answer the pace (not this bound) limits a burst.
+MAX_CONCURRENCY: Final = 32
+#: Requests per minute (CONTRO_MAX_REQUESTS_PER_MINUTE): Contro allows 1,000 per key; the
+#: rest is left for retries and for anything else using the key.
+MAX_REQUESTS_PER_MINUTE: Final = 900
 
 _CURSOR = "c:"
 _PAGE = "p:"
@@ -45,8 +53,15 @@ class ControClient:
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
         limits: Limits | None = None,
+        concurrency: int = MAX_CONCURRENCY,
+        requests_per_minute: int | None = MAX_REQUESTS_PER_MINUTE,
+        rate: RequestRate | None = None,
     ) -> None:
+        """`requests_per_minute` None or 0: no pacing (a test, or a bench at full speed);
+        `rate` replaces it (a test's fake clock)."""
         key = api_key.get_secret_value()
+        if rate is None and requests_per_minute:
+            rate = RequestRate(requests_per_minute)
         self._api = ApiClient(
             CONTRO,
             base_url,
@@ -56,7 +71,15 @@ class ControClient:
             retry=retry,
             timeout=timeout,
             limits=limits,
+            concurrency=concurrency,
+            rate=rate,
         )
+        self.concurrency = concurrency
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a turn (`ApiClient.gate`)."""
+        return self._api.gate.queued
 
     async def aclose(self) -> None:
         await self._api.aclose()

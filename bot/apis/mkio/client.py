@@ -37,6 +37,11 @@ MKIO: Final = Api(
 #: `@odata.nextLink` is followed at most this many times per list: a guard against loops.
 MAX_PAGES: Final = 100
 
+#: Requests in flight at once (MKIO_MAX_CONCURRENCY). MK.IO allows 2,000 reads a minute per
+#: organization: 64 at a time stays under it whenever an answer takes 2 s or more, and a
+#: burst past that queues in the bot instead of in httpx's pool.
+MAX_CONCURRENCY: Final = 64
+
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
@@ -50,6 +55,7 @@ class MkioClient:
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
         limits: Limits | None = None,
+        concurrency: int = MAX_CONCURRENCY,
     ) -> None:
         secret = token.get_secret_value()
         self._api = ApiClient(
@@ -61,7 +67,13 @@ class MkioClient:
             retry=retry,
             timeout=timeout,
             limits=limits,
+            concurrency=concurrency,
         )
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a turn (`ApiClient.gate`)."""
+        return self._api.gate.queued
 
     async def aclose(self) -> None:
         await self._api.aclose()
