@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     upstream_max_file_bytes: int = Field(512 * 1024 * 1024, ge=1)
     upstream_deadline_seconds: float = Field(30.0, gt=0)
     upstream_file_deadline_seconds: float = Field(300.0, gt=0)
+    # A usage report with more rows is refused, with a word on asking for less.
+    report_max_rows: int = Field(2_000_000, ge=1)
 
     @field_validator("billing_admins", mode="before")
     @classmethod
