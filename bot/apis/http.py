@@ -15,8 +15,8 @@ came from the API is scrubbed of them before it reaches a message.
 Everything an API sends is bounded where it enters (`Limits`): a JSON answer's size, counted
 after decompression and checked while it streams in; the time a call may take from the first
 try to the last byte, retries and their waits included; and the digits and exponent of every
-number (`loads`, `check_decimal`). A streamed file (MK.IO's CSV report) has its own, larger,
-size and time bounds.
+number (`loads`, `check_decimal`). A streamed body (MK.IO's report, as CSV to a file or as
+JSON to a streaming parser) has its own, larger, size and time bounds.
 """
 
 from __future__ import annotations
