@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     # Schedules and budgets live here unless REDIS_URL is set.
     sqlite_path: str = "billing-bot.sqlite3"
     # Bounds on what the billing APIs send (bot.apis.http.Limits): body size after decompression,
-    # and a deadline per call, retries included. The CSV report has its own, larger, ones.
+    # and a deadline per call, retries included. A usage report (its CSV, or its JSON parsed as it
+    # streams in) has its own, larger, ones.
     upstream_max_json_bytes: int = Field(64 * 1024 * 1024, ge=1)
     upstream_max_file_bytes: int = Field(512 * 1024 * 1024, ge=1)
     upstream_deadline_seconds: float = Field(30.0, gt=0)
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     mkio_max_concurrency: int = Field(64, ge=1)
     contro_max_concurrency: int = Field(32, ge=1)
     contro_max_requests_per_minute: int = Field(900, ge=0)
+    # A usage report with more rows is refused, with a word on asking for less.
+    report_max_rows: int = Field(2_000_000, ge=1)
 
     @field_validator("billing_admins", mode="before")
     @classmethod

@@ -87,3 +87,16 @@ class Unauthorized(UpstreamError):
 
 class Unavailable(UpstreamError):
     """5xx, 429, timeouts, resets or a body that is not what the API documents, after retries."""
+
+
+class TooManyRows(BillingBotError):
+    """A usage report with more rows than the bot reads (`REPORT_MAX_ROWS`): it stopped reading."""
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__(
+            f"This report has more than {max_rows:,} rows, more than the bot reads at once, so "
+            "it stopped reading it. Ask for a coarser granularity (`by day` or `by month` "
+            "instead of `by hour`) or a narrower filter (a shorter period, or only some "
+            "projects or payment methods)."
+        )
+        self.max_rows = max_rows

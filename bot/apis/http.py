@@ -15,8 +15,8 @@ came from the API is scrubbed of them before it reaches a message.
 Everything an API sends is bounded where it enters (`Limits`): a JSON answer's size, counted
 after decompression and checked while it streams in; the time a call may take from the first
 try to the last byte, retries and their waits included; and the digits and exponent of every
-number (`loads`, `check_decimal`). A streamed file (MK.IO's CSV report) has its own, larger,
-size and time bounds.
+number (`loads`, `check_decimal`). A streamed body (MK.IO's report, as CSV to a file or as
+JSON to a streaming parser) has its own, larger, size and time bounds.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import json
 import logging
 import ssl
 import zlib
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Protocol, TypeVar, get_args
@@ -470,8 +470,30 @@ class ApiClient:
         Bounded by `Limits.file_bytes` and `Limits.file_seconds`. If the call fails midway,
         `dest` holds a partial body: the caller must discard it.
         """
+
+        async def write(chunk: bytes) -> None:
+            dest.write(chunk)
+
+        return await self.stream_chunks(method, url, write, json=json, what=what)
+
+    async def stream_chunks(
+        self,
+        method: str,
+        url: str,
+        consume: Callable[[bytes], Awaitable[object]],
+        *,
+        json: object = None,
+        what: str | None = None,
+    ) -> int:
+        """A read whose body is handed to `consume` chunk by chunk, decompressed, as it
+        arrives (a streaming parser: nothing holds the whole body); the bytes received.
+
+        Bounded like `stream_to`, by `Limits.file_bytes` and `Limits.file_seconds`: what is
+        kept is what `consume` keeps, so the size cap only stops an endless body. An error
+        `consume` raises stops the read and is raised as it is.
+        """
         limits = self.limits
-        written = 0
+        received = 0
         try:
             async with (
                 self.gate.turn(),
@@ -483,13 +505,13 @@ class ApiClient:
                 if not response.is_success:
                     raise await self._error_for_stream(response, what)
                 async for chunk in _decoded(response):
-                    written += len(chunk)
-                    if written > limits.file_bytes:
+                    received += len(chunk)
+                    if received > limits.file_bytes:
                         raise _TooLarge
-                    dest.write(chunk)
+                    await consume(chunk)
         except _FAILURES as exc:
             raise self._failure(exc, method, url, limits.file_bytes, limits.file_seconds) from exc
-        return written
+        return received
 
     async def _fetch(
         self,

@@ -33,10 +33,10 @@ from bot.core.answers import (
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.core.language.commands import Report, quote
-from bot.core.reports.charts import chart_series
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
-from bot.core.reports.summary import ReportSummary, summarize
+from bot.core.reports.fold import ReportFold
+from bot.core.reports.summary import ReportSummary
 from bot.errors import BillingBotError, CommandError, NotConfigured
 from bot.money import Money, Totals
 
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RECORDS_PAGE_SIZE = 20
+#: The most rows of a usage report the bot reads (`REPORT_MAX_ROWS`): more is refused.
+DEFAULT_REPORT_MAX_ROWS = 2_000_000
 
 
 def slug(name: str) -> str:
@@ -60,8 +62,10 @@ class BillingService:
         contro: ControClient | None,
         cache: AnswerCache,
         clock: Clock,
+        report_max_rows: int = DEFAULT_REPORT_MAX_ROWS,
     ) -> None:
         self._mkio = mkio
+        self._report_max_rows = report_max_rows
         self._contro = contro
         self._cache = cache
         self._clock = clock
@@ -272,9 +276,10 @@ class BillingService:
         mkio = self.mkio
 
         async def load() -> ReportSummary:
-            report = await mkio.usage_report(query)
-            summary = summarize(report, query, filter_names=filter_names, fetched_at=self._clock())
-            return dataclasses.replace(summary, chart=chart_series(report, query.granularity))
+            # Folded as it streams in: a million rows never sit in memory (nor block the loop).
+            fold = ReportFold(query.granularity)
+            await mkio.usage_report_rows(query, fold.add, max_rows=self._report_max_rows)
+            return fold.summary(query, filter_names=filter_names, fetched_at=self._clock())
 
         return await self._cached(self._report_key(query), load)
 

@@ -129,7 +129,13 @@ def build_app(
         else None
     )
     backends = make_backends(settings)
-    billing = BillingService(mkio=mkio, contro=contro, cache=backends.cache, clock=clock)
+    billing = BillingService(
+        mkio=mkio,
+        contro=contro,
+        cache=backends.cache,
+        clock=clock,
+        report_max_rows=settings.report_max_rows,
+    )
     changes = ChangeService(billing, backends.pending, clock, admins=settings.billing_admins)
 
     configured = settings.slack_signing_secret

@@ -12,7 +12,7 @@ import pytest
 
 from bot.devtools.fakeslack import SlackCall
 from bot.slack.inflight import wait_for_answers
-from tests.e2e.stack import PATIENCE, Stack, seen, upload_named
+from tests.e2e.stack import PATIENCE, Stack, close_stack, make_stack, seen, upload_named
 
 MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}
 FEBRUARY = {**MARCH, "startDate": "2026-02-01", "endDate": "2026-03-01"}  # compared with
@@ -253,3 +253,19 @@ async def test_a_single_period_report_has_no_chart(stack: Stack) -> None:
     await channel_messages(stack)
     await asyncio.sleep(0.3)
     assert stack.slack.api_calls("files.completeUploadExternal") == []
+
+
+async def test_a_report_over_the_row_cap_says_what_to_ask_for_instead() -> None:
+    """REPORT_MAX_ROWS: the bot stops reading a report past it and says how to ask for less."""
+    stack = await make_stack(report_max_rows=10)
+    try:
+        assert len(stack.sandbox.report_rows(MARCH)) > 10
+        await stack.sender.command("report 2026-03", channel_id="C_FINANCE")
+        [answer] = await channel_messages(stack)
+        text = " ".join(seen(answer).split())
+        assert "more than 10 rows" in text
+        assert "coarser granularity" in text
+        assert "narrower filter" in text
+        assert "Total:" not in text
+    finally:
+        await close_stack(stack)

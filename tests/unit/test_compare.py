@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -13,7 +14,7 @@ from typing import Any, cast
 import pytest
 
 from bot.apis.mkio.client import MkioClient
-from bot.apis.mkio.models import Granularity, ReportQuery, UsageReport
+from bot.apis.mkio.models import Granularity, ReportQuery, ReportRow, UsageReport
 from bot.core.billing import BillingService
 from bot.core.cache import MemoryCache
 from bot.core.language.commands import DateRange
@@ -338,6 +339,13 @@ class FakeMkio:
             return UsageReport.model_validate({"value": self.rows[query.start_date]})
         finally:
             self.in_flight -= 1
+
+    async def usage_report_rows(
+        self, query: ReportQuery, on_rows: Callable[[Sequence[ReportRow]], object], *, max_rows: int
+    ) -> int:
+        rows = (await self.usage_report(query)).value
+        on_rows(rows)
+        return len(rows)
 
 
 def _service(mkio: FakeMkio) -> BillingService:

@@ -7,6 +7,7 @@ a change is never sent twice once MK.IO may have acted on it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO, Final, TypeVar
 
 import httpx
@@ -21,8 +22,10 @@ from bot.apis.mkio.models import (
     ProjectUsage,
     RateCard,
     ReportQuery,
+    ReportRow,
     UsageReport,
 )
+from bot.apis.mkio.report_stream import ReportReader
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -99,6 +102,27 @@ class MkioClient:
             "POST", "/organization/reports/usage", json=query.body(), what="usage report"
         )
         return self._api.validate(UsageReport, answer.data, answer)
+
+    async def usage_report_rows(
+        self,
+        query: ReportQuery,
+        on_rows: Callable[[Sequence[ReportRow]], object],
+        *,
+        max_rows: int,
+    ) -> int:
+        """Stream the JSON report, handing its rows to `on_rows` in batches as they arrive
+        (`bot.apis.mkio.report_stream`); the number of rows. Bounded like the CSV report (size
+        and deadline), and by `max_rows`: past it, `TooManyRows`."""
+        reader = ReportReader(self._api, on_rows, max_rows=max_rows)
+        await self._api.stream_chunks(
+            "POST",
+            "/organization/reports/usage",
+            reader.feed,
+            json=query.body(),
+            what="usage report",
+        )
+        reader.close()
+        return reader.rows
 
     async def usage_report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
         """Stream the CSV report into `dest`, every cell neutralised (`bot.apis.csvsafe`: no

@@ -28,13 +28,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from typing import TYPE_CHECKING
 
 from bot.apis.mkio.models import Granularity, UsageReport
 
@@ -48,6 +42,11 @@ from bot.core.reports.summary import (
 )
 from bot.money import format_amount
 
+if TYPE_CHECKING:  # matplotlib (with numpy and PIL) is imported when a chart is first drawn
+    from matplotlib.axes import Axes
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
 __all__ = [
     "DPI",
     "HEIGHT_PX",
@@ -59,6 +58,7 @@ __all__ = [
     "chart_filename",
     "chart_series",
     "render_chart",
+    "series_of",
     "tick_labels",
     "tick_positions",
 ]
@@ -156,22 +156,38 @@ def chart_series(
     Currencies are never added together: like `bot.core.reports.summary.summarize`, the series
     covers the
     report's main currency only (the summary warns about rows in any other)."""
-    if max_projects < 1:
-        raise ValueError("max_projects must be 1 or more")
     currency = _main_currency(list(report.value))
     cells: dict[str, dict[datetime, list[Decimal]]] = {}
-    seen: set[datetime] = set()
     for row in report.value:
         if row.currency != currency:
             continue
         at = period_start(row.date, granularity)
-        seen.add(at)
         cells.setdefault(row.project or NO_PROJECT, {}).setdefault(at, []).append(row.cost)
+    sums = {
+        project: {at: exact_sum(costs) for at, costs in cell.items()}
+        for project, cell in cells.items()
+    }
+    return series_of(sums, currency, granularity, max_projects=max_projects)
+
+
+def series_of(
+    cells: dict[str, dict[datetime, Decimal]],
+    currency: str,
+    granularity: Granularity,
+    *,
+    max_projects: int = 8,
+) -> ChartSeries | None:
+    """`chart_series` from sums already made: `cells[project][period start]` is the exact
+    cost of a project's rows in `currency` in that period (`bot.core.reports.fold`)."""
+    if max_projects < 1:
+        raise ValueError("max_projects must be 1 or more")
+    seen = {at for cell in cells.values() for at in cell}
     if len(seen) < 2:
         return None
     periods = _all_periods(sorted(seen), granularity)
+    zero = Decimal(0)
     by_project = {
-        project: [exact_sum(cell.get(at, ())) for at in periods] for project, cell in cells.items()
+        project: [cell.get(at, zero) for at in periods] for project, cell in cells.items()
     }
     ranked = sorted(by_project, key=lambda project: (-exact_sum(by_project[project]), project))
     folded = len(ranked) > max_projects
@@ -271,6 +287,8 @@ def _decimals(ticks: Sequence[float]) -> int:
 
 
 def _y_formatter(decimals: int) -> FuncFormatter:
+    from matplotlib.ticker import FuncFormatter
+
     def label(value: float, _position: float | None) -> str:
         text = f"{value:,.{decimals}f}"
         return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # never "-0"
@@ -292,6 +310,9 @@ def _draw_bars(ax: Axes, series: ChartSeries) -> tuple[list[Patch], float, float
     collection of rectangles (fast: one artist, not one per bar). Returns the legend's
     handles (one per project, in `series.projects` order) and the lowest and highest points
     drawn."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
     n = len(series.periods)
     half = (0.8 if n <= 60 else 1.0) / 2  # many thin bars read better touching
     up, down = [0.0] * n, [0.0] * n
@@ -336,6 +357,9 @@ def _draw_bars(ax: Axes, series: ChartSeries) -> tuple[list[Patch], float, float
 
 
 def _draw(series: ChartSeries, title: str) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     n = len(series.periods)
     several = len(series.projects) > 1
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
