@@ -64,7 +64,7 @@ def odata_list(
     top_text = request.query.get("$top")
     top = page_size
     if top_text is not None:
-        if not top_text.isdigit():
+        if not (top_text.isascii() and top_text.isdigit()):  # "¹".isdigit(), yet int() refuses it
             raise ApiError(400, f"Invalid $top '{top_text}': expected a non-negative integer.")
         top = int(top_text)
     token = request.query.get("$skiptoken")
