@@ -82,6 +82,10 @@ class BillingService:
             raise NotConfigured("Contro", "CONTRO_API_KEY")
         return self._contro
 
+    def queued(self) -> int:
+        """Requests waiting in the bot for a turn at either API (their concurrency bound)."""
+        return sum(api.queued for api in (self._mkio, self._contro) if api is not None)
+
     async def _cached(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
         return await self._cache.get_or_load(key, load)
 

@@ -107,3 +107,26 @@ async def test_an_unconfigured_api_answers_not_configured(words: str, variable: 
         assert stack.sandbox.requests == []
     finally:
         await close_stack(stack)
+
+
+async def test_a_question_waiting_its_turn_in_the_bot_says_so_then_is_answered() -> None:
+    """Queueing is not failure: behind the bot's own bound on requests to MK.IO, a question
+    waits, is told why, and gets its answer, not "MK.IO did not answer"."""
+    stack = await make_stack(mkio_max_concurrency=1)
+    try:
+        stack.sandbox.hold()
+        first = await stack.sender.command("payment-methods")
+        await stack.sandbox.wait_held(1)
+        second = await stack.sender.command("payment-method my-project")
+        [working] = await stack.slack.wait_for(
+            lambda c: c.kind == "response" and second.response_url.endswith(c.method)
+        )
+        assert is_working(working)
+        assert "1 request waiting their turn in the bot" in seen(working)
+        stack.sandbox.release()
+        for sent, says in ((first, "Azure Marketplace"), (second, "my-project")):
+            reply = await stack.final_response(sent.response_url)
+            assert "did not answer" not in seen(reply)
+            assert says in seen(reply)
+    finally:
+        await close_stack(stack)

@@ -57,7 +57,7 @@ async def on_billing(
             await routes.post(parsed, asker, deps, posting)
         case Answered(working=working):
             work = personal(parsed, command.get("text") or "", asker, deps)
-            await answer(respond, work, working=working(parsed))
+            await answer(respond, work, working=working(parsed), queued=deps.billing.queued)
 
 
 def register(app: AsyncApp) -> None:

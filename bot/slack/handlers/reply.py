@@ -74,13 +74,15 @@ async def answer(
     working: str,
     replace_original: bool = False,
     response_type: str = "ephemeral",
+    queued: Callable[[], int] = lambda: 0,
 ) -> None:
-    """Send `work`'s message through `respond`, with a progress message first if it is slow."""
+    """Send `work`'s message through `respond`, with a progress message first if it is slow
+    (saying so when it waits behind others in the bot's queue: `queued`)."""
     task = asyncio.ensure_future(produce(work))
     done, _ = await asyncio.wait({task}, timeout=PROGRESS_AFTER_SECONDS)
     if not done:
         await respond(
-            **render_working(working).to_slack(),
+            **render_working(working, queued=queued()).to_slack(),
             response_type=response_type,
             replace_original=replace_original,
         )
