@@ -27,6 +27,7 @@ from pydantic import SecretStr
 
 import bot.apis.http
 from bot.devtools.fakeslack import SlackCall, SlackSender
+from bot.devtools.sandbox.faults import FaultKind
 from tests.e2e.stack import ADMIN, Stack, close_stack, make_stack, seen, upload_named
 
 PROJECT = "my-project"
@@ -193,7 +194,7 @@ class Fault:
     `variable` filled in); `tries` is how many requests the failing call may make."""
 
     name: str
-    kind: str = "status"
+    kind: FaultKind = "status"
     status: int = 500
     times: int = 100
     retry_after: str | None = None
@@ -209,7 +210,7 @@ class Fault:
             status=self.status,
             times=self.times,
             retry_after=self.retry_after,
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             delay=self.delay,
         )
 
