@@ -26,6 +26,7 @@ lint: install
 	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/lint-imports --no-cache
 
+# mypy, strict, over the product, the tests and the benchmarks ([tool.mypy] files).
 typecheck: install
 	$(BIN)/mypy
 

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from bot.apis.http import RetryPolicy
 from bot.config import Settings
 from bot.devtools.fakeslack import LocalSlack, SentRequest, SlackCall, SlackSender, message_text
-from bot.devtools.sandbox import Sandbox, start
+from bot.devtools.sandbox import RecordedRequest, Sandbox, start
 from bot.slack.app import BillingBot, build_app
 from bot.slack.server import start_server
 from tests import waiting
@@ -149,6 +149,17 @@ def upload_named(stack: Stack, suffix: str) -> Callable[[SlackCall], bool]:
         )
 
     return match
+
+
+def json_body(request: RecordedRequest) -> dict[str, Any]:
+    """The JSON object a request to the sandbox carried (the bot's report requests all do)."""
+    assert isinstance(request.json, dict), request
+    return request.json
+
+
+def answer_to(sent: SentRequest) -> Callable[[SlackCall], bool]:
+    """Matches a reply posted to the response_url that came with `sent`."""
+    return lambda call: call.kind == "response" and call.url == sent.response_url
 
 
 def seen(call: SlackCall) -> str:

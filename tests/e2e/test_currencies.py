@@ -13,8 +13,12 @@ import pytest
 from bot.devtools.sandbox import catalog
 from tests.e2e.stack import ADMIN, Stack, seen
 
-MONTH_TO_DATE = {"startDate": "2026-11-01", "endDate": "2026-11-22", "granularity": "month"}
-MY_PROJECT = {**MONTH_TO_DATE, "projectNames": ["my-project"]}
+MONTH_TO_DATE: dict[str, object] = {
+    "startDate": "2026-11-01",
+    "endDate": "2026-11-22",
+    "granularity": "month",
+}
+MY_PROJECT: dict[str, object] = {**MONTH_TO_DATE, "projectNames": ["my-project"]}
 
 
 @pytest.fixture(autouse=True)

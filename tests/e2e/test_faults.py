@@ -27,6 +27,7 @@ from pydantic import SecretStr
 
 import bot.apis.http
 from bot.devtools.fakeslack import SlackCall, SlackSender
+from bot.devtools.sandbox.faults import FaultKind
 from tests.e2e.stack import ADMIN, Stack, close_stack, make_stack, seen, upload_named
 
 PROJECT = "my-project"
@@ -199,7 +200,7 @@ class Fault:
     `variable` filled in); `tries` is how many requests the failing call may make."""
 
     name: str
-    kind: str = "status"
+    kind: FaultKind = "status"
     status: int = 500
     times: int = 100
     retry_after: str | None = None
@@ -215,7 +216,7 @@ class Fault:
             status=self.status,
             times=self.times,
             retry_after=self.retry_after,
-            kind=self.kind,  # type: ignore[arg-type]
+            kind=self.kind,
             delay=self.delay,
         )
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from bot.devtools.fakeslack import APP_ID, TEAM_DOMAIN, SlackCall, buttons, message_text
 from bot.slack.ids import ActionId
-from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, json_body, make_stack, seen
 
 MONTH_TO_DATE = {"startDate": "2026-11-01", "endDate": "2026-11-22", "granularity": "month"}
 LAST_MONTH = {"startDate": "2026-10-01", "endDate": "2026-11-01", "granularity": "day"}
@@ -36,7 +36,7 @@ def per_project(rows: list[dict[str, Any]]) -> dict[str, Decimal]:
 
 
 def report_requests(stack: Stack) -> list[dict[str, object]]:
-    return [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
+    return [json_body(r) for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
 
 
 def home_text(call: SlackCall) -> str:

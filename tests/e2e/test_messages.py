@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from bot.devtools.fakeslack import BOT_USER_ID, SlackCall
-from tests.e2e.stack import MEMBER, Stack, is_working, seen
+from tests.e2e.stack import MEMBER, Stack, is_working, json_body, seen
 
 
 async def answer(stack: Stack) -> SlackCall:
@@ -65,7 +65,7 @@ async def test_a_dm_in_plain_words_gets_a_report_in_the_thread(stack: Stack) -> 
     [preparing] = stack.slack.api_calls("chat.postMessage")
     assert preparing.body["channel"] == "D_MEMBER"
     assert preparing.body["thread_ts"] == "1795000000.000200"
-    reports = [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
+    reports = [json_body(r) for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
     assert sorted((r["startDate"], r["endDate"]) for r in reports) == [
         ("2026-09-01", "2026-10-01"),  # compared with the month before
         ("2026-10-01", "2026-11-01"),

@@ -57,8 +57,8 @@ async def test_usage_shows_each_meter_with_quantity_unit_and_cost_and_the_total(
         assert units[meter] in line
         whole = f"{int(quantities[meter]):,}"
         assert whole in line, (meter, whole, line)
-    assert f"Total month to date: {money(sum(costs.values()))}" in text
-    assert money(shown) == money(sum(costs.values()))
+    assert f"Total month to date: {money(sum(costs.values(), Decimal(0)))}" in text
+    assert money(shown) == money(sum(costs.values(), Decimal(0)))
     assert "2026-11-01 → 2026-11-22 (UTC, end exclusive)" in text
     assert "Fetched 2026-11-21" in text
     assert reply.body.get("response_type", "ephemeral") == "ephemeral"
@@ -144,7 +144,7 @@ async def test_contro_summary_totals_per_type(stack: Stack) -> None:
         line = next(line for line in lines if line.strip().startswith(item["type"] + " "))
         assert money(Decimal(repr(item["total"]))) in line
         assert f"{item['count']:,}" in line
-    grand = sum(Decimal(repr(i["total"])) for i in summary["items"])
+    grand = sum((Decimal(repr(i["total"])) for i in summary["items"]), Decimal(0))
     assert money(grand) in text
     assert "2026-10-01 → 2026-11-01" in text
     [request] = stack.sandbox.requests

@@ -89,7 +89,7 @@ def filled_state(
         element, block_id = block["element"], block["block_id"]
         kind = element["type"]
         given = block_id in choose
-        chosen = choose.get(block_id)
+        chosen: Any = choose.get(block_id)  # a date, an option value or a list of them
         entry: dict[str, Any] = {"type": kind}
         if kind == "datepicker":
             entry["selected_date"] = chosen if given else element.get("initial_date")

@@ -12,7 +12,7 @@ import pytest
 
 from bot.devtools.fakeslack import SlackCall
 from bot.slack.inflight import wait_for_answers
-from tests.e2e.stack import PATIENCE, Stack, close_stack, make_stack, seen, upload_named
+from tests.e2e.stack import PATIENCE, Stack, close_stack, json_body, make_stack, seen, upload_named
 
 MARCH = {"startDate": "2026-03-01", "endDate": "2026-04-01", "granularity": "day"}
 FEBRUARY = {**MARCH, "startDate": "2026-02-01", "endDate": "2026-03-01"}  # compared with
@@ -23,7 +23,7 @@ def money(amount: Decimal) -> str:
 
 
 def report_requests(stack: Stack) -> list[dict[str, object]]:
-    return [r.json for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
+    return [json_body(r) for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
 
 
 def asked(stack: Stack) -> list[dict[str, object]]:
@@ -53,7 +53,9 @@ async def test_report_posts_a_summary_whose_total_is_the_sum_of_the_rows(stack: 
     text = seen(summary)
     assert f"Total: {money(total)}" in text
     for project in {r["project"] for r in rows}:
-        project_total = sum(Decimal(str(r["cost"])) for r in rows if r["project"] == project)
+        project_total = sum(
+            (Decimal(str(r["cost"])) for r in rows if r["project"] == project), Decimal(0)
+        )
         line = next(line for line in text.splitlines() if line.strip().startswith(project))
         assert money(project_total) in line
     assert "2026-03-01 → 2026-04-01 (UTC, end exclusive)" in text

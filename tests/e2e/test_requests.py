@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -36,12 +37,17 @@ def nothing_reached_upstream(stack: Stack) -> None:
     assert [c.method for c in stack.slack.calls if c.method != "auth.test"] == []
 
 
-async def post(stack: Stack, body: bytes, headers: dict[str, str | bytes]) -> httpx.Response:
+async def post(stack: Stack, body: bytes, headers: Mapping[str, str | bytes]) -> httpx.Response:
+    # as httpx sends them (str as ASCII, bytes as they are): its types take one kind per request
+    raw = [
+        (name.encode("ascii"), value if isinstance(value, bytes) else value.encode("ascii"))
+        for name, value in headers.items()
+    ]
     async with httpx.AsyncClient(timeout=PATIENCE, trust_env=False) as client:
-        return await client.post(stack.sender.url, content=body, headers=headers)
+        return await client.post(stack.sender.url, content=body, headers=raw)
 
 
-UNSIGNED = {
+UNSIGNED: dict[str, tuple[bytes, str, dict[str, str | bytes]]] = {
     "timestamp-not-a-number": (COMMAND, FORM, {"X-Slack-Request-Timestamp": "abc"}),
     "timestamp-huge": (COMMAND, FORM, {"X-Slack-Request-Timestamp": "9" * 400}),
     "timestamp-unicode-digits": (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.stack import ADMIN, MEMBER, Stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, answer_to, seen
 
 
 async def test_usage_is_private_until_shared_then_posted_saying_who_shared(stack: Stack) -> None:
@@ -39,9 +39,7 @@ async def test_a_forged_share_of_a_secret_or_change_is_refused(stack: Stack) -> 
         sent = await stack.sender.click(
             private.body, "share_in_channel", user_id=ADMIN, value=forged
         )
-        [reply] = await stack.slack.wait_for(
-            lambda c, url=sent.response_url: c.kind == "response" and c.url == url
-        )
+        [reply] = await stack.slack.wait_for(answer_to(sent))
         assert reply.body.get("response_type", "ephemeral") == "ephemeral"
         assert password not in str(reply.body)
     changes = [

@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -114,7 +115,7 @@ async def test_invalidate_drops_by_prefix_only() -> None:
     cache = MemoryCache(ttl=60)
     counter = {"a": 0, "b": 0}
 
-    def loader(name: str):  # type: ignore[no-untyped-def]
+    def loader(name: str) -> Callable[[], Awaitable[int]]:
         async def load() -> int:
             counter[name] += 1
             return counter[name]

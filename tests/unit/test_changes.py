@@ -15,6 +15,8 @@ from bot.core.changes.model import (
 from bot.money import Money, Totals
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+# (meter, sku, quantity, unit): the usage rows compare_prices takes
+UsageRow = tuple[str, str | None, Decimal, str | None]
 
 
 def change(**overrides: object) -> PendingChange:
@@ -76,7 +78,7 @@ def test_prices_match_by_name_then_sku_and_say_when_there_is_none() -> None:
             {"name": "egress", "price": Decimal("0.5")},
         ]
     )
-    rows = [
+    rows: list[UsageRow] = [
         ("encode", "SKU1", Decimal("100"), "minutes"),
         ("encode", "SKU1", Decimal("50"), "minutes"),
         ("egress", None, Decimal("3"), "GB"),
@@ -97,7 +99,7 @@ def test_prices_match_by_name_then_sku_and_say_when_there_is_none() -> None:
 def test_the_difference_only_counts_meters_priced_on_both_cards() -> None:
     current = card([{"name": "a", "price": Decimal("1")}, {"name": "b", "price": Decimal("2")}])
     new = card([{"name": "a", "price": Decimal("1.5")}])
-    rows = [("a", None, Decimal("10"), None), ("b", None, Decimal("10"), None)]
+    rows: list[UsageRow] = [("a", None, Decimal("10"), None), ("b", None, Decimal("10"), None)]
     day = NOW.date()
     comparison = compare_prices(rows, current, new, start=day, end=day, billed_so_far=Totals())
     assert comparison.current_total == Decimal("30")

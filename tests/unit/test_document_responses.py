@@ -127,7 +127,7 @@ def _resolve(node: Any, *, realistic: bool) -> Any:
 def response_schema(what: str, *, realistic: bool = True) -> dict[str, Any]:
     path, method = RESPONSES[what]
     content = DOCUMENT["paths"][path][method]["responses"]["200"]["content"]
-    schema = _resolve(content["application/json"]["schema"], realistic=realistic)
+    schema: dict[str, Any] = _resolve(content["application/json"]["schema"], realistic=realistic)
     assert "$ref" not in json.dumps(schema)
     return schema
 

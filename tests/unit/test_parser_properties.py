@@ -17,7 +17,7 @@ from bot.errors import CommandError
 from bot.slack.render.common import code, escape, inert
 from bot.slack.render.errors import render_error
 
-COMMAND_TYPES = typing.get_args(c.Command)
+COMMAND_TYPES: tuple[type[c.Command], ...] = typing.get_args(c.Command)
 
 #: What Slack would turn into a mention, a channel link or a link.
 CONTROL = re.compile(r"<(?:[!@#]|(?:https?|mailto|ftp|slack|tel):)", re.IGNORECASE)

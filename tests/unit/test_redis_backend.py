@@ -552,6 +552,7 @@ async def test_a_tampered_change_is_unknown(replicas: Replicas) -> None:
     await store.add(change)
     key = f"{replicas.namespace}change:{change.id}"
     raw = await replicas.b.get(key)
+    assert isinstance(raw, bytes)
     mac, _, body = raw.partition(b".")
     swapped = body.replace(b"pm-b", b"pm-attacker")
     await replicas.b.set(key, mac + b"." + swapped)

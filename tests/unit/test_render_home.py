@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot.apis.mkio.models import Granularity, PaymentMethod, ReportQuery, UsageReport
+from bot.apis.mkio.models import Granularity, IdentifiedPaymentMethod, ReportQuery, UsageReport
 from bot.core.answers import PaymentMethodsAnswer
 from bot.core.language import commands as c
 from bot.core.reports.summary import ReportSummary, summarize
@@ -273,8 +273,8 @@ def test_an_error_too_long_for_the_view_is_cut_and_the_buttons_stay() -> None:
 # -- the rate-card DM -----------------------------------------------------------------------
 
 
-def _method(id_: str, name: str) -> PaymentMethod:
-    return PaymentMethod.model_validate(
+def _method(id_: str, name: str) -> IdentifiedPaymentMethod:
+    return IdentifiedPaymentMethod.model_validate(
         {
             "metadata": {"id": id_, "displayName": name, "organizationId": "org-1"},
             "spec": {"type": "azure"},

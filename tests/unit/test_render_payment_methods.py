@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.apis.mkio.models import PaymentMethod
+from bot.apis.mkio.models import IdentifiedPaymentMethod
 from bot.core.answers import PaymentMethodsAnswer, ProjectPaymentMethodAnswer
 from bot.slack.render.payment_methods import render_payment_methods, render_project_payment_method
 from tests.unit.test_render_common import dump, texts, visible
@@ -13,7 +13,7 @@ AZURE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 DIRECT_ID = "0b5e7f3c-1c1d-4e7a-9a43-5f1d0d6b2a11"
 
 
-def _method(id_: str, name: str | None, **over: Any) -> PaymentMethod:
+def _method(id_: str, name: str | None, **over: Any) -> IdentifiedPaymentMethod:
     data: dict[str, Any] = {
         "metadata": {"id": id_, "displayName": name, "organizationId": "org-1"},
         "spec": {"type": "azure", "productPublicationName": "mkio-payg", "startDate": "2026-01-01"},
@@ -21,7 +21,7 @@ def _method(id_: str, name: str | None, **over: Any) -> PaymentMethod:
         "related": {"projects": ["acme-prod", "acme-dev"]},
     }
     data.update(over)
-    return PaymentMethod.model_validate(data)
+    return IdentifiedPaymentMethod.model_validate(data)
 
 
 def test_list_shows_name_type_id_status_and_projects() -> None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.apis.mkio.models import PaymentMethod, RateCard
+from bot.apis.mkio.models import IdentifiedPaymentMethod, RateCard
 from bot.core.answers import RateCardAnswer
 from bot.slack.render.rate_card import render_rate_card
 from tests.unit.test_render_common import code_lines, dump, texts, visible
@@ -54,7 +54,9 @@ ENTRIES: list[dict[str, Any]] = [
 
 
 def test_prices_are_shown_exactly_per_family() -> None:
-    method = PaymentMethod.model_validate({"metadata": {"id": METHOD_ID, "displayName": "Acme"}})
+    method = IdentifiedPaymentMethod.model_validate(
+        {"metadata": {"id": METHOD_ID, "displayName": "Acme"}}
+    )
     message = render_rate_card(RateCardAnswer(method, _card(ENTRIES), AT))
     shown = texts(message)
     assert shown[0] == "Rate card — Acme"

@@ -168,7 +168,9 @@ def test_a_valid_form_gives_the_same_report_as_the_command() -> None:
         channel="C_FINANCE",
     )
     typed = f"report 2026-03-01..2026-04-01 by week payment-method {METHOD},{OTHER_METHOD} csv"
-    assert submission == Submission(command=c.parse(typed, TODAY), channel="C_FINANCE")
+    parsed = c.parse(typed, TODAY)
+    assert isinstance(parsed, c.Report)
+    assert submission == Submission(command=parsed, channel="C_FINANCE")
     command = submission.command
     assert (command.range.start, command.range.end) == (date(2026, 3, 1), date(2026, 4, 1))
     assert command.granularity is Granularity.WEEK

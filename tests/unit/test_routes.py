@@ -62,7 +62,9 @@ def test_a_csv_export_is_posted_in_the_channel_and_records_are_answered() -> Non
 
 
 def test_only_an_answer_for_everyone_may_be_shared() -> None:
-    answered = Answered(lambda command, asker, deps: _never(), lambda command: "working")
+    answered: Answered[c.Help] = Answered(
+        lambda command, asker, deps: _never(), lambda command: "working"
+    )
     with pytest.raises(ValueError, match="only an answer everyone may see"):
         Route(answered, Who.ANYONE, Reach.ASKER, shareable=True)
     with pytest.raises(ValueError, match="only an answer everyone may see"):

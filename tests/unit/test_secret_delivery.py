@@ -66,7 +66,7 @@ def test_to_slack_refuses_a_secret_unless_ephemeral() -> None:
     assert redactor.clean(f"body {PASSWORD}") == "body ***", "masked in logs once shown"
 
 
-StoredPost = Callable[[Message], Awaitable[None]]
+StoredPost = Callable[[Message], Awaitable[object]]
 
 
 def stored_paths(web: RecordingClient, responses: list[dict[str, Any]]) -> dict[str, StoredPost]:
