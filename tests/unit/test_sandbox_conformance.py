@@ -133,7 +133,7 @@ def base_url() -> Iterator[str]:
 
 @schema.parametrize()
 @hypothesis.settings(max_examples=10)
-def test_sandbox_answers_conform(case: schemathesis.Case, base_url: str) -> None:
+def test_sandbox_answers_conform(case: schemathesis.Case[Any], base_url: str) -> None:
     case.call_and_validate(base_url=base_url, headers=AUTH, checks=CHECKS)
 
 
