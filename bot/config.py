@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     mkio_max_concurrency: int = Field(64, ge=1)
     contro_max_concurrency: int = Field(32, ge=1)
     contro_max_requests_per_minute: int = Field(900, ge=0)
+    # On SIGTERM, /readyz answers 503 for this long while the bot still serves, so that the load
+    # balancer stops routing to it before it stops listening (docs/deployment.md, "Shutdown").
+    ready_grace_seconds: float = Field(0.0, ge=0)
     # A usage report with more rows is refused, with a word on asking for less.
     report_max_rows: int = Field(2_000_000, ge=1)
 
