@@ -1,4 +1,6 @@
-"""HTTP mode: one aiohttp server for `POST /slack/events` and `GET /healthz`.
+"""HTTP mode: one aiohttp server for `POST /slack/events` and the probes `GET /livez` (the
+process serves), `GET /readyz` (and its backends answer, and it is not shutting down) and
+`GET /healthz` (the backends, as before `/readyz` existed).
 
 Slash commands are acknowledged before Bolt sees them. `/billing` always acks with an empty
 200, but Bolt's dispatch (parsing, middleware, listener matching) costs about 0.3 ms of CPU
@@ -57,6 +59,8 @@ BODY_SECONDS = 10.0
 IDLE_SECONDS = 75.0
 # Slack's rule: a request signed more than five minutes ago is a replay.
 SIGNATURE_MAX_AGE_SECONDS = 300
+# Set once shutdown has begun: /readyz answers 503 from then on.
+DRAINING = web.AppKey("draining", asyncio.Event)
 # Top-level fields that Bolt reads as objects when they are present.
 _OBJECT_FIELDS = ("event", "view", "user", "team", "channel", "container", "message")
 
@@ -174,7 +178,21 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
         ok = all(backends.values())
         return web.json_response({"ok": ok, "backends": backends}, status=200 if ok else 503)
 
+    async def livez(_: web.Request) -> web.Response:
+        """200 while the process and its event loop serve: nothing else is checked, so that a
+        Redis outage does not get every replica restarted."""
+        return web.json_response({"ok": True})
+
+    async def readyz(_: web.Request) -> web.Response:
+        """200 when every backend answers and shutdown has not begun; 503 otherwise."""
+        draining = web_app[DRAINING].is_set()
+        backends = await bot.backends.health()
+        ok = all(backends.values()) and not draining
+        body = {"ok": ok, "draining": draining, "backends": backends}
+        return web.json_response(body, status=200 if ok else 503)
+
     async def finish_answers(_: web.Application) -> None:
+        web_app[DRAINING].set()
         # Runs once the listening socket is closed: no new request, only work in progress.
         await bot.stop_background()
         await drain(DRAIN_SECONDS)
@@ -186,12 +204,31 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
         bot.start_recovery()
 
     web_app = web.Application()
+    web_app[DRAINING] = asyncio.Event()
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/livez", livez)
+    web_app.router.add_get("/readyz", readyz)
     web_app.on_startup.append(recover_changes)
     web_app.on_shutdown.append(finish_answers)
     web_app.on_cleanup.append(close_bot)
     return web_app
+
+
+class GracefulRunner(web.AppRunner):
+    """Its `cleanup` (on SIGTERM) first turns /readyz to 503 and keeps serving for
+    `ready_grace_seconds`, for the load balancer to notice, then stops listening and drains."""
+
+    def __init__(self, app: web.Application, *, ready_grace_seconds: float, **kwargs: Any):
+        super().__init__(app, **kwargs)
+        self.ready_grace_seconds = ready_grace_seconds
+
+    async def cleanup(self) -> None:
+        self.app[DRAINING].set()
+        if self.ready_grace_seconds:
+            log.info("shutting down: not ready, still serving for %.0f s", self.ready_grace_seconds)
+            await asyncio.sleep(self.ready_grace_seconds)
+        await super().cleanup()
 
 
 async def start_server(
@@ -201,11 +238,15 @@ async def start_server(
     *,
     body_seconds: float = BODY_SECONDS,
     idle_seconds: float = IDLE_SECONDS,
+    ready_grace_seconds: float | None = None,
 ) -> tuple[web.AppRunner, str]:
     """Serve `bot` on host:port (0: any free port). Returns the runner and the base URL."""
     track_answers(asyncio.get_running_loop())
-    runner = web.AppRunner(
+    runner = GracefulRunner(
         create_web_app(bot, body_seconds=body_seconds),
+        ready_grace_seconds=(
+            bot.settings.ready_grace_seconds if ready_grace_seconds is None else ready_grace_seconds
+        ),
         access_log=None,
         keepalive_timeout=idle_seconds,
         # A body left unread belongs to a refused request: its connection is closed at once,

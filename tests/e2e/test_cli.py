@@ -171,3 +171,47 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
             await sender.aclose()
         await slack.aclose()
         await sandbox_runner.cleanup()
+
+
+async def test_serve_reads_its_signing_secret_from_a_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "slack_signing_secret"
+    secret_file.write_text(CLI_SECRET + "\n", encoding="utf-8")
+    slack = LocalSlack(wait_timeout=PATIENCE)
+    await slack.start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))},
+        "SLACK_BOT_TOKEN": "xoxb-cli-test",
+        "SLACK_SIGNING_SECRET_FILE": str(secret_file),
+        "SLACK_API_URL": slack.api_url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--port", "0",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    senders: list[SlackSender] = []
+    try:
+        assert process.stdout is not None
+        banner = (await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)).decode()
+        assert "listening on " in banner, banner
+        url = banner.split("listening on ")[1].split("/slack/events")[0]
+        senders = [SlackSender(url, CLI_SECRET, slack), SlackSender(url, "x" * 32, slack)]
+        signed, forged = [await sender.command("help") for sender in senders]
+        assert signed.status == 200
+        assert forged.status == 401  # the file's secret, and only it, signs requests
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        for sender in senders:
+            await sender.aclose()
+        await slack.aclose()
+
+
+async def test_serve_names_a_secret_file_it_cannot_read(tmp_path: Path) -> None:
+    missing = tmp_path / "not-mounted"
+    line = await refused_start(
+        tmp_path, SLACK_SIGNING_SECRET="", SLACK_SIGNING_SECRET_FILE=str(missing)
+    )
+    assert "SLACK_SIGNING_SECRET_FILE" in line
+    assert f"{missing} cannot be read" in line
+    assert "both set" not in line  # a blank SLACK_SIGNING_SECRET counts as unset

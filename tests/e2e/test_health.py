@@ -1,9 +1,11 @@
 """`GET /healthz` checks every backend the bot keeps state in: SQLite (schedules and budgets)
 without Redis, Redis with `REDIS_URL`; 503 when one does not answer. With Redis the bot holds
-one client for all of its stores."""
+one client for all of its stores. `GET /livez` is 200 while the process serves, whatever the
+backends; `GET /readyz` is 503 when a backend does not answer or shutdown has begun."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,9 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis.asyncio.connection import ConnectionPool
 
+from bot.slack.server import GracefulRunner
 from bot.store import redis_client
+from tests import redis_server as redis_server_module
 from tests.e2e.stack import ADMIN, PATIENCE, Stack, close_stack, make_stack, seen
 from tests.redis_server import (  # noqa: F401 - fixtures
     RedisServer,
@@ -24,9 +28,9 @@ from tests.redis_server import (  # noqa: F401 - fixtures
 )
 
 
-async def health(stack: Stack) -> tuple[int, Any]:
-    async with httpx.AsyncClient() as client:
-        response = await client.get(stack.bot_url + "/healthz")
+async def health(stack: Stack, path: str = "/healthz") -> tuple[int, Any]:
+    async with httpx.AsyncClient(timeout=PATIENCE, trust_env=False) as client:
+        response = await client.get(stack.bot_url + path)
     return response.status_code, response.json()
 
 
@@ -93,4 +97,52 @@ async def test_healthz_is_503_when_redis_is_away() -> None:
     try:
         assert await health(stack) == (503, {"ok": False, "backends": {"redis": False}})
     finally:
+        await close_stack(stack)
+
+
+async def test_probes_when_all_is_well(stack: Stack) -> None:
+    assert await health(stack, "/livez") == (200, {"ok": True})
+    ready = {"ok": True, "draining": False, "backends": {"sqlite": True}}
+    assert await health(stack, "/readyz") == (200, ready)
+
+
+async def test_a_redis_outage_makes_the_bot_unready_not_dead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(redis_client, "HEALTH_TIMEOUT_SECONDS", PATIENCE)
+    server = RedisServer()
+    server.start()
+    stack = await make_stack(redis_url=SecretStr(server.url))
+    try:
+        up = {"ok": True, "draining": False, "backends": {"redis": True}}
+        assert await health(stack, "/readyz") == (200, up)
+        server.stop()
+        assert await health(stack, "/livez") == (200, {"ok": True})
+        down = {"ok": False, "draining": False, "backends": {"redis": False}}
+        assert await health(stack, "/readyz") == (503, down)
+        monkeypatch.setattr(redis_server_module, "free_port", lambda: server.port)
+        server.start()  # on the same port
+        assert await health(stack, "/readyz") == (200, up)
+    finally:
+        await close_stack(stack)
+        server.close()
+
+
+async def test_readyz_is_503_once_shutdown_begins() -> None:
+    # The bot keeps serving through the grace period: a probe sees it not ready, not gone.
+    stack = await make_stack(ready_grace_seconds=PATIENCE)
+    runner = stack.runners[0]
+    assert isinstance(runner, GracefulRunner)
+    shutdown = asyncio.create_task(runner.cleanup())
+    try:
+        await asyncio.sleep(0)  # SIGTERM reached the runner
+        draining = {"ok": False, "draining": True, "backends": {"sqlite": True}}
+        assert await health(stack, "/readyz") == (503, draining)
+        assert await health(stack, "/livez") == (200, {"ok": True})
+        sent, answer = await stack.ask("payment-methods")  # Slack's requests are still served
+        assert sent.status == 200
+        assert "AWS Marketplace" in seen(answer)
+    finally:
+        shutdown.cancel()
+        runner.ready_grace_seconds = 0
         await close_stack(stack)
