@@ -1,4 +1,4 @@
-"""billing-bot serve | socket | demo | sandbox"""
+"""billing-bot serve | socket | demo | sandbox | --version"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from pydantic import SecretStr, ValidationError
 
@@ -98,6 +99,9 @@ async def _socket() -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="billing-bot", description="Ask billing APIs questions from Slack."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"billing-bot {version('billing-bot')}"
     )
     sub = parser.add_subparsers(dest="mode", required=True)
     serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")

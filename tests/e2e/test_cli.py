@@ -8,6 +8,7 @@ import re
 import signal
 import socket
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -171,3 +172,13 @@ async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path)
             await sender.aclose()
         await slack.aclose()
         await sandbox_runner.cleanup()
+
+
+async def test_version_prints_the_installed_version_and_exits_0(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "--version",
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
+    assert process.returncode == 0, err.decode()
+    assert out.decode() == f"billing-bot {metadata.version('billing-bot')}\n"
