@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -235,3 +236,17 @@ async def test_version_prints_the_installed_version_and_exits_0(tmp_path: Path) 
     out, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
     assert process.returncode == 0, err.decode()
     assert out.decode() == f"billing-bot {metadata.version('billing-bot')}\n"
+
+
+async def test_with_json_logs_every_line_serve_writes_is_a_json_object(tmp_path: Path) -> None:
+    out, err = await serve_briefly(tmp_path, LOG_FORMAT="json")
+    lines = (out + err).splitlines()
+    assert any("listening on" in line for line in lines), lines
+    assert [line for line in lines if not is_json_object(line)] == []
+
+
+def is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
