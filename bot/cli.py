@@ -1,4 +1,4 @@
-"""billing-bot serve | socket | demo | sandbox"""
+"""billing-bot serve | socket | demo | sandbox | --version"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from pydantic import SecretStr, ValidationError
 
@@ -15,6 +16,8 @@ from bot import preflight
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.preflight import WHERE_TO_FIND_IT, ConfigError
+
+log = logging.getLogger("bot.cli")  # not __name__: `python -m bot.cli` runs it as __main__
 
 # What to do about a required variable that is missing or blank.
 _WHERE = {
@@ -52,25 +55,33 @@ def _filled(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def _announce(line: str, settings: Settings) -> None:
+    """A line for the operator: on stdout, or with JSON logs a log line like every other."""
+    if settings.log_format == "json":
+        log.info(line)
+    else:
+        print(line, flush=True)
+
+
 async def _serve(host: str, port: int) -> None:
     from bot.slack.app import build_app
     from bot.slack.server import start_server
 
     settings = _settings()
     _require(settings, "slack_signing_secret", "slack_bot_token")
-    await preflight.check(settings, serving_http=True)
     configure_logging(fmt=settings.log_format)
+    await preflight.check(settings, serving_http=True)
     bot = build_app(settings)
     runner, url = await start_server(bot, host, port)
     bot.start_background()
-    print(f"billing-bot listening on {url}/slack/events (health: {url}/healthz)", flush=True)
+    _announce(f"billing-bot listening on {url}/slack/events (health: {url}/healthz)", settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
-        print("billing-bot stopping: finishing answers in progress", flush=True)
+        _announce("billing-bot stopping: finishing answers in progress", settings)
     finally:
         # stop listening, finish acknowledged answers (bounded), close the clients
         await runner.cleanup()
@@ -83,8 +94,8 @@ async def _socket() -> None:
 
     settings = _settings()
     _require(settings, "slack_app_token", "slack_bot_token")
-    await preflight.check(settings, serving_http=False)
     configure_logging(fmt=settings.log_format)
+    await preflight.check(settings, serving_http=False)
     assert settings.slack_app_token is not None
     bot = build_app(settings)
     bot.start_background()
@@ -98,6 +109,9 @@ async def _socket() -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="billing-bot", description="Ask billing APIs questions from Slack."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"billing-bot {version('billing-bot')}"
     )
     sub = parser.add_subparsers(dest="mode", required=True)
     serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")

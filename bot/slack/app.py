@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,19 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+@contextlib.contextmanager
+def _without_bolt_token_fallback() -> Iterator[None]:
+    """SLACK_BOT_TOKEN hidden from Bolt while it is made. Given a client, Bolt still reads the
+    variable and, finding it, warns at every start that the client's token wins over it. The
+    client already has the token (Settings read it, from the environment or .env)."""
+    hidden = os.environ.pop("SLACK_BOT_TOKEN", None)
+    try:
+        yield
+    finally:
+        if hidden is not None:
+            os.environ["SLACK_BOT_TOKEN"] = hidden
+
+
 def build_app(
     settings: Settings,
     *,
@@ -139,19 +153,20 @@ def build_app(
     changes = ChangeService(billing, backends.pending, clock, admins=settings.billing_admins)
 
     configured = settings.slack_signing_secret
-    app = AsyncApp(
-        client=slack_client(settings),
-        # Verification is always on. Socket Mode needs no secret (Bolt does not verify what
-        # comes through the socket); a request over HTTP is then checked against a random key
-        # nobody knows, so it is refused. `serve` refuses to start without a real secret.
-        signing_secret=(
-            configured.get_secret_value()
-            if configured is not None and configured.get_secret_value().strip()
-            else secrets.token_hex(32)
-        ),
-        request_verification_enabled=True,
-        logger=logging.getLogger("billing_bot.bolt"),
-    )
+    with _without_bolt_token_fallback():
+        app = AsyncApp(
+            client=slack_client(settings),
+            # Verification is always on. Socket Mode needs no secret (Bolt does not verify what
+            # comes through the socket); a request over HTTP is then checked against a random key
+            # nobody knows, so it is refused. `serve` refuses to start without a real secret.
+            signing_secret=(
+                configured.get_secret_value()
+                if configured is not None and configured.get_secret_value().strip()
+                else secrets.token_hex(32)
+            ),
+            request_verification_enabled=True,
+            logger=logging.getLogger("billing_bot.bolt"),
+        )
     deps = Deps(
         billing=billing,
         changes=changes,

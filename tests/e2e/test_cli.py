@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import re
 import signal
 import socket
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -121,20 +124,72 @@ async def read_until(stream: asyncio.StreamReader, pattern: re.Pattern[str]) -> 
     return "".join(lines)
 
 
+def serve_env(sandbox: Sandbox, sandbox_url: str, slack: LocalSlack) -> dict[str, str]:
+    """The environment of a `billing-bot serve` with a valid configuration: `slack` and the
+    sandbox's MK.IO and Contro; nothing of this machine's Slack, MK.IO, Contro or Redis."""
+    prefixes = ("SLACK_", "MKIO_", "CONTRO_", "REDIS", "LOG_")
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(prefixes)},
+        "SLACK_BOT_TOKEN": "xoxb-cli-test",
+        "SLACK_SIGNING_SECRET": CLI_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "MKIO_API_URL": f"{sandbox_url}/api/v1",
+        "MKIO_TOKEN": sandbox.mkio_token,
+        "CONTRO_API_URL": f"{sandbox_url}/v1",
+        "CONTRO_API_KEY": sandbox.contro_key,
+    }
+
+
+async def serve_briefly(tmp_path: Path, **variables: str) -> tuple[str, str]:
+    """A short `billing-bot serve` with a valid configuration (and `variables`): it starts,
+    answers one question, and is stopped with SIGTERM. Returns its stdout and stderr."""
+    sandbox = Sandbox()
+    sandbox_runner, sandbox_url = await start(sandbox)
+    slack = LocalSlack(wait_timeout=PATIENCE)
+    await slack.start()
+    url = f"http://127.0.0.1:{free_port()}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--port", url.rsplit(":", 1)[1],
+        cwd=tmp_path, env={**serve_env(sandbox, sandbox_url, slack), **variables},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(timeout=PATIENCE, trust_env=False) as client:
+            async with asyncio.timeout(STARTUP_SECONDS):
+                while True:  # up once /healthz answers
+                    assert process.returncode is None, "serve exited at start"
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await client.get(f"{url}/healthz")).status_code == 200:
+                            break
+                    await asyncio.sleep(0.05)
+        async with SlackSender(url, CLI_SECRET, slack) as sender:
+            sent = await sender.command("usage my-project")
+            assert sent.status == 200
+            await slack.wait_for(lambda c: "Total month to date" in str(c.body))
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
+        assert process.returncode == 0, err.decode()
+        return out.decode(), err.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await slack.aclose()
+        await sandbox_runner.cleanup()
+
+
+async def test_serve_logs_no_warning_when_all_is_well(tmp_path: Path) -> None:
+    _, err = await serve_briefly(tmp_path)
+    assert "WARNING" not in err, err
+
+
 async def test_sigterm_finishes_an_answer_in_progress_then_exits(tmp_path: Path) -> None:
     sandbox = Sandbox()
     sandbox.hold()
     sandbox_runner, sandbox_url = await start(sandbox)
     slack = LocalSlack(wait_timeout=PATIENCE)
     await slack.start()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))},
-        "SLACK_BOT_TOKEN": "xoxb-cli-test",
-        "SLACK_SIGNING_SECRET": CLI_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "MKIO_API_URL": f"{sandbox_url}/api/v1",
-        "MKIO_TOKEN": sandbox.mkio_token,
-    }
+    env = serve_env(sandbox, sandbox_url, slack)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "serve", "--port", "0",
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -215,3 +270,27 @@ async def test_serve_names_a_secret_file_it_cannot_read(tmp_path: Path) -> None:
     assert "SLACK_SIGNING_SECRET_FILE" in line
     assert f"{missing} cannot be read" in line
     assert "both set" not in line  # a blank SLACK_SIGNING_SECRET counts as unset
+
+
+async def test_version_prints_the_installed_version_and_exits_0(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "--version",
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
+    assert process.returncode == 0, err.decode()
+    assert out.decode() == f"billing-bot {metadata.version('billing-bot')}\n"
+
+
+async def test_with_json_logs_every_line_serve_writes_is_a_json_object(tmp_path: Path) -> None:
+    out, err = await serve_briefly(tmp_path, LOG_FORMAT="json")
+    lines = (out + err).splitlines()
+    assert any("listening on" in line for line in lines), lines
+    assert [line for line in lines if not is_json_object(line)] == []
+
+
+def is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False

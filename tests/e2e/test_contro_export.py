@@ -126,3 +126,15 @@ async def test_a_long_export_shows_its_progress_in_place(
     assert counts[0][1] > 0
     assert counts[-1][1] < 1500
     assert "1,500 records, total" in seen(updates[-1])
+
+
+async def test_a_period_without_records_says_so_and_uploads_no_file(stack: Stack) -> None:
+    stack.sandbox.set_contro_records("2026-10", 0)
+    await stack.sender.command("contro records 2026-10 csv", channel_id="C_FINANCE")
+    [result] = await stack.slack.wait_for(
+        lambda c: c.method == "chat.update" and "Preparing" not in str(c.body.get("text"))
+    )
+    assert "No records for 2026-10" in seen(result)
+    assert "the CSV file is in the thread" not in seen(result)
+    assert not stack.slack.api_calls("files.getUploadURLExternal")
+    assert not stack.slack.api_calls("files.completeUploadExternal")

@@ -110,6 +110,20 @@ async def test_a_budget_alerts_once_per_threshold_per_month(stack: Stack) -> Non
     assert "video-platform" not in seen(listed)
 
 
+async def test_a_new_budget_says_which_one_it_replaces(stack: Stack) -> None:
+    _, first = await stack.ask("budget video-platform 500", user_id=ADMIN)
+    assert "changed" not in seen(first)
+    sent = await stack.sender.command(
+        "budget video-platform 800", user_id=ADMIN, channel_id="C_FINANCE"
+    )
+    said = seen(await stack.final_response(sent.response_url))
+    assert "Budget for `video-platform` changed from 500.00 USD to 800.00 USD" in said
+    assert "post in <#C_FINANCE> (instead of <#C_GENERAL>)" in said  # where its alerts go now
+    _, listed = await stack.ask("budget list")
+    assert "800.00 USD" in seen(listed)
+    assert "500.00 USD" not in seen(listed)
+
+
 async def test_a_budget_for_a_project_mkio_does_not_have_is_refused(stack: Stack) -> None:
     _, reply = await stack.ask("budget no-such-project 500", user_id=ADMIN)
     assert "MK.IO has no project `no-such-project`" in seen(reply)

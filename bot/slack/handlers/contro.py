@@ -23,6 +23,7 @@ from bot.slack.render.contro import render_contro_records, render_contro_summary
 from bot.slack.render.export import (
     render_export_comment,
     render_export_done,
+    render_export_empty,
     render_export_failed,
     render_export_progress,
 )
@@ -51,6 +52,9 @@ async def post_export(command: c.ControRecords, asker: Asker, deps: Deps, postin
                 export, mismatch = await deps.billing.export_contro_records(
                     period, kind, dest, progress
                 )
+            if not export.rows:
+                await post.update(render_export_empty(export, mismatch, deps.clock()))
+                return
             await post.update(render_export_done(export, mismatch, deps.clock()))
             await post.upload(path, comment=render_export_comment(export, filename))
 

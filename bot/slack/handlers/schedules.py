@@ -54,8 +54,9 @@ async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
                 set_by=asker.user_id,
                 set_at=now,
             )
+            replaced = await deps.budgets.get(command.project)
             await deps.budgets.set(budget)
-            return render_budget_set(budget)
+            return render_budget_set(budget, replaced)
         case c.ListBudgets():
             return render_budgets(await deps.budgets.list())
         case c.RemoveBudget():

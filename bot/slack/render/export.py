@@ -59,18 +59,32 @@ def render_export_done(export: ControExport, mismatch: str | None, fetched_at: d
             )
         ]
         blocks += table(SUMMARY_COLUMNS, rows, noun="types")
-    scope = f"type {escape(export.type)}" if export.type else "all types"
-    blocks.append(
-        context(
-            f":warning: Does not match Contro's summary for {escape(export.period)} ({scope}): "
-            f"{escape(mismatch)}"
-            if mismatch
-            else f":white_check_mark: Matches Contro's summary for {escape(export.period)} "
-            f"({scope})."
-        )
-    )
-    blocks.append(facts(fetched_at, export.period))
+    blocks += [_reconciliation(export, mismatch), facts(fetched_at, export.period)]
     return finish(f"{_title(export.period, export.type)}: {export.rows:,} records, {total}", blocks)
+
+
+def render_export_empty(
+    export: ControExport, mismatch: str | None, fetched_at: datetime
+) -> Message:
+    """An export that found no records: said so, with no file to upload."""
+    text = f"No records for {export.period}" + (f", type {export.type}" if export.type else "")
+    blocks = [
+        header(_title(export.period, export.type)),
+        section(f"{escape(text)}: no CSV file to upload."),
+        _reconciliation(export, mismatch),
+        facts(fetched_at, export.period),
+    ]
+    return finish(text, blocks)
+
+
+def _reconciliation(export: ControExport, mismatch: str | None) -> Block:
+    scope = f"type {escape(export.type)}" if export.type else "all types"
+    return context(
+        f":warning: Does not match Contro's summary for {escape(export.period)} ({scope}): "
+        f"{escape(mismatch)}"
+        if mismatch
+        else f":white_check_mark: Matches Contro's summary for {escape(export.period)} ({scope})."
+    )
 
 
 def render_export_failed(period: str, type: str | None, reason: Message) -> Message:

@@ -82,14 +82,27 @@ def render_schedule_cancelled(schedule_id: str, found: bool) -> Message:
     )
 
 
-def render_budget_set(budget: Budget) -> Message:
+def render_budget_set(budget: Budget, replaced: Budget | None = None) -> Message:
+    """The confirmation of a budget, saying which one it replaced (if any)."""
     amount = format_money(budget.amount, budget.currency)
-    text = (
-        f":moneybag: Budget for {code(budget.project)}: {amount} a month. I check every hour "
-        f"and post in <#{budget.channel}> when this month's cost passes 80% and 100%, and when "
-        "the month-end estimate passes 100%: each at most once a month."
+    if replaced is None:
+        what = f"Budget for {code(budget.project)}: {amount} a month."
+        summary = f"Budget for {budget.project}: {amount}"
+    else:
+        old = format_money(replaced.amount, replaced.currency)
+        what = f"Budget for {code(budget.project)} changed from {old} to {amount} a month."
+        summary = f"Budget for {budget.project} changed from {old} to {amount}"
+    moved = (
+        f" (instead of <#{replaced.channel}>)"
+        if replaced is not None and replaced.channel != budget.channel
+        else ""
     )
-    return finish(f"Budget for {budget.project}: {amount}", [section(text)])
+    text = (
+        f":moneybag: {what} I check every hour and post in <#{budget.channel}>{moved} when "
+        "this month's cost passes 80% and 100%, and when the month-end estimate passes 100%: "
+        "each at most once a month."
+    )
+    return finish(summary, [section(text)])
 
 
 def render_budgets(budgets: list[Budget]) -> Message:
