@@ -1,4 +1,4 @@
-"""billing-bot serve | socket | demo | sandbox | --version"""
+"""billing-bot serve | socket | check | demo | sandbox | --version"""
 
 from __future__ import annotations
 
@@ -106,6 +106,22 @@ async def _socket() -> None:
         await bot.aclose()
 
 
+async def _check() -> int:
+    """One line per check on stdout; 1 if any failed."""
+    from bot import access
+
+    try:
+        settings = _settings()
+    except ConfigError as exc:
+        print(access.Finding("FAIL", "settings", str(exc)).line(), flush=True)
+        return 1
+    configure_logging(logging.ERROR)
+    found = await access.findings(settings)
+    for finding in found:
+        print(finding.line(), flush=True)
+    return 1 if any(f.outcome == "FAIL" for f in found) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="billing-bot", description="Ask billing APIs questions from Slack."
@@ -118,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser(
+        "check", help="check the settings and that each credential works and has what it needs"
+    )
     sub.add_parser("demo", help="built-in sandbox plus a console; no Slack, no credentials")
     sandbox = sub.add_parser("sandbox", help="serve the built-in billing sandbox over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -132,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(args.host, args.port))
         elif args.mode == "socket":
             asyncio.run(_socket())
+        elif args.mode == "check":
+            return asyncio.run(_check())
         elif args.mode == "demo":
             from bot.devtools.console import run_demo
 

@@ -54,6 +54,7 @@ SERVED = {
     ("GET", "/api/v1/organization/paymentMethods"),
     ("GET", "/api/v1/organization/paymentMethods/{paymentmethod_id}"),
     ("GET", "/api/v1/organization/paymentMethods/{paymentmethod_id}/rateCard"),
+    ("GET", "/api/v1/user/rbac"),
 }
 """The operations of the document the sandbox serves; the others are skipped, and listed."""
 

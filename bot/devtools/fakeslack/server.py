@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot.access import BOT_SCOPES
 from bot.devtools.fakeslack.calls import SlackCall
 from bot.devtools.fakeslack.files import UploadedFiles, read_upload
 from bot.devtools.fakeslack.limits import (
@@ -81,6 +82,8 @@ class LocalSlack:
         self, *, wait_timeout: float = 10.0, trigger_ttl: float = TRIGGER_ID_TTL_SECONDS
     ) -> None:
         self.wait_timeout = wait_timeout
+        self.scopes: list[str] = list(BOT_SCOPES)
+        """The scopes auth.test says the bot token has (`x-oauth-scopes`): manifest.yml's."""
         self.trigger_ttl = trigger_ttl
         self.calls: list[SlackCall] = []
         self._failures: dict[str, deque[_Failure]] = {}
@@ -319,7 +322,8 @@ class LocalSlack:
         if not answer.get("ok"):
             call.error = str(answer.get("error", "unknown_error"))
         await self._record(call)
-        return web.json_response(answer)
+        scopes = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else None
+        return web.json_response(answer, headers=scopes)
 
     def _methods(self) -> dict[str, Callable[[SlackCall], dict[str, Any]]]:
         return {

@@ -22,6 +22,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete(f"{PREFIX}/faults", clear_faults)
     router.add_post(f"{PREFIX}/delay", set_delay)
     router.add_post(f"{PREFIX}/contro-records", set_contro_records)
+    router.add_post(f"{PREFIX}/rbac", set_rbac)
 
 
 class _Invalid(Exception):
@@ -149,4 +150,16 @@ async def set_contro_records(request: web.Request) -> web.Response:
         sandbox_of(request).set_contro_records(period, _int(body, "count"))
     except (_Invalid, ValueError) as error:
         return _problem(str(error))
+    return web.Response(status=204)
+
+
+async def set_rbac(request: web.Request) -> web.Response:
+    """Body: {"capabilities": [...]}, what `GET /api/v1/user/rbac` answers from now on."""
+    try:
+        capabilities = (await _object(request)).get("capabilities")
+        if not isinstance(capabilities, list) or not all(isinstance(c, str) for c in capabilities):
+            raise _Invalid("capabilities must be a list of strings")
+    except _Invalid as error:
+        return _problem(str(error))
+    sandbox_of(request).capabilities = capabilities
     return web.Response(status=204)

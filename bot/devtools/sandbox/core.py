@@ -21,6 +21,16 @@ from bot.devtools.sandbox.usage import UsageEngine
 
 ControPagination = Literal["cursor", "page"]
 
+# What the sandbox's token may do: the capabilities MK.IO's document says its endpoints require.
+FULL_CAPABILITIES = (
+    "core.project.get",
+    "core.customer.get",
+    "core.subscription.get",
+    "core.subscription.create",
+    "mkio.metrics.get",
+    "mkio.metrics.update",
+)
+
 
 class Sandbox:
     """A deterministic fake of both billing APIs' data, relative to `clock`.
@@ -48,6 +58,8 @@ class Sandbox:
         self.contro_key = contro_key
         self.contro_pagination: ControPagination = contro_pagination
         self.mkio_page_size = mkio_page_size
+        self.capabilities: list[str] = list(FULL_CAPABILITIES)
+        """What `GET /user/rbac` answers the token has (`/_sandbox/rbac` changes it)."""
         self.requests: list[RecordedRequest] = []
         self.held: list[RecordedRequest] = []
         """The requests waiting for `release()` now, in the order they arrived."""

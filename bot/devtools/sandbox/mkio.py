@@ -31,6 +31,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"{PREFIX}/organization/paymentMethods", list_payment_methods)
     router.add_get(f"{PREFIX}/organization/paymentMethods/{{method}}", get_payment_method)
     router.add_get(f"{PREFIX}/organization/paymentMethods/{{method}}/rateCard", rate_card)
+    router.add_get(f"{PREFIX}/user/rbac", user_rbac)
 
 
 # lists
@@ -159,6 +160,13 @@ async def patch_metrics_endpoint(request: web.Request) -> web.Response:
         raise ApiError(400, 'Expected {"spec": {"enabled": true|false}}.')
     sandbox.state.set_metrics(name, enabled)
     return json_response(sandbox.metrics_endpoint(name))
+
+
+async def user_rbac(request: web.Request) -> web.Response:
+    """The token's capabilities. The document gives no shape beyond the capability names its
+    endpoints require (`core.project.get`) and a token's `permissions` object; this answers
+    those names as a list under `capabilities`."""
+    return json_response({"capabilities": list(sandbox_of(request).capabilities)})
 
 
 # reports
