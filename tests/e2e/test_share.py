@@ -24,6 +24,24 @@ async def test_usage_is_private_until_shared_then_posted_saying_who_shared(stack
     assert paths.count("/api/v1/projects/my-project/usage") == 1, "shared from the cache"
 
 
+async def test_a_second_share_of_the_same_answer_is_not_posted_again(stack: Stack) -> None:
+    _, private = await stack.ask("usage my-project")
+    first = await stack.sender.click(private, "share_in_channel", user_id=MEMBER)
+    await stack.slack.wait_for(lambda c: c.kind == "response" and c.url == first.response_url)
+    again = await stack.sender.click(private, "share_in_channel", user_id=ADMIN)
+    [told] = await stack.slack.wait_for(answer_to(again))
+    assert told.body.get("response_type", "ephemeral") == "ephemeral"
+    assert "already shared" in seen(told)
+    shared = [c for c in stack.slack.calls if c.body.get("response_type") == "in_channel"]
+    assert len(shared) == 1
+
+    # another answer is shared as usual
+    _, other = await stack.ask("usage my-project")
+    sent = await stack.sender.click(other, "share_in_channel", user_id=MEMBER)
+    [public] = await stack.slack.wait_for(answer_to(sent))
+    assert public.body["response_type"] == "in_channel"
+
+
 async def test_metrics_answers_and_change_previews_have_no_share_button(stack: Stack) -> None:
     _, metrics = await stack.ask("metrics video-platform", user_id=ADMIN)
     _, preview = await stack.ask("metrics my-project enable", user_id=ADMIN)
