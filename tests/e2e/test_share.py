@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.devtools.fakeslack import SlackCall
 from tests.e2e.stack import ADMIN, MEMBER, Stack, answer_to, seen
 
 
@@ -40,6 +41,31 @@ async def test_a_second_share_of_the_same_answer_is_not_posted_again(stack: Stac
     sent = await stack.sender.click(other, "share_in_channel", user_id=MEMBER)
     [public] = await stack.slack.wait_for(answer_to(sent))
     assert public.body["response_type"] == "in_channel"
+
+
+def share_value(call: SlackCall) -> str | None:
+    for block in call.body.get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id") == "share_in_channel":
+                return str(element["value"])
+    return None
+
+
+async def test_contro_records_pages_keep_the_share_button(stack: Stack) -> None:
+    _, first = await stack.ask("contro records 2026-10")
+    assert share_value(first) == "contro records 2026-10"
+    click = await stack.sender.click(first.body, "contro_records_page")
+    second = await stack.final_response(click.response_url)
+    assert "page 2" in seen(second).lower()
+    assert share_value(second) == "contro records 2026-10"
+    back = await stack.sender.click(second.body, "contro_records_previous")
+    first_again = await stack.final_response(back.response_url)
+    assert share_value(first_again) == "contro records 2026-10"
+
+    sent = await stack.sender.click(second, "share_in_channel", user_id=MEMBER)
+    [public] = await stack.slack.wait_for(answer_to(sent))
+    assert public.body["response_type"] == "in_channel"
+    assert f"Shared by <@{MEMBER}>" in seen(public)
 
 
 async def test_metrics_answers_and_change_previews_have_no_share_button(stack: Stack) -> None:
