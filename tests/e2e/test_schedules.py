@@ -33,6 +33,17 @@ async def test_only_admins_schedule_and_anyone_lists(stack: Stack) -> None:
     assert stack.sandbox.requests == []
 
 
+async def test_the_schedule_list_says_when_each_runs_next(stack: Stack) -> None:
+    stack.clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    monthly = await schedule(stack, "monthly")
+    daily = await schedule(stack, "daily")
+    _, listed = await stack.ask("schedule list")
+    lines = seen(listed).splitlines()
+    assert "Next run (UTC)" in seen(listed)
+    assert "2026-12-01 08:00" in next(line for line in lines if monthly in line)
+    assert "2026-11-21 08:00" in next(line for line in lines if daily in line)
+
+
 async def test_a_monthly_schedule_posts_last_month_on_the_first_at_eight_once(
     stack: Stack,
 ) -> None:
