@@ -321,8 +321,10 @@ class Logged:
 class Posting:
     """Where an answer for a channel goes: the asker's channel (and thread) with `client`;
     `note` takes what only the asker should read; `fallback`, if any, carries the answer when
-    the bot cannot post in the channel (a slash command's response_url)."""
+    the bot cannot post in the channel (a slash command's response_url). `scheduled`: the
+    scheduler asked, and the answer says so."""
 
     client: AsyncWebClient
     note: Reply
     fallback: Delivery | None
+    scheduled: bool = False

@@ -116,7 +116,7 @@ async def test_usage_shows_a_month_end_range_per_meter_and_in_total_and_says_how
     assert "Month-end (est.)" in text
     for meter, (low, high) in ranges.items():
         if meter != "Total":
-            assert line_of(text, meter).endswith(shown_range(low, high)), meter
+            assert line_of(text, meter).endswith(f"{shown_range(low, high)} USD"), meter
     low, high = ranges["Total"]
     assert f"Month-end estimate: {shown_range(low, high)} USD" in text
     assert (

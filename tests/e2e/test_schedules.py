@@ -33,6 +33,17 @@ async def test_only_admins_schedule_and_anyone_lists(stack: Stack) -> None:
     assert stack.sandbox.requests == []
 
 
+async def test_the_schedule_list_says_when_each_runs_next(stack: Stack) -> None:
+    stack.clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    monthly = await schedule(stack, "monthly")
+    daily = await schedule(stack, "daily")
+    _, listed = await stack.ask("schedule list")
+    lines = seen(listed).splitlines()
+    assert "Next run (UTC)" in seen(listed)
+    assert "2026-12-01 08:00" in next(line for line in lines if monthly in line)
+    assert "2026-11-21 08:00" in next(line for line in lines if daily in line)
+
+
 async def test_a_monthly_schedule_posts_last_month_on_the_first_at_eight_once(
     stack: Stack,
 ) -> None:
@@ -48,12 +59,21 @@ async def test_a_monthly_schedule_posts_last_month_on_the_first_at_eight_once(
     )
     assert summary.body["channel"] == "C_FINANCE"
     assert "2026-11" in seen(summary)
+    assert "Scheduled report · `/billing schedule list`" in seen(summary)
     november = {"startDate": "2026-11-01", "endDate": "2026-12-01", "granularity": "day"}
     october = {**november, "startDate": "2026-10-01", "endDate": "2026-11-01"}  # compared with
     assert sorted(report_requests(stack), key=str) == sorted([november, october], key=str)
 
     await stack.bot.scheduler.tick(RUN_TIME.replace(minute=5))
     assert len(report_requests(stack)) == 2, "a run is posted once"
+
+
+async def test_a_report_asked_by_hand_does_not_say_scheduled(stack: Stack) -> None:
+    await stack.sender.command("report last-month", user_id=MEMBER, channel_id="C_FINANCE")
+    [summary] = await stack.slack.wait_for(
+        lambda c: c.method == "chat.update" and "Usage report" in str(c.body.get("text"))
+    )
+    assert "Scheduled" not in seen(summary)
 
 
 async def test_two_bots_on_one_database_post_each_run_once(stack: Stack) -> None:

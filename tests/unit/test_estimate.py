@@ -289,8 +289,11 @@ def test_usage_shows_the_month_end_range_per_meter_in_total_and_how() -> None:
     message = render_usage(_answer(_known()))
     lines = code_lines(message)
     assert lines[0].split() == ["Meter", "Quantity", "Unit", "Cost", "Month-end", "(est.)"]
-    assert lines[2].split() == ["encoding", "100", "minutes", "275.00", "USD", "396.50–455.00"]
-    assert lines[3].split() == ["storage", "80", "GB", "63.00", "USD", "90.00"]  # one figure
+    # each month-end cell says its currency, as the cost cells do
+    assert lines[2].split() == [
+        *("encoding", "100", "minutes", "275.00", "USD", "396.50–455.00", "USD")
+    ]
+    assert lines[3].split() == ["storage", "80", "GB", "63.00", "USD", "90.00", "USD"]
     assert lines[4].split() == ["egress", "1", "GB", "—", "—"]
     shown = visible(message)
     assert "*Total month to date: 338.00 USD*" in shown

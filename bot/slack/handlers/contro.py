@@ -27,6 +27,7 @@ from bot.slack.render.export import (
     render_export_failed,
     render_export_progress,
 )
+from bot.slack.render.share import with_share_button
 
 
 async def summary(command: c.ControSummary, asker: Asker, deps: Deps) -> Message:
@@ -69,7 +70,16 @@ async def post_export(command: c.ControRecords, asker: Asker, deps: Deps, postin
 
 
 async def page(value: str, deps: Deps) -> Message:
-    return render_contro_records(await deps.billing.contro_records(RecordsPageRef.decode(value)))
+    """Another page, with the Share button its first page had (sharing posts the command's
+    answer, as from the first page: a shared copy has no pager)."""
+    ref = RecordsPageRef.decode(value)
+    message = render_contro_records(await deps.billing.contro_records(ref))
+    return with_share_button(message, _command_text(ref))
+
+
+def _command_text(ref: RecordsPageRef) -> str:
+    """The `contro records` command that the page `ref` belongs to."""
+    return " ".join(["contro", "records", ref.period, *(["type", ref.type] if ref.type else [])])
 
 
 async def on_page(

@@ -22,7 +22,8 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
     async def run_report(schedule: Schedule, report: c.Report) -> None:
         asker = Asker(schedule.created_by, schedule.channel, private=False)
         note = Logged(f"scheduled report {schedule.id}")  # nobody to answer privately
-        await routes.post(report, asker, deps, Posting(client, note=note, fallback=None))
+        posting = Posting(client, note=note, fallback=None, scheduled=True)
+        await routes.post(report, asker, deps, posting)
 
     async def month_to_date(project: str) -> MonthSpend:
         usage = await deps.billing.usage(project)

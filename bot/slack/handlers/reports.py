@@ -32,7 +32,7 @@ async def post_report(command: c.Report, asker: Asker, deps: Deps, posting: Post
     async def work(post: Delivery) -> None:
         baseline = baseline_for(command.range, command.versus)
         summary = await deps.billing.report(query, names, compare_to=baseline)
-        await post.update(render_report(summary))
+        await post.update(render_report(summary, scheduled=posting.scheduled))
         if (summary.chart is not None or command.csv) and not post.takes_files:
             await post.reply(words_for(FilesNeedMembership(post.channel)))
             return  # nothing fetched or drawn for a file that cannot be attached

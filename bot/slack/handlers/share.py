@@ -17,7 +17,7 @@ from bot.slack.handlers.reply import whisper, words_for
 from bot.slack.handlers.routes import answer, route_of
 from bot.slack.ids import ActionId
 from bot.slack.render.common import Message
-from bot.slack.render.share import render_shared
+from bot.slack.render.share import render_already_shared, render_shared
 
 
 async def shared(text: str, user_id: str, channel_id: str, deps: Deps) -> Message:
@@ -46,7 +46,18 @@ async def on_share(
     except Exception as exc:
         await whisper(respond, words_for(exc))
         return
+    if not await _first_share(body, channel_id, deps):
+        await whisper(respond, render_already_shared())
+        return
     await respond(**for_everyone, response_type="in_channel", replace_original=False)
+
+
+async def _first_share(body: dict[str, Any], channel_id: str, deps: Deps) -> bool:
+    """False once the answer in this message (channel and ts) was shared, on any replica."""
+    message_ts = (body.get("container") or {}).get("message_ts")
+    if not message_ts:
+        return True
+    return await deps.dedupe.first_time(f"share:{channel_id}:{message_ts}")
 
 
 def register(app: AsyncApp) -> None:

@@ -282,9 +282,13 @@ def chart_title(s: ReportSummary) -> str:
     return f"Cost per {per} — {label} ({currency_label(s.currency)})"
 
 
-def render_report(s: ReportSummary) -> Message:
+SCHEDULED_NOTE = "Scheduled report · `/billing schedule list`"
+
+
+def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
     """The summary a manager reads at a glance: the total, the largest projects and meters,
-    the cost per period, and exactly what was asked and when it was fetched."""
+    the cost per period, and exactly what was asked and when it was fetched; a `scheduled`
+    one says so, and where its schedule is listed."""
     q = s.query
     total = format_money(s.total, s.currency)
     blocks: list[Block] = [header(f"Usage report — {range_label(q.start_date, q.end_date)}")]
@@ -320,6 +324,8 @@ def render_report(s: ReportSummary) -> Message:
         blocks.append(context(*notes))
     blocks.append(context(_capitalized(_query_text(q, s.filter_names))))
     blocks.append(facts(s.fetched_at, (q.start_date, q.end_date)))
+    if scheduled:
+        blocks.append(context(SCHEDULED_NOTE))
     text = f"Usage report {_bounds(q)}: {total}"
     text += "".join(f" + {o.cost_money}" for o in s.other_currencies)
     if c is not None and _compared(c):

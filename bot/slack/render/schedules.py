@@ -7,7 +7,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block
 
 from bot.core.scheduled.budgets import Budget, BudgetFigures, Threshold
-from bot.core.scheduled.schedules import Schedule, describe
+from bot.core.scheduled.schedules import Schedule, describe, next_run_at
 from bot.errors import BillingBotError
 from bot.money import currency_label, format_money
 from bot.slack.render.common import (
@@ -29,6 +29,7 @@ SCHEDULE_COLUMNS = (
     Column("ID"),
     Column("Every"),
     Column("Channel"),
+    Column("Next run (UTC)"),
     Column("Report", max_width=50),
 )
 BUDGET_COLUMNS = (Column("Project"), Column("Monthly budget", Align.RIGHT), Column("Channel"))
@@ -59,7 +60,16 @@ def render_schedules(schedules: list[Schedule], now: datetime) -> Message:
                 )
             ],
         )
-    rows = [[s.id, s.frequency.value, f"#{s.channel}", s.report_words or "-"] for s in schedules]
+    rows = [
+        [
+            s.id,
+            s.frequency.value,
+            f"#{s.channel}",
+            f"{next_run_at(s.frequency, now):%Y-%m-%d %H:%M}",
+            s.report_words or "-",
+        ]
+        for s in schedules
+    ]
     blocks: list[Block] = [header("Scheduled reports"), *table(SCHEDULE_COLUMNS, rows)]
     blocks.append(context(fetched_text(now)))
     return finish(f"{len(schedules)} scheduled reports", blocks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.slack.ids import ActionId, BlockId
-from bot.slack.render.common import MAX_BUTTON_VALUE, Message, context, finish
+from bot.slack.render.common import MAX_BUTTON_VALUE, Message, context, finish, section
 
 
 def with_share_button(message: Message, command_text: str) -> Message:
@@ -27,3 +27,9 @@ def render_shared(message: Message, user_id: str) -> Message:
     blocks: list[Block] = [b for b in message.blocks if not isinstance(b, ActionsBlock)]
     blocks.append(context(f":mega: Shared by <@{user_id}>"))
     return finish(message.text, blocks)
+
+
+def render_already_shared() -> Message:
+    """Told privately to whoever shares an answer that was already shared."""
+    words = "That answer is already shared in the channel: it was not posted again."
+    return finish(words, [section(words)])

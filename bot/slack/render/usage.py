@@ -43,7 +43,7 @@ ESTIMATE_COLUMN = Column("Month-end (est.)", Align.RIGHT)
 
 def estimate_range(line: EstimateLine) -> str:
     """ "1,200.00–1,350.00": the range rounded to cents; one figure when both ends round
-    alike. No currency: the caller adds it where the column does not show it."""
+    alike. No currency: `_estimate_text` adds it."""
     low, high = format_amount(line.low), format_amount(line.high)
     return low if low == high else f"{low}–{high}"
 
@@ -79,7 +79,6 @@ def _cost_cells(a: UsageAnswer) -> tuple[list[str], bool]:
 def render_usage(a: UsageAnswer) -> Message:
     total = a.totals.text()
     estimates = _shown_estimates(a)
-    several = len(estimates) > 1
     blocks: list[Block] = [header(f"Usage — {a.project}")]
     moved = False
     if a.meters:
@@ -90,7 +89,7 @@ def render_usage(a: UsageAnswer) -> Message:
             row = [m.meter, format_quantity(m.quantity), m.unit or "", cost]
             if estimates:
                 cells = [
-                    _estimate_text(e, line) if several else estimate_range(line)
+                    _estimate_text(e, line)
                     for e in estimates
                     if (line := ranges.get((e.currency, m.meter))) is not None
                 ]
