@@ -9,9 +9,7 @@ renderers: the user gets an answer, or a typed error (`BillingBotError`), never 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,9 +25,10 @@ from bot.apis.http import RetryPolicy
 from bot.core.answers import RecordsPageRef
 from bot.core.billing import BillingService
 from bot.core.cache import MemoryCache
-from bot.errors import BillingBotError, Unavailable
+from bot.errors import Unavailable
 from bot.slack.render.common import Message
 from bot.slack.render.contro import render_contro_records, render_contro_summary
+from tests.unit.answering import answer_or_typed_error
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 PERIOD = "2026-03"
@@ -99,18 +98,6 @@ def service(body: Any) -> BillingService:
         retry=RetryPolicy.immediate(),
     )
     return BillingService(mkio=None, contro=client, cache=MemoryCache(60), clock=lambda: NOW)
-
-
-def answer_or_typed_error(ask: Callable[[], Awaitable[Message]]) -> Message | BillingBotError:
-    async def run() -> Message | BillingBotError:
-        try:
-            message = await ask()
-        except BillingBotError as error:
-            return error
-        message.to_slack()
-        return message
-
-    return asyncio.run(run())
 
 
 @EXAMPLES

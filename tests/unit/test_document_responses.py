@@ -10,7 +10,6 @@ or a typed error (`BillingBotError`) where the document allows what no bot could
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -50,6 +49,7 @@ from bot.slack.render.payment_methods import render_payment_methods, render_proj
 from bot.slack.render.rate_card import render_rate_card
 from bot.slack.render.report import render_report
 from bot.slack.render.usage import render_usage
+from tests.unit.answering import answer_or_typed_error
 
 OPENAPI = Path(__file__).resolve().parents[1] / "schemas" / "mkio-management-api.json"
 DOCUMENT: dict[str, Any] = json.loads(OPENAPI.read_text())
@@ -273,20 +273,6 @@ class Mkio:
             retry=RetryPolicy.immediate(),
         )
         return BillingService(mkio=client, contro=None, cache=MemoryCache(60), clock=lambda: NOW)
-
-
-def answer_or_typed_error(ask: Callable[[], Awaitable[Message]]) -> Message | BillingBotError:
-    """What the user would see: a rendered answer (checked to fit Slack) or a typed error."""
-
-    async def run() -> Message | BillingBotError:
-        try:
-            message = await ask()
-        except BillingBotError as error:
-            return error
-        message.to_slack(ephemeral=True)  # as the asker sees it: secrets included
-        return message
-
-    return asyncio.run(run())
 
 
 def answered(ask: Callable[[], Awaitable[Message]]) -> Message:
