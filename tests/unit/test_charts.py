@@ -31,7 +31,8 @@ from bot.core.reports.charts import (
     tick_labels,
     tick_positions,
 )
-from bot.core.reports.summary import NO_PROJECT, exact_sum, period_start
+from bot.core.reports.summary import NO_PROJECT, period_start
+from bot.money import exact_sum
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MARCH_1 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -20,13 +20,13 @@ from bot.core.reports.summary import (
     FilterKind,
     ReportSummary,
     coarsen,
-    exact_sum,
     filters_of,
     fold,
     period_start,
     report_filename,
     summarize,
 )
+from bot.money import exact_sum
 
 AT = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
 MARCH = ReportQuery(start_date=date(2026, 3, 1), end_date=date(2026, 4, 1))

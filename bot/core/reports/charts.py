@@ -37,10 +37,9 @@ from bot.core.reports.summary import (
     NO_PROJECT,
     ChartSeries,
     _main_currency,
-    exact_sum,
     period_start,
 )
-from bot.money import format_amount
+from bot.money import exact_sum, format_amount
 
 if TYPE_CHECKING:  # matplotlib (with numpy and PIL) is imported when a chart is first drawn
     from matplotlib.axes import Axes

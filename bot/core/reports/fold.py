@@ -14,17 +14,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.apis.mkio.models import Granularity, ReportQuery, ReportRow
+from bot.clock import as_utc
 from bot.core.reports.charts import series_of
 from bot.core.reports.summary import (
     DEFAULT_CURRENCY,
     NO_PROJECT,
     CurrencyTotal,
     ReportSummary,
-    _exact,
     _ranked,
-    _utc,
     period_start,
 )
+from bot.money import exact
 
 _ZERO = Decimal(0)
 
@@ -67,7 +67,7 @@ class ReportFold:
     def add(self, rows: Iterable[ReportRow]) -> None:
         sums_of = self._sums
         dates = self._dates
-        with _exact():
+        with exact():
             for row in rows:
                 sums = sums_of.get(row.currency)
                 if sums is None:
@@ -76,7 +76,7 @@ class ReportFold:
                 when = dates.get(row.date)
                 if when is None:
                     when = dates[row.date] = (
-                        _utc(row.date),
+                        as_utc(row.date),
                         period_start(row.date, self._granularity),
                     )
                 at, period = when

@@ -21,16 +21,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, Inexact, localcontext
+from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from bot.apis.mkio.models import Granularity, MeterData, ReportQuery, UsageReport
+from bot.clock import as_utc
 from bot.core.reports.comparison import Comparison
-from bot.money import Money, Totals
+from bot.money import Money, Totals, exact, exact_sum
 
 __all__ = [
     "DEFAULT_CURRENCY",
@@ -41,7 +40,6 @@ __all__ = [
     "FilterKind",
     "ReportSummary",
     "coarsen",
-    "exact_sum",
     "filters_of",
     "fold",
     "period_start",
@@ -52,7 +50,6 @@ __all__ = [
 DEFAULT_CURRENCY = "USD"  # what an empty report is counted in
 NO_PROJECT = "(no project)"  # the line for rows without a project name
 MAX_FILENAME = 120
-_PRECISION = 100  # digits: far more than any real amount needs, so sums are exact
 
 
 @dataclass(frozen=True)
@@ -138,23 +135,6 @@ class ReportSummary:
 # -- exact sums -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _exact() -> Iterator[None]:
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        ctx.traps[Inexact] = True
-        yield
-
-
-def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
-    """The sum of `amounts`, never rounded (raises `decimal.Inexact` rather than round)."""
-    total = Decimal(0)
-    with _exact():
-        for amount in amounts:
-            total += amount
-    return total
-
-
 def _ranked(totals: dict[str, Decimal]) -> list[CostLine]:
     """Largest cost first, ties by name."""
     return [CostLine(name, cost) for name, cost in sorted(totals.items(), key=_rank_key)]
@@ -163,11 +143,6 @@ def _ranked(totals: dict[str, Decimal]) -> list[CostLine]:
 def _rank_key(item: tuple[str, Decimal]) -> tuple[Decimal, str]:
     name, cost = item
     return -cost, name
-
-
-def _utc(at: datetime) -> datetime:
-    """`at` in UTC; a naive time is taken as UTC (the API's times are UTC)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _main_currency(rows: list[MeterData]) -> str:
@@ -193,7 +168,7 @@ def summarize(
     others: dict[str, list[Decimal]] = {}
     total = uncharged_cost = Decimal(0)
     counted = uncharged_rows = 0
-    with _exact():
+    with exact():
         for row in rows:
             if row.currency != currency:
                 others.setdefault(row.currency, []).append(row.cost)
@@ -203,7 +178,7 @@ def summarize(
             project = row.project or NO_PROJECT
             by_project[project] = by_project.get(project, Decimal(0)) + row.cost
             by_meter[row.meter_name] = by_meter.get(row.meter_name, Decimal(0)) + row.cost
-            at = _utc(row.date)
+            at = as_utc(row.date)
             by_period[at] = by_period.get(at, Decimal(0)) + row.cost
             if not row.charged:
                 uncharged_rows += 1
@@ -254,7 +229,7 @@ _COARSER: dict[Granularity, Granularity] = {
 
 def period_start(at: datetime, granularity: Granularity) -> datetime:
     """The start of the period of `granularity` that holds `at` (weeks start on Monday)."""
-    at = _utc(at)
+    at = as_utc(at)
     if granularity is Granularity.HOUR:
         return at.replace(minute=0, second=0, microsecond=0)
     day = at.replace(hour=0, minute=0, second=0, microsecond=0)
