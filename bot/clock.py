@@ -28,3 +28,11 @@ def as_utc(at: datetime) -> datetime:
     """`at` in UTC. A naive time is taken as UTC (the APIs' and the stores' times are UTC),
     never as the machine's local time."""
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def aware_utc(now: datetime) -> datetime:
+    """A clock's reading in UTC; a time without a time zone is refused, not guessed: what is
+    due when depends on it (`as_utc` is for stored and API times, which are UTC)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("a time without a time zone: use an aware datetime (UTC)")
+    return now.astimezone(UTC)

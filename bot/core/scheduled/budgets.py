@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final, Protocol
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from bot.clock import as_utc, aware_utc
 from bot.core.language.commands import BUDGET_CURRENCY
 from bot.money import Money, Totals
 
@@ -71,7 +72,7 @@ class Budget(BaseModel):
     @field_validator("set_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,7 @@ class MonthSpend:
 
 def month_key(now: datetime) -> str:
     """The month (UTC) a budget check at `now` is about: "2026-11"."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("a time without a time zone: use an aware datetime (UTC)")
-    return f"{now.astimezone(UTC):%Y-%m}"
+    return f"{aware_utc(now):%Y-%m}"
 
 
 def crossed(

@@ -28,11 +28,11 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from bot.clock import Clock
+from bot.clock import Clock, aware_utc
 from bot.core.language.commands import Report
 from bot.core.scheduled.budgets import (
     Budget,
@@ -115,7 +115,7 @@ def default_owner() -> str:
 
 
 def _hour(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return aware_utc(now).replace(minute=0, second=0, microsecond=0)
 
 
 class Scheduler:

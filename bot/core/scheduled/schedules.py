@@ -32,7 +32,7 @@ from typing import Final, Protocol
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from bot.clock import month_start, next_month_start
+from bot.clock import as_utc, aware_utc, month_start, next_month_start
 from bot.core.language.commands import Frequency, Report, schedule_report
 
 __all__ = [
@@ -77,7 +77,7 @@ class Schedule(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
 
 
 def new_schedule_id() -> str:
@@ -85,12 +85,6 @@ def new_schedule_id() -> str:
 
 
 # -- when runs are due ----------------------------------------------------------------------
-
-
-def _utc(now: datetime) -> datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("a time without a time zone: use an aware datetime (UTC)")
-    return now.astimezone(UTC)
 
 
 def _at_run_time(day: date) -> datetime:
@@ -161,7 +155,7 @@ def run_day(frequency: Frequency, period: str) -> date:
 
 def latest_run(frequency: Frequency, now: datetime) -> tuple[str, datetime]:
     """The key and the time of the latest run at or before `now`."""
-    now = _utc(now)
+    now = aware_utc(now)
     day = _run_day_at_or_before(frequency, now.date())
     if now < _at_run_time(day):
         day = _previous_run_day(frequency, day)
