@@ -13,6 +13,7 @@ from bot.devtools.console.text import content_of, plain, seen_text
 from bot.devtools.fakeslack import (
     SlackCall,
     element_options,
+    input_blocks,
     view_state,
 )
 from bot.slack.ids import ReportFormId as F
@@ -198,12 +199,7 @@ class OpenForm:
 
 def _form_fields(view: Mapping[str, Any]) -> list[FormField]:
     fields: list[FormField] = []
-    for block in view.get("blocks") or []:
-        if not isinstance(block, Mapping) or block.get("type") != "input":
-            continue
-        element = block.get("element")
-        if not isinstance(element, Mapping):
-            continue
+    for block, element in input_blocks(view):
         if element.get("type") == "checkboxes":
             for option in element_options(element):
                 value = str(option.get("value") or "")

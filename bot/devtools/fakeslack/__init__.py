@@ -19,7 +19,7 @@ from bot.devtools.fakeslack.calls import SlackCall
 from bot.devtools.fakeslack.reading import buttons, message_text
 from bot.devtools.fakeslack.sender import SentRequest, SlackSender
 from bot.devtools.fakeslack.server import LocalSlack
-from bot.devtools.fakeslack.views import element_options, view_state
+from bot.devtools.fakeslack.views import element_options, input_blocks, view_state
 from bot.devtools.fakeslack.workspace import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "SlackSender",
     "buttons",
     "element_options",
+    "input_blocks",
     "message_text",
     "view_state",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -24,12 +24,7 @@ def view_state(
     """
     given = chosen or {}
     values: dict[str, Any] = {}
-    for block in view.get("blocks") or []:
-        if not isinstance(block, Mapping) or block.get("type") != "input":
-            continue
-        element = block.get("element")
-        if not isinstance(element, Mapping):
-            continue
+    for block, element in input_blocks(view):
         block_id = str(block.get("block_id") or "")
         entry = _input_state(
             element,
@@ -39,6 +34,16 @@ def view_state(
         )
         values[block_id] = {str(element.get("action_id") or ""): entry}
     return {"values": values}
+
+
+def input_blocks(view: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """The view's input blocks, each with its element, in order (others are passed over)."""
+    for block in view.get("blocks") or []:
+        if not isinstance(block, Mapping) or block.get("type") != "input":
+            continue
+        element = block.get("element")
+        if isinstance(element, Mapping):
+            yield block, element
 
 
 def element_options(element: Mapping[str, Any]) -> list[dict[str, Any]]:
