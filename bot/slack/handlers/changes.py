@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.changes.model import MAKING_DEADLINE, ChangeStatus, Outcome, PendingChange
 from bot.core.language import commands as c
+from bot.slack.delivery import EphemeralReply
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.reply import whisper, words_for
@@ -121,10 +122,9 @@ async def tell_recovered(outcome: Outcome, client: AsyncWebClient, deps: Deps) -
         messages = [render_outcome(outcome, now=deps.clock())]
         if outcome.endpoint is not None:
             messages.append(render_metrics_credentials(change.project, outcome.endpoint))
+        to_admin = EphemeralReply(client, change.channel, admin)
         for message in messages:
-            await client.chat_postEphemeral(
-                channel=change.channel, user=admin, **message.to_slack(ephemeral=True)
-            )
+            await to_admin.post(message)
 
 
 async def on_decision(
