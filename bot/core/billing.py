@@ -12,13 +12,20 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import BinaryIO, TypeVar
 
-from bot.apis.contro.client import ControClient
+from bot.apis.contro.client import MAX_LIMIT, ControClient
 from bot.apis.mkio.client import MkioClient
-from bot.apis.mkio.models import Granularity, IdentifiedPaymentMethod, PaymentMethod, ReportQuery
-from bot.clock import Clock, month_to_date
+from bot.apis.mkio.models import (
+    Granularity,
+    IdentifiedPaymentMethod,
+    PaymentMethod,
+    RateCard,
+    ReportQuery,
+)
+from bot.clock import Clock, month_to_date, next_month_start
 from bot.core.answers import (
     ControRecordsAnswer,
     ControSummaryAnswer,
@@ -32,12 +39,23 @@ from bot.core.answers import (
 )
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
-from bot.core.language.commands import Report, quote
+from bot.core.language.commands import Period, Report, quote
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.core.reports.fold import ReportFold
+from bot.core.reports.reconcile import (
+    DEFAULT_TOLERANCE,
+    ControCheck,
+    Reconciliation,
+    RecordTally,
+    ReportedFold,
+    UsageFold,
+    check_contro,
+    drift_of,
+    price_lines,
+)
 from bot.core.reports.summary import ReportSummary
-from bot.errors import BillingBotError, CommandError, NotConfigured
+from bot.errors import BillingBotError, CommandError, NotConfigured, NotFound, UpstreamError
 from bot.money import Money, Totals
 
 log = logging.getLogger(__name__)
@@ -47,6 +65,10 @@ T = TypeVar("T")
 RECORDS_PAGE_SIZE = 20
 #: The most rows of a usage report the bot reads (`REPORT_MAX_ROWS`): more is refused.
 DEFAULT_REPORT_MAX_ROWS = 2_000_000
+
+
+async def _none() -> tuple[None, None]:
+    return None, None
 
 
 def slug(name: str) -> str:
@@ -330,6 +352,90 @@ class BillingService:
         return MetricsAnswer(
             project=project, endpoint=endpoint, show_secrets=show_secrets, fetched_at=self._clock()
         )
+
+    async def reconcile(self, period: Period, project: str | None = None) -> Reconciliation:
+        """`period`'s cost per project and meter against quantity × rate card, the drift
+        between usage date and reported date, and (for the whole organization) Contro's
+        summary against its records. Not cached: it is asked for on purpose.
+
+        Two day-granularity reports (by usage date and by reported date, to tomorrow while
+        the month runs) and Contro's check run at once; then the payment methods of
+        projects whose rows do not name theirs, then the rate cards, each once."""
+        mkio = self.mkio
+        today = self._clock().date()
+        start = period.range.start
+        end = next_month_start(start)
+        query = ReportQuery(
+            start_date=start,
+            end_date=min(end, today + timedelta(days=1)),
+            granularity=Granularity.DAY,
+            project_names=(project,) if project else (),
+        )
+        by_usage, by_reported = UsageFold(start, end), ReportedFold(start)
+        (contro_check, contro_note), _, _ = await asyncio.gather(
+            self._contro_check(str(period), provisional=end > today)
+            if project is None
+            else _none(),
+            mkio.usage_report_rows(query, by_usage.add, max_rows=self._report_max_rows),
+            mkio.usage_report_rows(
+                query.model_copy(update={"filter_on_reported_date": True}),
+                by_reported.add,
+                max_rows=self._report_max_rows,
+            ),
+        )
+        unnamed = by_usage.projects_without_method()
+        assigned = dict(
+            zip(unnamed, await asyncio.gather(*map(self._assigned_method, unnamed)), strict=True)
+        )
+        ids = sorted(by_usage.method_ids() | {m for m in assigned.values() if m})
+        cards = dict(zip(ids, await asyncio.gather(*map(self._card_or_why, ids)), strict=True))
+        return Reconciliation(
+            period=str(period),
+            start=start,
+            end=end,
+            project=project,
+            lines=price_lines(by_usage, cards, assigned, DEFAULT_TOLERANCE),
+            tolerance=DEFAULT_TOLERANCE,
+            drift=drift_of(by_usage, by_reported),
+            uncharged_days=tuple(sorted(by_usage.uncharged_days)),
+            open_from=today if start <= today < end else None,
+            fetched_at=self._clock(),
+            contro=contro_check,
+            contro_note=contro_note
+            if project is None
+            else "Contro has no projects: it is checked for the whole organization only.",
+        )
+
+    async def _assigned_method(self, project: str) -> str | None:
+        try:
+            return (await self.mkio.project_payment_method(project)).id
+        except NotFound:
+            return None
+
+    async def _card_or_why(self, method_id: str) -> RateCard | str:
+        try:
+            return await self.mkio.rate_card(method_id)
+        except UpstreamError as error:
+            return f"rate card unavailable: {error.user_message}"
+
+    async def _contro_check(
+        self, period: str, *, provisional: bool
+    ) -> tuple[ControCheck | None, str | None]:
+        """Contro's summary against the sum of its records, per type; or why not."""
+        if self._contro is None:
+            return None, "Contro is not configured (`CONTRO_API_KEY`)."
+        contro = self._contro
+        tally = RecordTally()
+
+        async def records() -> None:
+            async for page in contro.iter_pages(period, limit=MAX_LIMIT):
+                tally.add((r.type, r.amount) for r in page.records)
+
+        try:
+            summary, _ = await asyncio.gather(contro.summary(period), records())
+        except BillingBotError as error:
+            return None, f"Contro could not be checked: {error.user_message}"
+        return check_contro(summary, tally, provisional=provisional), None
 
     # -- Contro ---------------------------------------------------------------------------
 
