@@ -42,6 +42,7 @@ from bot.core.language.vocabulary import (
     PaymentMethods,
     Period,
     RateCard,
+    Reconcile,
     RemoveBudget,
     Report,
     ScheduleReport,
@@ -902,6 +903,33 @@ def _parse_contro(ctx: _Ctx) -> ControSummary | ControRecords:
     return parser(ctx)
 
 
+# --- reconcile ------------------------------------------------------------------------------
+
+
+def _parse_reconcile(ctx: _Ctx) -> Reconcile:
+    if ctx.word(1) is None or ctx.low(1) == "project":
+        ctx.fail(
+            "`reconcile` needs a month first: `YYYY-MM`, `this-month` or `last-month`.",
+            ctx.splice(1, 1, "last-month"),
+        )
+    period, length = _period_at(ctx, 1)
+    if period > Period.containing(ctx.today):
+        ctx.fail(
+            f"`{period}` has not begun yet: only a month that has begun can be reconciled.",
+            ctx.splice(1, 1 + length, "this-month"),
+        )
+    i = 1 + length
+    if ctx.word(i) is None:
+        return Reconcile(period)
+    if ctx.low(i) != "project":
+        ctx.unknown(i, ("project",))
+    if ctx.word(i + 1) is None:
+        ctx.fail("`project` needs a project name: `project my-project`.", ctx.splice(i, i + 1))
+    project = ctx.name(i + 1, "project name")
+    ctx.end(i + 2)
+    return Reconcile(period, project)
+
+
 # --- Dispatch -------------------------------------------------------------------------------
 
 _PARSERS: dict[str, Callable[[_Ctx], Command]] = {
@@ -915,6 +943,7 @@ _PARSERS: dict[str, Callable[[_Ctx], Command]] = {
     "contro": _parse_contro,
     "schedule": _parse_schedule,
     "budget": _parse_budget,
+    "reconcile": _parse_reconcile,
 }
 
 # every word a command can start with, and also the later words of two-word commands

@@ -38,6 +38,7 @@ __all__ = [
     "PaymentMethods",
     "Period",
     "RateCard",
+    "Reconcile",
     "RemoveBudget",
     "Report",
     "ScheduleReport",
@@ -196,6 +197,14 @@ class CancelSchedule:
 
 
 @dataclass(frozen=True)
+class Reconcile:
+    """`reconcile <YYYY-MM> [project <p>]`: does the month's bill add up?"""
+
+    period: Period  # never after the current month
+    project: str | None = None
+
+
+@dataclass(frozen=True)
 class SetBudget:
     project: str
     amount: Decimal  # in BUDGET_CURRENCY, positive, with two decimals
@@ -229,6 +238,7 @@ Command = (
     | SetBudget
     | ListBudgets
     | RemoveBudget
+    | Reconcile
 )
 
 
@@ -335,6 +345,19 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "contro records [YYYY-MM] [type <type>] [csv]",
         "Contro usage records for a month (default: this month); `csv` uploads them all.",
         (f"{PREFIX} contro records", f"{PREFIX} contro records 2026-03 type kyc csv"),
+    ),
+    CommandSpec(
+        "reconcile <YYYY-MM> [project <project>]",
+        "Does the month's bill add up? MK.IO's cost per project and meter against quantity × "
+        "the rate card, usage date against reported date, and Contro's summary against its "
+        "records.",
+        (f"{PREFIX} reconcile last-month", f"{PREFIX} reconcile 2026-02 project my-project"),
+        (
+            "<YYYY-MM>: a month, `this-month` or `last-month`; not a month still to come.",
+            "A meter matches when its cost is within the tolerance the answer states of "
+            "quantity × price; meters the card has no price for are listed apart.",
+            "Days with usage not charged yet, and this month's days not over, are provisional.",
+        ),
     ),
     CommandSpec(
         "schedule list",
