@@ -20,6 +20,7 @@ from bot.slack.handlers import (
     help,
     metrics,
     payment_methods,
+    reconcile,
     reports,
     schedules,
     usage,
@@ -104,6 +105,7 @@ ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
     c.Help: Route(Answered(help.show, STORE), ANYONE, EVERYONE, shareable=False),
     c.Usage: Route(Answered(usage.show, _usage_working), ANYONE, EVERYONE, shareable=True),
     c.Report: Route(Posted(reports.post_report), ANYONE, EVERYONE, shareable=False),
+    c.Reconcile: Route(Posted(reconcile.post_reconciliation), ANYONE, EVERYONE, shareable=False),
     c.PaymentMethods: Route(
         Answered(payment_methods.list_all, MKIO), ANYONE, EVERYONE, shareable=True
     ),
