@@ -289,6 +289,18 @@ def charged_price(method: PaymentMethodDef, meter: Meter) -> int:
     return meter.list_price if price is None else price
 
 
+MISPRICED: dict[tuple[str, str, str], int] = {("archive", "storage", "2026-07"): 21_000}
+"""(project, meter key, YYYY-MM) -> the unit price in micro-dollars that month's usage was
+charged at instead of its rate card's: `archive` on the direct private offer (90% of list)
+was billed its storage at list price in July 2026, for `/billing reconcile` to find."""
+
+
+def billed_price(method: PaymentMethodDef, meter: Meter, project: str, day: date) -> int:
+    """The unit price a project's usage of `meter` on `day` is charged at."""
+    wrong = MISPRICED.get((project, meter.key, f"{day:%Y-%m}"))
+    return charged_price(method, meter) if wrong is None else wrong
+
+
 def currency_of(meter: Meter) -> str:
     """The currency `meter`'s report rows carry (the amounts are the same integers)."""
     return METER_CURRENCIES.get(meter.key, CURRENCY)

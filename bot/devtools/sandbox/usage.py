@@ -113,7 +113,7 @@ class UsageEngine:
                 quantity = usage.quantities[index]
                 if quantity == 0:
                     continue
-                price = catalog.charged_price(method, meter)
+                price = catalog.billed_price(method, meter, definition.name, day)
                 entitlement = (
                     self._state.entitlement_ids[definition.name]
                     if entitled and meter.key == definition.entitlement_meter
