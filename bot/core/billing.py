@@ -415,8 +415,10 @@ class BillingService:
     async def _card_or_why(self, method_id: str) -> RateCard | str:
         try:
             return await self.mkio.rate_card(method_id)
-        except UpstreamError as error:
-            return f"rate card unavailable: {error.user_message}"
+        except UpstreamError as error:  # plain words: the renderer escapes `detail`
+            said = f"answered {error.status}" if error.status else "did not answer"
+            detail = f": {error.detail}" if error.detail else ""
+            return f"rate card unavailable ({error.api} {said}{detail})"
 
     async def _contro_check(
         self, period: str, *, provisional: bool

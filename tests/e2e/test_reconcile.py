@@ -142,3 +142,28 @@ async def test_bad_input_is_refused_before_any_call(stack: Stack) -> None:
     assert "MK.IO has no project `no-such-project`" in seen(reply)
     assert [r.path for r in stack.sandbox.requests] == ["/api/v1/projects"]
     assert not stack.slack.api_calls("chat.postMessage")  # nothing in the channel
+
+
+async def test_a_failing_report_replaces_the_preparing_message_with_the_reason(
+    stack: Stack,
+) -> None:
+    stack.sandbox.add_fault(path="/organization/reports/usage", status=503, times=100)
+    text = await posted(stack, "reconcile 2026-07")
+    assert "Could not reconcile 2026-07" in text
+    assert "503" in text
+    assert "Traceback" not in text
+
+
+async def test_a_missing_rate_card_or_contro_failing_leaves_the_rest_standing(
+    stack: Stack,
+) -> None:
+    aws = method_id_of(stack, "live-events")
+    stack.sandbox.add_fault(
+        path=f"/organization/paymentMethods/{aws}/rateCard", status=404, times=100
+    )
+    stack.sandbox.add_fault(path="/partner/usage/records", status=500, times=100)
+    text = await posted(stack, "reconcile 2026-07")
+    assert "`live-events` · `live_encoding`:" in text
+    assert "rate card unavailable (MK.IO answered 404" in text
+    assert "`archive` · `storage`: reported" in text  # still found: its card answered
+    assert "Contro could not be checked:" in text

@@ -193,7 +193,7 @@ class MeterLine:
     reported: Money  # MK.IO's cost, the exact sum of the rows'
     price: Money | None  # the rate card's unit price, when there is one to compare with
     verdict: Verdict
-    reason: str | None = None  # why a line is unpriced
+    reason: str | None = None  # why a line is unpriced: plain words, escaped when shown
     provisional: bool = False  # some of its usage is not charged yet
     shared_name: bool = False  # other lines have this meter name under another SKU
 

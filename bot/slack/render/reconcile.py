@@ -131,7 +131,7 @@ def _matches(lines_: Sequence[MeterLine]) -> list[Block]:
 def _unpriced(lines_: Sequence[MeterLine], entitled: Sequence[MeterLine]) -> list[Block]:
     items = [
         f"• {code(line.project)} · {code(_meter(line))}: {escape(_quantity(line))}, reported "
-        f"{line.reported} — {inert(escape(line.reason or 'no price'))}{_flag(line)}"
+        f"{line.reported} — {escape(line.reason or 'no price')}{_flag(line)}"
         for line in lines_
     ]
     items += [
