@@ -167,3 +167,15 @@ async def test_a_missing_rate_card_or_contro_failing_leaves_the_rest_standing(
     assert "rate card unavailable (MK.IO answered 404" in text
     assert "`archive` · `storage`: reported" in text  # still found: its card answered
     assert "Contro could not be checked:" in text
+
+
+async def test_a_mention_posts_the_reconciliation_in_its_thread(stack: Stack) -> None:
+    await stack.sender.mention("reconcile 2026-07", channel_id="C_FINANCE", ts="1700000000.000100")
+
+    def final(call: SlackCall) -> bool:
+        return call.method == "chat.update" and "Preparing" not in str(call.body.get("text"))
+
+    [message] = await stack.slack.wait_for(final)
+    assert "`archive` · `storage`: reported" in seen(message)
+    [preparing] = stack.slack.api_calls("chat.postMessage")
+    assert preparing.body["thread_ts"] == "1700000000.000100"
