@@ -79,8 +79,8 @@ async def test_each_scope_counts_its_own_cost_from_one_report_a_check(stack: Sta
     await asyncio.sleep(0.2)
     texts = [seen(p) for p in posts(stack)]
     assert len(texts) == 3, texts  # archive stays far under its budget
-    org = next(t for t in texts if "the organization" in t)
-    azure = next(t for t in texts if "payment method" in t)
+    org = next(t for t in texts if "The organization" in t)
+    azure = next(t for t in texts if "Payment method" in t)
     contro = next(t for t in texts if "Contro usage type" in t)
     assert "Azure Marketplace (Contoso Media)" in azure
     assert "over its 500.00 USD budget" in org

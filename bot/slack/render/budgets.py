@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 
 from slack_sdk.models.blocks import Block
 
@@ -67,6 +68,12 @@ def _percents(thresholds: tuple[int, ...]) -> str:
 
 def _people(users: tuple[str, ...]) -> str:
     return ", ".join(f"<@{escape(u)}>" for u in users)
+
+
+def _range(low: Decimal, high: Decimal, currency: str) -> str:
+    """ "3,094.56 USD – 3,118.65 USD", or one figure when both ends show the same."""
+    shown_low, shown_high = format_money(low, currency), format_money(high, currency)
+    return shown_low if shown_low == shown_high else f"{shown_low} – {shown_high}"
 
 
 def _day(day: date) -> str:
@@ -145,9 +152,7 @@ def _month_line(budget: Budget, spend_of: SpendOf | None, month: str) -> str:
     parts = [f"Spent {spent} ({figures.share * 100:.0f}%)"]
     forecast = figures.forecast
     if forecast is not None:
-        low = format_money(forecast.low, figures.currency)
-        high = format_money(forecast.high, figures.currency)
-        parts.append(f"month-end {low}" if low == high else f"month-end {low} – {high}")
+        parts.append(f"month-end {_range(forecast.low, forecast.high, figures.currency)}")
         reached = _reached_text(figures)
         if reached:
             parts.append(reached)
@@ -186,6 +191,7 @@ def _headline(budget: Budget, alert: BudgetAlert, figures: BudgetFigures) -> str
     amount = format_money(figures.amount, figures.currency)
     share = f"{figures.share * 100:.0f}%"
     scope = scope_text(budget)
+    scope = scope[0].upper() + scope[1:]  # it starts the sentence ("The organization")
     match alert.kind:
         case AlertKind.SPENT if alert.percent >= 100 and figures.month_to_date >= figures.amount:
             icon = ":red_circle:" if alert.percent == 100 else ":rotating_light:"
@@ -207,8 +213,8 @@ def _headline(budget: Budget, alert: BudgetAlert, figures: BudgetFigures) -> str
             )
         case AlertKind.NEW_MONTH:
             return (
-                f":new_moon: New month: the {amount} budget of {scope} starts afresh for "
-                f"{figures.month}; last month's alerts are done with."
+                f":new_moon: New month: the {amount} budget of {scope_text(budget)} starts "
+                f"afresh for {figures.month}; its thresholds can alert again."
             )
 
 
@@ -217,9 +223,7 @@ def render_budget_alert(budget: Budget, alert: BudgetAlert, figures: BudgetFigur
     lines = [headline, f"Month to date: *{format_money(figures.month_to_date, figures.currency)}*"]
     forecast = figures.forecast
     if forecast is not None:
-        low = format_money(forecast.low, figures.currency)
-        high = format_money(forecast.high, figures.currency)
-        lines.append(f"Month-end estimate: {low} – {high}")
+        lines.append(f"Month-end estimate: {_range(forecast.low, forecast.high, figures.currency)}")
         reached = _reached_text(figures)
         if reached:
             lines.append(reached[0].upper() + reached[1:] + ".")
