@@ -308,20 +308,16 @@ class BillingService:
         return await self.report(query, ())
 
     async def month_rows(self) -> list[SpendRow]:
-        """This month so far by day, every project and meter: one report request (cached)."""
+        """This month so far by day, every project and meter: one report request. Not cached:
+        the rows are many, and each budget check wants them as they are now."""
         query = ReportQuery.month_to_date(self._clock().date(), Granularity.DAY)
-        mkio = self.mkio
+        rows: list[SpendRow] = []
 
-        async def load() -> list[SpendRow]:
-            rows: list[SpendRow] = []
+        def add(batch: Sequence[ReportRow]) -> None:
+            rows.extend(spend_rows(batch))
 
-            def add(batch: Sequence[ReportRow]) -> None:
-                rows.extend(spend_rows(batch))
-
-            await mkio.usage_report_rows(query, add, max_rows=self._report_max_rows)
-            return rows
-
-        return await self._cached(f"org:month-rows:{query.model_dump_json()}", load)
+        await self.mkio.usage_report_rows(query, add, max_rows=self._report_max_rows)
+        return rows
 
     async def budget_month(self, budgets: Sequence[Budget]) -> BudgetMonth:
         """What the budgets' month so far is read from, each source fetched once whatever the
