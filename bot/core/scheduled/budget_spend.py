@@ -17,10 +17,12 @@ The forecast is `bot.core.reports.estimate` on the picked daily costs, one per c
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
+from typing import TypeVar
 
 from bot.apis.contro.models import CURRENCY as CONTRO_CURRENCY
 from bot.apis.contro.models import UsageSummary
@@ -33,6 +35,8 @@ from bot.errors import CommandError
 from bot.money import Money, Totals
 
 __all__ = ["BudgetMonth", "SpendRow", "spend_rows"]
+
+K = TypeVar("K", bound=Hashable)
 
 MKIO_SCOPES = frozenset(
     {ScopeKind.PROJECT, ScopeKind.METER, ScopeKind.PAYMENT_METHOD, ScopeKind.ORGANIZATION}
@@ -98,22 +102,41 @@ class BudgetMonth:
             raise RuntimeError("this check did not fetch MK.IO's report")
         match budget.scope:
             case ScopeKind.PROJECT:
-                rows = [r for r in self.rows if r.project == budget.name]
+                rows = self._by_project.get(budget.name, [])
             case ScopeKind.METER:
-                rows = [
-                    r for r in self.rows if r.project == budget.name and r.meter == budget.meter
-                ]
+                rows = self._by_meter.get((budget.name, budget.meter or ""), [])
             case ScopeKind.PAYMENT_METHOD:
-                rows = [r for r in self.rows if r.payment_method == budget.name]
+                rows = self._by_method.get(budget.name, [])
             case _:
                 rows = list(self.rows)
         return month_spend(rows, self.today)
+
+    @cached_property
+    def _by_project(self) -> dict[str | None, list[SpendRow]]:
+        return _grouped(self.rows or (), lambda r: r.project)
+
+    @cached_property
+    def _by_meter(self) -> dict[tuple[str | None, str], list[SpendRow]]:
+        return _grouped(self.rows or (), lambda r: (r.project, r.meter))
+
+    @cached_property
+    def _by_method(self) -> dict[str | None, list[SpendRow]]:
+        return _grouped(self.rows or (), lambda r: r.payment_method)
 
     def _contro(self, usage_type: str) -> MonthSpend:
         if self.contro is None:
             raise RuntimeError("this check did not fetch Contro's summary")
         total = sum((i.total for i in self.contro.items if i.type == usage_type), Decimal(0))
         return MonthSpend(Totals.of([Money(total, CONTRO_CURRENCY)]))
+
+
+def _grouped(rows: Iterable[SpendRow], key: Callable[[SpendRow], K]) -> dict[K, list[SpendRow]]:
+    """The rows by `key`: each budget then reads only its own (a check has one of these per
+    scope kind, not one pass over every row per budget)."""
+    out: dict[K, list[SpendRow]] = defaultdict(list)
+    for row in rows:
+        out[key(row)].append(row)
+    return dict(out)
 
 
 def month_spend(rows: Sequence[SpendRow], today: date) -> MonthSpend:
