@@ -125,3 +125,12 @@ async def test_a_scoped_budget_is_removed_by_the_same_words(stack: Stack) -> Non
     _, listed = await stack.ask("budget list")
     assert "payment method" not in seen(listed)
     assert "meter `streaming_egress` of `my-project`" in seen(listed)
+
+
+async def test_a_budget_set_again_says_it_replaces_the_one_before(stack: Stack) -> None:
+    await stack.ask("budget organization 500", user_id=ADMIN)
+    _, again = await stack.ask("budget organization 500 at 50,100", user_id=ADMIN)
+    assert "Budget for the organization set again: 500.00 USD a month, as before" in seen(again)
+    assert "reaches 50% and 100%" in seen(again)
+    _, listed = await stack.ask("budget list")
+    assert seen(listed).count("the organization") == 1

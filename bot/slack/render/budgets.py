@@ -92,6 +92,9 @@ def render_budget_set(budget: Budget, replaced: Budget | None = None) -> Message
     if replaced is None:
         what = f"Budget for {scope}: {amount} a month."
         summary = f"Budget for {plain}: {amount}"
+    elif replaced.amount == budget.amount and replaced.currency == budget.currency:
+        what = f"Budget for {scope} set again: {amount} a month, as before."
+        summary = f"Budget for {plain} set again: {amount}"
     else:
         old = format_money(replaced.amount, replaced.currency)
         what = f"Budget for {scope} changed from {old} to {amount} a month."
