@@ -134,3 +134,12 @@ async def test_a_budget_set_again_says_it_replaces_the_one_before(stack: Stack) 
     assert "reaches 50% and 100%" in seen(again)
     _, listed = await stack.ask("budget list")
     assert seen(listed).count("the organization") == 1
+
+
+async def test_a_meter_without_cost_this_month_is_kept_with_a_warning(stack: Stack) -> None:
+    _, reply = await stack.ask("budget my-project meter streaming_egres 50", user_id=ADMIN)
+    said = seen(reply)
+    assert "`streaming_egres` has had no cost in `my-project` this month so far" in said
+    assert "`streaming_egress`" in said  # the meters it has
+    _, right = await stack.ask("budget my-project meter streaming_egress 50", user_id=ADMIN)
+    assert "no cost" not in seen(right)

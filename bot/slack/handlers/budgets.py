@@ -55,9 +55,23 @@ async def _set(command: c.SetBudget, asker: Asker, deps: Deps) -> Message:
         set_by=asker.user_id,
         set_at=deps.clock(),
     )
+    note = await _meter_note(scope, deps) if scope.kind is c.ScopeKind.METER else None
     replaced = await deps.budgets.get(budget.key)
     await deps.budgets.set(budget)
-    return render_budget_set(budget, replaced)
+    return render_budget_set(budget, replaced, note=note)
+
+
+async def _meter_note(scope: c.BudgetScope, deps: Deps) -> str | None:
+    """A word when the meter has had no cost in the project this month (a typo, most often):
+    the budget is kept, as a meter may start later in the month."""
+    meters = sorted({r.meter for r in await deps.billing.month_rows() if r.project == scope.name})
+    if scope.meter in meters:
+        return None
+    known = ", ".join(code(m) for m in meters) if meters else "none yet"
+    return (
+        f"{code(scope.meter or '')} has had no cost in {code(scope.name)} this month so far "
+        f"(meters with cost: {known}); the budget counts it from its first use."
+    )
 
 
 async def _key(scope: c.BudgetScope, deps: Deps) -> tuple[str, str]:

@@ -84,8 +84,11 @@ def _remove_command(budget: Budget) -> str:
     return code(" ".join(("/billing budget remove", *budget.target.words)))
 
 
-def render_budget_set(budget: Budget, replaced: Budget | None = None) -> Message:
-    """The confirmation of a budget, saying which one it replaced (if any)."""
+def render_budget_set(
+    budget: Budget, replaced: Budget | None = None, *, note: str | None = None
+) -> Message:
+    """The confirmation of a budget, saying which one it replaced (if any); `note`, a warning
+    about what it covers (bot-written mrkdwn)."""
     amount = format_money(budget.amount, budget.currency)
     scope = scope_text(budget)
     plain = _plain_scope(budget)
@@ -115,7 +118,10 @@ def render_budget_set(budget: Budget, replaced: Budget | None = None) -> Message
         f"this month's cost reaches {_percents(budget.thresholds)}{forecast}: each at most "
         f"once a month, afresh on the 1st (UTC).{dm}"
     )
-    return finish(summary, [section(text)])
+    blocks: list[Block] = [section(text)]
+    if note is not None:
+        blocks.append(section(f":warning: {note}"))
+    return finish(summary, blocks)
 
 
 SpendOf = Callable[[Budget], MonthSpend]
