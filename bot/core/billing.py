@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import BinaryIO, TypeVar
@@ -24,6 +24,7 @@ from bot.apis.mkio.models import (
     PaymentMethod,
     RateCard,
     ReportQuery,
+    ReportRow,
 )
 from bot.clock import Clock, month_to_date, next_month_start
 from bot.core.answers import (
@@ -39,7 +40,7 @@ from bot.core.answers import (
 )
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
-from bot.core.language.commands import Period, Report, quote
+from bot.core.language.commands import Period, Report, ScopeKind, quote
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.core.reports.fold import ReportFold
@@ -55,6 +56,8 @@ from bot.core.reports.reconcile import (
     price_lines,
 )
 from bot.core.reports.summary import ReportSummary
+from bot.core.scheduled.budget_spend import MKIO_SCOPES, BudgetMonth, SpendRow, spend_rows
+from bot.core.scheduled.budgets import Budget
 from bot.errors import BillingBotError, CommandError, NotConfigured, NotFound, UpstreamError
 from bot.money import Money, Totals
 
@@ -320,6 +323,42 @@ class BillingService:
         if fresh:
             await self._cache.invalidate(self._report_key(query))
         return await self.report(query, ())
+
+    async def month_rows(self) -> list[SpendRow]:
+        """This month so far by day, every project and meter: one report request. Not cached:
+        the rows are many, and each budget check wants them as they are now."""
+        query = ReportQuery.month_to_date(self._clock().date(), Granularity.DAY)
+        rows: list[SpendRow] = []
+
+        def add(batch: Sequence[ReportRow]) -> None:
+            rows.extend(spend_rows(batch))
+
+        await self.mkio.usage_report_rows(query, add, max_rows=self._report_max_rows)
+        return rows
+
+    async def budget_month(self, budgets: Sequence[Budget]) -> BudgetMonth:
+        """What the budgets' month so far is read from, each source fetched once whatever the
+        number of budgets: this month's org-wide report by day and the project list (for MK.IO
+        scopes), Contro's summary of the month (for Contro types)."""
+        today = self._clock().date()
+        kinds = {b.scope for b in budgets}
+        month = BudgetMonth(today)
+        if kinds & MKIO_SCOPES:
+            try:
+                listed, rows = await asyncio.gather(self.mkio.list_projects(), self.month_rows())
+            except Exception as error:  # each budget's check fails, and says why
+                month = dataclasses.replace(month, mkio_error=error)
+            else:
+                projects = frozenset(p.name for p in listed)
+                month = dataclasses.replace(month, rows=rows, projects=projects)
+        if ScopeKind.CONTRO_TYPE in kinds:
+            try:
+                contro = (await self.contro_summary(f"{today:%Y-%m}")).summary
+            except Exception as error:
+                month = dataclasses.replace(month, contro_error=error)
+            else:
+                month = dataclasses.replace(month, contro=contro)
+        return month
 
     async def report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
         """Stream the report's CSV into `dest`; the bytes written. Never cached: it is a file."""

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from bot.clock import Clock, utc_now
-from bot.core.scheduled.budgets import Budget, Threshold
+from bot.core.scheduled.budgets import Budget
 from bot.store.redis_client import NAMESPACE, text
 from bot.store.signing import SignedJson, Signer
 
@@ -35,10 +35,11 @@ return 1
 class RedisBudgetStore:
     """`BudgetStore` shared by every replica on one Redis.
 
-    Keys (under the namespace): `budget:<project>` holds the budget as signed JSON (a forged
-    or edited value reads as absent), `budgets` the set of projects, and
-    `budget-alerts:<project>` a hash of the alerts sent, `<month>:<threshold>`, claimed with
-    HSETNX in a Lua step that also checks the budget exists.
+    Keys (under the namespace): `budget:<key>` holds the budget as signed JSON (a forged or
+    edited value reads as absent), `budgets` the set of keys, and `budget-alerts:<key>` a hash
+    of the alerts sent, `<month>:<claim>`, claimed with HSETNX in a Lua step that also checks
+    the budget exists. `Budget.key` is the project's name for a project's budget, as in
+    version 1, whose JSON (no `version`) still reads (`Budget` migrates it).
     """
 
     def __init__(
@@ -58,26 +59,26 @@ class RedisBudgetStore:
         self._memory = max(int(ALERT_MEMORY.total_seconds()), 1)
         self._claim = client.register_script(_CLAIM_ALERT)
 
-    def _key(self, project: str) -> str:
-        return self._prefix + project
+    def _key(self, key: str) -> str:
+        return self._prefix + key
 
     async def set(self, budget: Budget) -> None:
-        key = self._key(budget.project)
+        key = self._key(budget.key)
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.set(key, self._json.encode(key, budget))
-            pipe.sadd(self._index, budget.project)
-            pipe.delete(self._alerts + budget.project)
+            pipe.sadd(self._index, budget.key)
+            pipe.delete(self._alerts + budget.key)
             await pipe.execute()
 
-    async def get(self, project: str) -> Budget | None:
-        key = self._key(project)
-        return self._json.decode(key, await self._client.get(key))
+    async def get(self, key: str) -> Budget | None:
+        stored = self._key(key)
+        return self._json.decode(stored, await self._client.get(stored))
 
     async def list(self) -> builtins.list[Budget]:
-        projects = sorted(text(member) for member in await self._client.smembers(self._index))
-        if not projects:
+        budget_keys = sorted(text(member) for member in await self._client.smembers(self._index))
+        if not budget_keys:
             return []
-        keys = [self._key(project) for project in projects]
+        keys = [self._key(key) for key in budget_keys]
         values = await self._client.mget(keys)
         return [
             budget
@@ -85,23 +86,23 @@ class RedisBudgetStore:
             if (budget := self._json.decode(key, raw)) is not None
         ]
 
-    async def remove(self, project: str) -> bool:
+    async def remove(self, key: str) -> bool:
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.delete(self._key(project))
-            pipe.srem(self._index, project)
-            pipe.delete(self._alerts + project)
+            pipe.delete(self._key(key))
+            pipe.srem(self._index, key)
+            pipe.delete(self._alerts + key)
             deleted, _, _ = await pipe.execute()
         return bool(deleted)
 
-    async def sent(self, project: str, month: str) -> builtins.set[str]:
-        fields = await self._client.hkeys(self._alerts + project)
+    async def sent(self, key: str, month: str) -> builtins.set[str]:
+        fields = await self._client.hkeys(self._alerts + key)
         prefix = f"{month}:"
         return {text.removeprefix(prefix) for text in map(text, fields) if text.startswith(prefix)}
 
-    async def claim_alert(self, project: str, month: str, threshold: Threshold) -> bool:
+    async def claim_alert(self, key: str, month: str, claim: str) -> bool:
         won = await self._claim(
-            keys=[self._key(project), self._alerts + project],
-            args=[f"{month}:{threshold.value}", month, self._clock().isoformat(), self._memory],
+            keys=[self._key(key), self._alerts + key],
+            args=[f"{month}:{claim}", month, self._clock().isoformat(), self._memory],
         )
         return bool(won)
 

@@ -154,7 +154,8 @@ async def test_a_budget_for_a_project_mkio_does_not_have_is_refused(stack: Stack
 async def test_a_budget_whose_check_fails_is_told_once_in_its_channel(stack: Stack) -> None:
     _, reply = await stack.ask("budget video-platform 500", user_id=ADMIN)
     assert "500.00 USD" in seen(reply)
-    stack.sandbox.add_fault(path="/projects/video-platform/usage", status=404, times=1000)
+    # one org-wide report a check, for every MK.IO budget: when it fails, each budget is told
+    stack.sandbox.add_fault(path="/organization/reports/usage", status=403, times=1000)
     for _ in range(3):
         await stack.bot.scheduler.check_budgets(stack.clock.now)
     [notice] = await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")

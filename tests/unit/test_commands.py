@@ -16,6 +16,7 @@ from bot.core.language import grammar, words
 from bot.core.language.commands import (
     COMMANDS,
     HELP_TOPICS,
+    BudgetScope,
     CancelSchedule,
     ControRecords,
     ControSummary,
@@ -32,6 +33,7 @@ from bot.core.language.commands import (
     RemoveBudget,
     Report,
     ScheduleReport,
+    ScopeKind,
     SetBudget,
     SetPaymentMethod,
     ShowMetrics,
@@ -853,7 +855,7 @@ def test_schedule_rules(text: str, named: str, suggestion: str | None) -> None:
 )
 def test_budget_amounts(text: str, amount: str) -> None:
     result = parse(text, TODAY)
-    assert result == SetBudget("my-project", Decimal(amount))
+    assert result == SetBudget(BudgetScope(ScopeKind.PROJECT, "my-project"), Decimal(amount))
     assert isinstance(result, SetBudget)
     assert result.amount.as_tuple().exponent == -2  # always to the cent
 
@@ -863,12 +865,96 @@ def test_budget_amounts(text: str, amount: str) -> None:
     [
         ("budget list", ListBudgets()),
         ("Budget List", ListBudgets()),
-        ("budget remove My-Project", RemoveBudget("My-Project")),
-        ("budget Web 10", SetBudget("Web", Decimal("10.00"))),
+        ("budget remove My-Project", RemoveBudget(BudgetScope(ScopeKind.PROJECT, "My-Project"))),
+        ("budget Web 10", SetBudget(BudgetScope(ScopeKind.PROJECT, "Web"), Decimal("10.00"))),
     ],
 )
 def test_budget_list_and_remove(text: str, expected: c.Command) -> None:
     assert parse(text, TODAY) == expected
+
+
+_PROJECT = BudgetScope(ScopeKind.PROJECT, "my-project")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "budget my-project 5000 USD at 50,80,100",
+            SetBudget(_PROJECT, Decimal("5000.00"), (50, 80, 100)),
+        ),
+        (
+            "budget my-project 5000 at 100, 50%, 80",
+            SetBudget(_PROJECT, Decimal(5000), (50, 80, 100)),
+        ),
+        ("budget my-project 5000 AT 90 90 120", SetBudget(_PROJECT, Decimal(5000), (90, 120))),
+        (
+            "budget my-project 10 notify <@U123ABC|ann> <@W456> <@U123ABC> at 1000",
+            SetBudget(_PROJECT, Decimal(10), (1000,), ("U123ABC", "W456")),
+        ),
+        (
+            "budget organization 20,000",
+            SetBudget(BudgetScope(ScopeKind.ORGANIZATION), Decimal(20000)),
+        ),
+        ("budget Org 1", SetBudget(BudgetScope(ScopeKind.ORGANIZATION), Decimal(1))),
+        (
+            "budget my-project meter streaming_egress 800",
+            SetBudget(BudgetScope(ScopeKind.METER, "my-project", "streaming_egress"), Decimal(800)),
+        ),
+        (
+            "budget payment-method Azure-Marketplace 12,500.50",
+            SetBudget(
+                BudgetScope(ScopeKind.PAYMENT_METHOD, "Azure-Marketplace"), Decimal("12500.50")
+            ),
+        ),
+        (
+            "budget contro card_issuance 300 at 50",
+            SetBudget(BudgetScope(ScopeKind.CONTRO_TYPE, "card_issuance"), Decimal(300), (50,)),
+        ),
+        ("budget remove organization", RemoveBudget(BudgetScope(ScopeKind.ORGANIZATION))),
+        (
+            "budget remove web meter drm",
+            RemoveBudget(BudgetScope(ScopeKind.METER, "web", "drm")),
+        ),
+        (
+            "budget remove contro card_issuance",
+            RemoveBudget(BudgetScope(ScopeKind.CONTRO_TYPE, "card_issuance")),
+        ),
+    ],
+)
+def test_budget_scopes_thresholds_and_people(text: str, expected: c.Command) -> None:
+    assert parse(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "suggestion"),
+    [
+        ("budget my-project 500 at", "`at` needs", "/billing budget my-project 500"),
+        ("budget my-project 500 at 0", "`0` is not a threshold", "/billing budget my-project 500"),
+        ("budget my-project 500 at 1001", "from 1 to 1,000", "/billing budget my-project 500"),
+        ("budget my-project 500 at 80.5", "whole percentages", "/billing budget my-project 500"),
+        ("budget my-project 500 at lots", "`lots`", "/billing budget my-project 500"),
+        (
+            "budget my-project 500 at 1,2,3,4,5,6,7,8,9,10,11",
+            "at most 10 thresholds; 11",
+            "/billing budget my-project 500 at 1,2,3,4,5,6,7,8,9,10",
+        ),
+        ("budget my-project 500 notify", "`notify` needs", "/billing budget my-project 500"),
+        ("budget my-project 500 notify @ann", "not a mention", "/billing budget my-project 500"),
+        ("budget my-project 500 at 80 at 90", "Unexpected `at`", None),
+        ("budget my-project meter", "needs a meter name", None),
+        ("budget payment-method", "needs a payment method", None),
+        ("budget contro", "needs a Contro usage type", None),
+        ("budget organization", "monthly amount", "/billing budget list"),
+        ("budget organization 0", "no budget", "/billing budget remove organization"),
+        ("budget web meter drm 0", "no budget", "/billing budget remove web meter drm"),
+    ],
+)
+def test_budget_option_rules(text: str, named: str, suggestion: str | None) -> None:
+    error = fails(text)
+    assert named in error.user_message
+    if suggestion is not None:
+        assert error.suggestion == suggestion
 
 
 @pytest.mark.parametrize(

@@ -509,3 +509,21 @@ def test_lines_from_a_pipe() -> None:
     os.close(write_fd)
     with os.fdopen(read_fd, encoding="utf-8") as stream:
         assert list(stdin_lines(stream)) == ["help", "usage café", "last"]
+
+
+async def test_demo_budgets_cross_and_alert_once() -> None:
+    printed = await demo(
+        "/billing budget organization 1 at 50,100 notify <@U_DEMO|demo>",
+        "/billing budget list",
+        ":check-budgets",
+        ":check-budgets",
+    )
+    set_reply = after(printed, "/billing budget organization 1 at 50,100 notify <@U_DEMO|demo>")
+    assert "Budget for the organization: 1.00 USD a month" in set_reply
+    assert "reaches 50% and 100%" in set_reply
+    assert "Monthly budgets" in after(printed, "/billing budget list")
+    first = after(printed, ":check-budgets")
+    assert "(budgets checked: 1 new alert)" in first
+    assert "The organization is over its 1.00 USD budget" in first
+    assert "direct message" in first  # also to the person it names
+    assert "(budgets checked: 0 new alerts)" in after(printed, ":check-budgets", 2)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,12 +19,14 @@ from redis.asyncio import Redis
 
 from bot.core.language.commands import Frequency, Report
 from bot.core.scheduled.budgets import (
+    AlertKind,
     Budget,
+    BudgetAlert,
     BudgetFigures,
     BudgetStore,
+    Forecast,
     MemoryBudgetStore,
     MonthSpend,
-    Threshold,
 )
 from bot.core.scheduled.scheduler import RunOutcome, Scheduler, SentAlert
 from bot.core.scheduled.schedules import (
@@ -70,7 +72,19 @@ def schedule(
 
 
 def budget(project: str = "web", amount: str = "1000") -> Budget:
-    return Budget(project=project, amount=D(amount), channel="C-OPS", set_by="U1", set_at=CREATED)
+    return Budget(name=project, amount=D(amount), channel="C-OPS", set_by="U1", set_at=CREATED)
+
+
+SPENT_80 = BudgetAlert(AlertKind.SPENT, 80)
+SPENT_100 = BudgetAlert(AlertKind.SPENT, 100)
+FORECAST = BudgetAlert(AlertKind.FORECAST)
+NEW_MONTH = BudgetAlert(AlertKind.NEW_MONTH)
+
+
+def forecasts(high: Decimal | None) -> tuple[Forecast, ...]:
+    if high is None:
+        return ()
+    return (Forecast("USD", high, high, D(0), D(0), date(2026, 11, 21), date(2026, 12, 1)),)
 
 
 @dataclass
@@ -78,9 +92,10 @@ class Calls:
     """The fake callbacks, and what they were called with."""
 
     posted: list[tuple[str, str, Report]] = field(default_factory=list)  # replica, id, report
-    alerts: list[tuple[str, Threshold, BudgetFigures]] = field(default_factory=list)
+    alerts: list[tuple[str, BudgetAlert, BudgetFigures]] = field(default_factory=list)
     costs: dict[str, tuple[Decimal, Decimal | None]] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
+    reads: int = 0  # how often the month was read for all budgets at once
     failing_reports: set[str] = field(default_factory=set)
     failing_costs: set[str] = field(default_factory=set)
     missing_projects: set[str] = field(default_factory=set)
@@ -95,21 +110,24 @@ class Calls:
                 raise RuntimeError("channel_not_found")
             self.posted.append((name, schedule.id, report))
 
-        async def month_to_date(project: str) -> MonthSpend:
-            self.asked.append(project)
-            if project in self.failing_costs:
+        def spend_of(budget: Budget) -> MonthSpend:
+            self.asked.append(budget.key)
+            if budget.key in self.failing_costs:
                 raise RuntimeError("MK.IO is down")
-            if project in self.missing_projects:
+            if budget.key in self.missing_projects:
                 raise NotFound("MK.IO", "MK.IO has no project `gone`.", status=404)
-            spent, high = self.costs.get(project, (D(0), None))
-            highs = () if high is None else (Money(high, "USD"),)
-            return MonthSpend(Totals.of([Money(spent, "USD")]), highs)
+            spent, high = self.costs.get(budget.key, (D(0), None))
+            return MonthSpend(Totals.of([Money(spent, "USD")]), forecasts(high))
 
-        async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
-            self.alerts.append((budget.project, threshold, figures))
+        async def month_to_date(budgets: Sequence[Budget]) -> Callable[[Budget], MonthSpend]:
+            self.reads += 1
+            return spend_of
+
+        async def alert(budget: Budget, alert: BudgetAlert, figures: BudgetFigures) -> None:
+            self.alerts.append((budget.key, alert, figures))
 
         async def check_failed(budget: Budget, error: Exception) -> None:
-            self.failed_notices.append((budget.project, type(error).__name__))
+            self.failed_notices.append((budget.key, type(error).__name__))
 
         return Scheduler(
             schedules,
@@ -300,31 +318,33 @@ async def test_alerts_go_out_once_a_month_per_threshold() -> None:
 
     assert await check("2026-11-10 09:00", "500", "900") == ()
     assert await check("2026-11-12 09:00", "600", "1100") == (
-        SentAlert("web", Threshold.ESTIMATE_100, posted=True),
+        SentAlert("web", FORECAST, posted=True),
     )
     assert await check("2026-11-20 09:00", "850", "1300") == (
-        SentAlert("web", Threshold.SPENT_80, posted=True),
+        SentAlert("web", SPENT_80, posted=True),
     )
     assert await check("2026-11-20 10:00", "870", "1300") == ()
     assert await check("2026-11-26 10:00", "1010", "1300") == (
-        SentAlert("web", Threshold.SPENT_100, posted=True),
+        SentAlert("web", SPENT_100, posted=True),
     )
     assert await check("2026-11-30 23:00", "1300", "1300") == ()
-    # December: afresh; a jump straight over the budget posts only "100%"
+    # December: afresh, and said so; a jump straight over the budget posts only "100%"
     assert await check("2026-12-05 09:00", "1500", "2000") == (
-        SentAlert("web", Threshold.SPENT_80, posted=False),
-        SentAlert("web", Threshold.SPENT_100, posted=True),
-        SentAlert("web", Threshold.ESTIMATE_100, posted=False),
+        SentAlert("web", NEW_MONTH, posted=True),
+        SentAlert("web", SPENT_80, posted=False),
+        SentAlert("web", SPENT_100, posted=True),
+        SentAlert("web", FORECAST, posted=False),
     )
     posted = [(project, threshold) for project, threshold, _ in calls.alerts]
     assert posted == [
-        ("web", Threshold.ESTIMATE_100),
-        ("web", Threshold.SPENT_80),
-        ("web", Threshold.SPENT_100),
-        ("web", Threshold.SPENT_100),
+        ("web", FORECAST),
+        ("web", SPENT_80),
+        ("web", SPENT_100),
+        ("web", NEW_MONTH),
+        ("web", SPENT_100),
     ]
     figures = calls.alerts[1][2]
-    assert figures == BudgetFigures("2026-11", D("850"), D("1300"), D("1000"), "USD")
+    assert figures == BudgetFigures("2026-11", D("850"), forecasts(D("1300"))[0], D("1000"), "USD")
 
 
 async def test_two_replicas_alert_once(tmp_path: Path) -> None:
@@ -338,7 +358,7 @@ async def test_two_replicas_alert_once(tmp_path: Path) -> None:
         for hour in range(5):
             now = at("2026-11-21 08:00") + timedelta(hours=hour)
             await asyncio.gather(a.tick(now), b.tick(now))
-        assert [(p, t) for p, t, _ in calls.alerts] == [("web", Threshold.SPENT_80)]
+        assert [(p, t) for p, t, _ in calls.alerts] == [("web", SPENT_80)]
     finally:
         await budgets_a.aclose()
         await budgets_b.aclose()
@@ -352,7 +372,7 @@ async def test_one_project_failing_does_not_stop_the_others() -> None:
     calls.costs["web"] = (D("2000"), D("3000"))
     scheduler = calls.scheduler(MemoryScheduleStore(), budgets)
     result = await scheduler.tick(at("2026-11-21 08:00"))
-    assert [a.project for a in result.alerts if a.posted] == ["web"]
+    assert [a.key for a in result.alerts if a.posted] == ["web"]
     assert calls.asked == ["api", "web"]
 
 
@@ -406,7 +426,7 @@ async def test_an_unreachable_store_is_reported_and_the_rest_still_runs() -> Non
     result = await scheduler.tick(at("2026-11-21 08:00"))
     assert result.errors == ("schedules unavailable (ConnectionError)",)
     assert result.budgets_checked
-    assert [a.threshold for a in result.alerts] == [Threshold.SPENT_80]
+    assert [a.alert for a in result.alerts] == [SPENT_80]
 
 
 # --- the loop -------------------------------------------------------------------------------
@@ -491,3 +511,49 @@ async def test_run_forever_survives_a_failing_tick() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert failures == 2
+
+
+async def test_the_month_is_read_once_a_check_for_every_budget() -> None:
+    budgets, calls = MemoryBudgetStore(), Calls()
+    for name in ("api", "web", "db"):
+        await budgets.set(budget(name))
+    scheduler = calls.scheduler(MemoryScheduleStore(), budgets)
+    await scheduler.check_budgets(at("2026-11-21 08:00"))
+    assert calls.reads == 1
+    assert calls.asked == ["api", "db", "web"]
+
+
+async def test_a_forecast_back_under_is_told_recovered_once_and_may_cross_again() -> None:
+    budgets, calls = MemoryBudgetStore(), Calls()
+    await budgets.set(budget("web", "1000"))
+    scheduler = calls.scheduler(MemoryScheduleStore(), budgets)
+
+    async def check(hour: int, high: str) -> list[str]:
+        calls.costs["web"] = (D("500"), D(high))
+        sent = await scheduler.check_budgets(at("2026-11-21 00:00") + timedelta(hours=hour))
+        return [a.alert.claim for a in sent if a.posted]
+
+    assert await check(0, "1000") == ["estimate-100%"]
+    assert await check(1, "1200") == []
+    assert await check(2, "999.99") == ["recovered"]
+    assert await check(3, "900") == []
+    assert await check(4, "1000.01") == ["estimate-100%#2"]
+    assert await check(5, "800") == ["recovered#2"]
+    assert await check(6, "1100") == ["estimate-100%#3"]
+    assert await check(7, "800") == ["recovered#3"]
+    assert await check(8, "1100") == [], "at most three rounds a month"
+
+
+async def test_a_new_month_is_told_only_after_a_month_with_alerts() -> None:
+    budgets, calls = MemoryBudgetStore(), Calls()
+    await budgets.set(budget("web", "1000"))
+    await budgets.set(budget("api", "1000"))
+    calls.missing_projects.add("api")  # November: only a failed check's notice
+    calls.costs["web"] = (D("900"), None)
+    scheduler = calls.scheduler(MemoryScheduleStore(), budgets)
+    await scheduler.check_budgets(at("2026-11-21 08:00"))
+    calls.missing_projects.clear()
+    calls.costs["web"] = (D("10"), None)
+    first = await scheduler.check_budgets(at("2026-12-01 00:00"))
+    assert first == (SentAlert("web", NEW_MONTH, posted=True),)
+    assert await scheduler.check_budgets(at("2026-12-01 01:00")) == ()

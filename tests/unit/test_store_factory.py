@@ -50,7 +50,7 @@ def schedule() -> Schedule:
 
 
 def budget() -> Budget:
-    return Budget(project="web", amount=Decimal(1000), channel="C-OPS", set_by="U1", set_at=AT)
+    return Budget(name="web", amount=Decimal(1000), channel="C-OPS", set_by="U1", set_at=AT)
 
 
 def on_redis(url: str) -> Settings:

@@ -25,10 +25,14 @@ from bot.core.language.vocabulary import (
     BUDGET_CURRENCY,
     COMMANDS,
     DAY_MAX_DAYS,
+    DEFAULT_THRESHOLDS,
     HELP_COMMAND,
     HELP_TOPICS,
     HOUR_MAX_DAYS,
+    MAX_THRESHOLDS,
+    MAX_WATCHERS,
     PREFIX,
+    BudgetScope,
     CancelSchedule,
     Command,
     ControRecords,
@@ -46,6 +50,7 @@ from bot.core.language.vocabulary import (
     RemoveBudget,
     Report,
     ScheduleReport,
+    ScopeKind,
     SetBudget,
     SetPaymentMethod,
     ShowMetrics,
@@ -710,6 +715,7 @@ _OTHER_CURRENCIES = frozenset(
     | {"€", "£", "¥", "euro", "euros", "pound", "pounds", "yen"}
 )
 _USD_WORDS = frozenset({"usd", "us$", "$", "dollar", "dollars"})
+MAX_PERCENT = 1000  # a threshold past 10× the budget is no threshold
 
 
 def _amount_at(ctx: _Ctx, i: int) -> tuple[Decimal, int]:
@@ -744,10 +750,88 @@ def _amount_at(ctx: _Ctx, i: int) -> tuple[Decimal, int]:
         ctx.fail(
             f"A budget of {code(word)} is no budget: give an amount more than 0, or remove "
             "the budget to stop its alerts.",
-            render_command(("budget", "remove", ctx.words[1])),
+            render_command(("budget", "remove", *ctx.words[1:i])),
         )
     amount = ctx.parsed(i, word, read_amount)
     return amount, i + 2 if ctx.low(i + 1) in _USD_WORDS else i + 1
+
+
+_ORGANIZATION_WORDS = frozenset({"organization", "organisation", "org"})
+_PAYMENT_METHOD_WORDS = frozenset({"payment-method", "payment-methods", "method"})
+_MENTION = re.compile(r"<@([UW][A-Z0-9_]{2,})(?:\|[^>]*)?>")
+_PERCENT = re.compile(r"[0-9]{1,4}")
+_OPTION_WORDS = frozenset({"at", "notify"})
+
+
+def _budget_scope(ctx: _Ctx, i: int) -> tuple[BudgetScope, int]:
+    """The scope named from word i (see `BudgetScope.words`), and the index after it."""
+    low = ctx.low(i)
+    if low in _ORGANIZATION_WORDS:
+        return BudgetScope(ScopeKind.ORGANIZATION), i + 1
+    if low in _PAYMENT_METHOD_WORDS:
+        return BudgetScope(ScopeKind.PAYMENT_METHOD, ctx.name(i + 1, "payment method")), i + 2
+    if low == "contro":
+        return BudgetScope(ScopeKind.CONTRO_TYPE, ctx.name(i + 1, "Contro usage type")), i + 2
+    project = ctx.name(i, "project name")
+    if ctx.low(i + 1) == "meter":
+        return BudgetScope(ScopeKind.METER, project, ctx.name(i + 2, "meter name")), i + 3
+    return BudgetScope(ScopeKind.PROJECT, project), i + 1
+
+
+def _option_end(ctx: _Ctx, i: int) -> int:
+    """Where the option whose words start at i ends: at the next option word, or the end."""
+    while ctx.word(i) is not None and ctx.low(i) not in _OPTION_WORDS:
+        i += 1
+    return i
+
+
+def _thresholds_at(ctx: _Ctx, i: int) -> tuple[tuple[int, ...], int]:
+    """`at 50,80,100` (or `at 50 80 100%`) at word i; the percentages and the index after."""
+    stop = _option_end(ctx, i + 1)
+    parts = [p for w in ctx.words[i + 1 : stop] for p in w.split(",") if p]
+    example = "`at 50,80,100`"
+    without = ctx.splice(i, stop)
+    if not parts:
+        ctx.fail(f"`at` needs the percentages of the budget to alert at, {example}.", without)
+    values: set[int] = set()
+    for part in parts:
+        digits = part.removesuffix("%")
+        if not _PERCENT.fullmatch(digits) or not 1 <= int(digits) <= MAX_PERCENT:
+            ctx.fail(
+                f"{code(part)} is not a threshold: give whole percentages of the budget from 1 "
+                f"to {MAX_PERCENT:,}, {example}.",
+                without,
+            )
+        values.add(int(digits))
+    if len(values) > MAX_THRESHOLDS:
+        kept = ",".join(str(v) for v in sorted(values)[:MAX_THRESHOLDS])
+        ctx.fail(
+            f"A budget takes at most {MAX_THRESHOLDS} thresholds; {len(values)} were given.",
+            ctx.splice(i + 1, stop, kept),
+        )
+    return tuple(sorted(values)), stop
+
+
+def _notify_at(ctx: _Ctx, i: int) -> tuple[tuple[str, ...], int]:
+    """`notify @a @b` at word i (Slack sends mentions as `<@U123|name>`): the user IDs."""
+    stop = _option_end(ctx, i + 1)
+    without = ctx.splice(i, stop)
+    users: list[str] = []
+    for word in ctx.words[i + 1 : stop]:
+        match = _MENTION.fullmatch(word)
+        if match is None:
+            ctx.fail(
+                f"{code(word)} is not a mention: after `notify`, @-mention each person (pick "
+                "them from Slack's list) so that I get their user ID.",
+                without,
+            )
+        users.append(match.group(1))
+    if not users:
+        ctx.fail("`notify` needs the people to tell by direct message: @-mention them.", without)
+    unique = tuple(dedupe(users))
+    if len(unique) > MAX_WATCHERS:
+        ctx.fail(f"At most {MAX_WATCHERS} people can be notified of a budget.", without)
+    return unique, stop
 
 
 def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
@@ -755,7 +839,8 @@ def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
     listing = f"{PREFIX} budget list"
     if word is None:
         ctx.fail(
-            f"`budget` needs a project and its monthly amount in {BUDGET_CURRENCY} "
+            f"`budget` needs a project (or `organization`, `payment-method <id>`, "
+            f"`contro <type>`) and its monthly amount in {BUDGET_CURRENCY} "
             "(`budget my-project 5000`); or `list`, or `remove <project>`.",
             listing,
         )
@@ -766,9 +851,9 @@ def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
     if low == "remove":
         if ctx.word(2) is None:
             ctx.fail("`budget remove` needs the project whose budget to remove.", listing)
-        project = ctx.name(2, "project name")
-        ctx.end(3)
-        return RemoveBudget(project)
+        scope, stop = _budget_scope(ctx, 2)
+        ctx.end(stop)
+        return RemoveBudget(scope)
     if low in ("delete", "cancel", "clear", "unset", "rm", "drop", "stop"):
         ctx.fail(
             "To stop a project's budget alerts, `remove` its budget.", ctx.splice(1, 2, "remove")
@@ -777,10 +862,19 @@ def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
         after = ctx.word(2)
         swapped = ctx.splice(1, 3, after, word) if after is not None else None
         ctx.fail("Name the project first, then the amount: `budget <project> <amount>`.", swapped)
-    project = ctx.name(1, "project name")
-    amount, stop = _amount_at(ctx, 2)
-    ctx.end(stop)
-    return SetBudget(project, amount)
+    scope, i = _budget_scope(ctx, 1)
+    amount, i = _amount_at(ctx, i)
+    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+    notify: tuple[str, ...] = ()
+    seen: set[str] = set()
+    while (option := ctx.low(i)) in _OPTION_WORDS and option not in seen:
+        seen.add(option)
+        if option == "at":
+            thresholds, i = _thresholds_at(ctx, i)
+        else:
+            notify, i = _notify_at(ctx, i)
+    ctx.end(i)
+    return SetBudget(scope, amount, thresholds, notify)
 
 
 # --- The other commands ---------------------------------------------------------------------

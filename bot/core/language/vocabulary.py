@@ -19,10 +19,14 @@ __all__ = [
     "BUDGET_CURRENCY",
     "COMMANDS",
     "DAY_MAX_DAYS",
+    "DEFAULT_THRESHOLDS",
     "HELP_COMMAND",
     "HELP_TOPICS",
     "HOUR_MAX_DAYS",
+    "MAX_THRESHOLDS",
+    "MAX_WATCHERS",
     "PREFIX",
+    "BudgetScope",
     "CancelSchedule",
     "Command",
     "CommandSpec",
@@ -42,6 +46,7 @@ __all__ = [
     "RemoveBudget",
     "Report",
     "ScheduleReport",
+    "ScopeKind",
     "SetBudget",
     "SetPaymentMethod",
     "ShowMetrics",
@@ -55,6 +60,9 @@ HELP_COMMAND = f"{PREFIX} help"
 HOUR_MAX_DAYS = 31  # MK.IO: `hour` reports cover at most 31 days
 DAY_MAX_DAYS = 366  # MK.IO: `day` reports cover at most one year
 BUDGET_CURRENCY = "USD"  # budgets are set in this currency only
+DEFAULT_THRESHOLDS: tuple[int, ...] = (80, 100)  # a budget's alerts, in % of it, unless given
+MAX_THRESHOLDS = 10
+MAX_WATCHERS = 10  # users told of a budget's alerts by DM
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,41 @@ class CancelSchedule:
     id: str  # lower-cased: schedule IDs are case-insensitive
 
 
+class ScopeKind(StrEnum):
+    """What a budget's spend is counted over."""
+
+    PROJECT = "project"
+    METER = "meter"  # one meter of one project
+    PAYMENT_METHOD = "payment-method"  # the cost billed to it (the projects assigned to it)
+    ORGANIZATION = "organization"
+    CONTRO_TYPE = "contro"  # one Contro usage type
+
+
+@dataclass(frozen=True)
+class BudgetScope:
+    """`name` is the project (also for a meter), the payment method as typed (ID or name), the
+    Contro usage type, or "" for the organization."""
+
+    kind: ScopeKind = ScopeKind.PROJECT
+    name: str = ""
+    meter: str | None = None
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The command words that name it: `budget <words> <amount>`."""
+        match self.kind:
+            case ScopeKind.PROJECT:
+                return (self.name,)
+            case ScopeKind.METER:
+                return (self.name, "meter", self.meter or "")
+            case ScopeKind.ORGANIZATION:
+                return ("organization",)
+            case ScopeKind.PAYMENT_METHOD:
+                return ("payment-method", self.name)
+            case ScopeKind.CONTRO_TYPE:
+                return ("contro", self.name)
+
+
 @dataclass(frozen=True)
 class Reconcile:
     """`reconcile <YYYY-MM> [project <p>]`: does the month's bill add up?"""
@@ -206,8 +249,10 @@ class Reconcile:
 
 @dataclass(frozen=True)
 class SetBudget:
-    project: str
+    scope: BudgetScope
     amount: Decimal  # in BUDGET_CURRENCY, positive, with two decimals
+    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS  # % of the amount, ascending, distinct
+    notify: tuple[str, ...] = ()  # Slack user IDs told by DM too
 
 
 @dataclass(frozen=True)
@@ -217,7 +262,7 @@ class ListBudgets:
 
 @dataclass(frozen=True)
 class RemoveBudget:
-    project: str
+    scope: BudgetScope
 
 
 Command = (
@@ -386,25 +431,35 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "budget list",
-        "The monthly budgets, and where their alerts go.",
+        "The monthly budgets: spend so far, % used, the month-end estimate, where alerts go.",
         (f"{PREFIX} budget list",),
     ),
     CommandSpec(
-        f"budget <project> <amount> [{BUDGET_CURRENCY}]",
-        "Set a project's monthly budget (admins): this channel hears when the month's cost "
-        "reaches 80% and 100% of it, and when the high end of the month-end estimate "
-        "reaches it.",
-        (f"{PREFIX} budget my-project 5000", f"{PREFIX} budget my-project 12,500.50 USD"),
+        f"budget <scope> <amount> [{BUDGET_CURRENCY}] [at <percents>] [notify <@user>…]",
+        "Set a monthly budget (admins): this channel hears when the month's cost reaches each "
+        "threshold (80% and 100% unless given), when the high end of the month-end estimate "
+        "reaches the budget, and when it falls back under.",
         (
+            f"{PREFIX} budget my-project 5000 USD at 50,80,100",
+            f"{PREFIX} budget organization 20,000",
+        ),
+        (
+            "<scope>: a project (`my-project`); one of its meters (`my-project meter "
+            "streaming_egress`); `payment-method <id or name>` (the cost billed to it); "
+            "`organization`; `contro <usage type>` (`contro card_issuance`).",
             f"<amount>: in {BUDGET_CURRENCY}, more than 0, at most two decimals; commas may "
             "separate the thousands: `12,500.50`.",
-            "Each alert is sent at most once a month; setting a budget again starts afresh.",
+            f"at: up to {MAX_THRESHOLDS} whole percentages from 1 to 1000, `at 50,80,100`.",
+            f"notify: up to {MAX_WATCHERS} people (@-mention them) who also get each alert "
+            "by direct message.",
+            "Each alert is sent at most once a month (UTC); on the 1st every budget starts "
+            "afresh. Setting a budget again replaces it and starts afresh.",
         ),
     ),
     CommandSpec(
-        "budget remove <project>",
-        "Remove a project's budget, and its alerts (admins).",
-        (f"{PREFIX} budget remove my-project",),
+        "budget remove <scope>",
+        "Remove a budget, and its alerts (admins).",
+        (f"{PREFIX} budget remove my-project", f"{PREFIX} budget remove organization"),
     ),
 )
 

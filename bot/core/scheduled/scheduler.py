@@ -26,7 +26,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,14 +35,17 @@ from typing import Final
 from bot.clock import Clock, aware_utc
 from bot.core.language.commands import Report
 from bot.core.scheduled.budgets import (
+    CHECK_FAILED,
+    AlertKind,
     Budget,
+    BudgetAlert,
     BudgetFigures,
     BudgetStore,
     MonthSpend,
-    Threshold,
-    crossed,
+    due_alerts,
+    had_alerts,
     month_key,
-    worth_posting,
+    previous_month,
 )
 from bot.core.scheduled.schedules import (
     Schedule,
@@ -67,9 +70,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RunReport = Callable[[Schedule, Report], Awaitable[None]]
-# project -> its cost this month so far per currency, and each currency's estimate high end
-MonthToDate = Callable[[str], Awaitable[MonthSpend]]
-Alert = Callable[[Budget, Threshold, BudgetFigures], Awaitable[None]]
+# the budgets -> how to get each one's month so far (fetched once for all; a call may raise,
+# and then that budget's check fails)
+MonthToDate = Callable[[Sequence[Budget]], Awaitable[Callable[[Budget], MonthSpend]]]
+Alert = Callable[[Budget, BudgetAlert, BudgetFigures], Awaitable[None]]
 # tell a budget's channel that its check fails (for example, the project no longer exists)
 CheckFailed = Callable[[Budget, Exception], Awaitable[None]]
 
@@ -96,9 +100,9 @@ class ScheduledRun:
 
 @dataclass(frozen=True)
 class SentAlert:
-    project: str
-    threshold: Threshold
-    posted: bool  # False: claimed without a post (superseded by "100%"), or the post failed
+    key: str  # the budget's
+    alert: BudgetAlert
+    posted: bool  # False: claimed without a post (older news), or the post failed
 
 
 @dataclass(frozen=True)
@@ -268,31 +272,55 @@ class Scheduler:
 
     async def _check_budgets(self, now: datetime) -> tuple[SentAlert, ...]:
         month = month_key(now)
+        budgets = await self._budgets.list()
+        if not budgets:
+            return ()
+        try:
+            spend_of = await self._month_to_date(budgets)
+        except Exception as error:
+            failure = error
+
+            def spend_of(_: Budget) -> MonthSpend:
+                raise failure
+
         sent: list[SentAlert] = []
-        for budget in await self._budgets.list():
+        for budget in budgets:
             try:
-                spend = await self._month_to_date(budget.project)
+                figures = spend_of(budget).figures(budget, month)
             except Exception as error:
                 await self._report_failed_check(budget, month, error)
                 continue
-            already = await self._budgets.sent(budget.project, month)
-            figures = spend.figures(budget, month)
-            spent, high = figures.month_to_date, figures.estimate_high
-            for threshold in crossed(budget, spent, high, already):
-                if not await self._budgets.claim_alert(budget.project, month, threshold):
-                    continue  # another replica has it
-                posted = worth_posting(threshold, budget, spent)
-                if posted:
-                    posted = await self._post_alert(budget, threshold, figures)
-                sent.append(SentAlert(budget.project, threshold, posted))
+            already = await self._budgets.sent(budget.key, month)
+            if not already and had_alerts(
+                await self._budgets.sent(budget.key, previous_month(month))
+            ):
+                sent.extend(
+                    await self._claim(budget, BudgetAlert(AlertKind.NEW_MONTH), figures, month)
+                )
+            for due in due_alerts(budget, figures, already):
+                sent.extend(await self._claim(budget, due.alert, figures, month, post=due.post))
         return tuple(sent)
+
+    async def _claim(
+        self,
+        budget: Budget,
+        alert: BudgetAlert,
+        figures: BudgetFigures,
+        month: str,
+        *,
+        post: bool = True,
+    ) -> list[SentAlert]:
+        if not await self._budgets.claim_alert(budget.key, month, alert.claim):
+            return []  # another replica has it
+        posted = post and await self._post_alert(budget, alert, figures)
+        return [SentAlert(budget.key, alert, posted)]
 
     async def _report_failed_check(self, budget: Budget, month: str, error: Exception) -> None:
         """Told once a month in the budget's channel (one replica claims it); every other
         hour, one line in the log. A traceback only for an error the bot did not expect."""
-        what = f"budget of {budget.project}: could not get this month's cost"
+        what = f"budget {budget.key}: could not get this month's cost"
         expected = isinstance(error, BillingBotError)
-        if not await self._budgets.claim_alert(budget.project, month, Threshold.CHECK_FAILED):
+        if not await self._budgets.claim_alert(budget.key, month, CHECK_FAILED):
             log.warning("%s (%s; the channel was told this month)", what, type(error).__name__)
             return
         log.log(
@@ -309,16 +337,12 @@ class Scheduler:
         except Exception:
             log.exception("%s: the channel could not be told", what)
 
-    async def _post_alert(
-        self, budget: Budget, threshold: Threshold, figures: BudgetFigures
-    ) -> bool:
+    async def _post_alert(self, budget: Budget, alert: BudgetAlert, figures: BudgetFigures) -> bool:
         try:
-            await self._alert(budget, threshold, figures)
+            await self._alert(budget, alert, figures)
         except Exception:
             log.exception(
-                "budget of %s: the %s alert failed; it is not retried this month",
-                budget.project,
-                threshold,
+                "budget %s: the %s alert failed; it is not retried this month", budget.key, alert
             )
             return False
         return True

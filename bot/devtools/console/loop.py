@@ -218,8 +218,11 @@ class Console:
         now = datetime.now(UTC)
         command, _, schedule_id = words.partition(" ")
         if command == ":check-budgets":
-            await self.scheduler.check_budgets(now)
-            self._say("(budgets checked)")
+            sent = await self.scheduler.check_budgets(now)
+            posted = sum(1 for alert in sent if alert.posted)
+            self._say(f"(budgets checked: {posted} new alert{'' if posted == 1 else 's'})")
+            if not posted:
+                return  # nothing to wait for
         elif await self.scheduler.run_now(schedule_id.strip(), now) is None:
             self._say("(no such schedule: `/billing schedule list` shows them)")
             return

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Sequence
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.language import commands as c
-from bot.core.scheduled.budgets import Budget, BudgetFigures, MonthSpend, Threshold
+from bot.core.scheduled.budgets import Budget, BudgetAlert, BudgetFigures, MonthSpend
 from bot.core.scheduled.scheduler import Scheduler
 from bot.core.scheduled.schedules import Schedule
-from bot.money import Money
 from bot.slack.delivery import Logged, Posting
 from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.render.schedules import render_budget_alert, render_budget_check_failed
+from bot.slack.render.budgets import render_budget_alert, render_budget_check_failed
+
+log = logging.getLogger(__name__)
 
 
 def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
@@ -25,14 +29,19 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
         posting = Posting(client, note=note, fallback=None, scheduled=True)
         await routes.post(report, asker, deps, posting)
 
-    async def month_to_date(project: str) -> MonthSpend:
-        usage = await deps.billing.usage(project)
-        highs = tuple(Money(e.total.high, e.currency) for e in usage.estimates)
-        return MonthSpend(usage.totals, highs)
+    async def month_to_date(budgets: Sequence[Budget]) -> Callable[[Budget], MonthSpend]:
+        return (await deps.billing.budget_month(budgets)).spend
 
-    async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
-        message = render_budget_alert(budget, threshold, figures)
-        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
+    async def alert(budget: Budget, alert: BudgetAlert, figures: BudgetFigures) -> None:
+        """In the budget's channel; then to each person it names, by DM (one failing DM is
+        logged and does not stop the others)."""
+        message = render_budget_alert(budget, alert, figures).to_slack()
+        await client.chat_postMessage(channel=budget.channel, **message)
+        for user in budget.notify:
+            try:
+                await client.chat_postMessage(channel=user, **message)
+            except Exception:
+                log.exception("budget %s: the %s alert could not be sent by DM", budget.key, alert)
 
     async def check_failed(budget: Budget, error: Exception) -> None:
         message = render_budget_check_failed(budget, error)

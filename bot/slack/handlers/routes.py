@@ -15,6 +15,7 @@ from typing import Any, Final, Generic, TypeVar
 from bot.core.language import commands as c
 from bot.slack.delivery import Posting
 from bot.slack.handlers import (
+    budgets,
     changes,
     contro,
     help,
@@ -124,9 +125,9 @@ ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
     c.ScheduleReport: Route(Answered(schedules.run, MKIO), ADMIN, SLASH, shareable=False),
     c.ListSchedules: Route(Answered(schedules.run, STORE), ANYONE, SLASH, shareable=False),
     c.CancelSchedule: Route(Answered(schedules.run, STORE), ADMIN, SLASH, shareable=False),
-    c.SetBudget: Route(Answered(schedules.run, MKIO), ADMIN, SLASH, shareable=False),
-    c.ListBudgets: Route(Answered(schedules.run, STORE), ANYONE, SLASH, shareable=False),
-    c.RemoveBudget: Route(Answered(schedules.run, STORE), ADMIN, SLASH, shareable=False),
+    c.SetBudget: Route(Answered(budgets.run, MKIO), ADMIN, SLASH, shareable=False),
+    c.ListBudgets: Route(Answered(budgets.run, MKIO), ANYONE, SLASH, shareable=False),
+    c.RemoveBudget: Route(Answered(budgets.run, STORE), ADMIN, SLASH, shareable=False),
 }
 
 # `contro records … csv`: every record as a file, which only a channel's thread can take.

@@ -1,30 +1,19 @@
-"""Scheduled reports and budgets: the admin commands."""
+"""Scheduled reports: the admin commands (budgets: `bot.slack.handlers.budgets`)."""
 
 from __future__ import annotations
 
 from bot.core.language import commands as c
-from bot.core.scheduled.budgets import Budget
 from bot.core.scheduled.schedules import Schedule, new_schedule_id, next_run_at
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
 from bot.slack.render.common import Message
 from bot.slack.render.schedules import (
-    render_budget_removed,
-    render_budget_set,
-    render_budgets,
     render_schedule_cancelled,
     render_schedule_created,
     render_schedules,
 )
 
-Scheduling = (
-    c.ScheduleReport
-    | c.ListSchedules
-    | c.CancelSchedule
-    | c.SetBudget
-    | c.ListBudgets
-    | c.RemoveBudget
-)
+Scheduling = c.ScheduleReport | c.ListSchedules | c.CancelSchedule
 
 
 async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
@@ -45,20 +34,3 @@ async def run(command: Scheduling, asker: Asker, deps: Deps) -> Message:
             return render_schedules(await deps.schedules.list(), now)
         case c.CancelSchedule():
             return render_schedule_cancelled(command.id, await deps.schedules.remove(command.id))
-        case c.SetBudget():
-            await deps.billing.require_project(command.project, help_topic="budget")
-            budget = Budget(
-                project=command.project,
-                amount=command.amount,
-                channel=asker.channel_id,
-                set_by=asker.user_id,
-                set_at=now,
-            )
-            replaced = await deps.budgets.get(command.project)
-            await deps.budgets.set(budget)
-            return render_budget_set(budget, replaced)
-        case c.ListBudgets():
-            return render_budgets(await deps.budgets.list())
-        case c.RemoveBudget():
-            found = await deps.budgets.remove(command.project)
-            return render_budget_removed(command.project, found)
