@@ -138,6 +138,7 @@ def build_app(
             limits=limits,
             concurrency=settings.contro_max_concurrency,
             requests_per_minute=settings.contro_max_requests_per_minute,
+            next_key=settings.contro_api_key_next,
         )
         if settings.contro_api_key
         else None
