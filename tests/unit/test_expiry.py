@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.core.scheduled.expiry import ExpiryClaims, MemoryExpiryClaims, milestone
+from bot.core.scheduled.expiry import (
+    Expiry,
+    ExpiryClaims,
+    ExpiryWatch,
+    MemoryExpiryClaims,
+    milestone,
+)
 from bot.store.redis_claims import RedisClaims
 from bot.store.sqlite_claims import SqliteClaims
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
@@ -44,10 +50,10 @@ ClaimsPair = tuple[ExpiryClaims, ExpiryClaims]
 
 async def one_winner(pair: ClaimsPair) -> None:
     a, b = pair
-    key = "remind:MKIO_TOKEN@2026-12-01T00:00:00Z:7"
+    key = "remind:MKIO_TOKEN@2026-12-01:7"
     won = await asyncio.gather(*(c.claim(key, timedelta(days=40)) for c in (a, b, a, b)))
     assert sorted(won) == [False, False, False, True]
-    assert await a.claim("remind:MKIO_TOKEN@2026-12-01T00:00:00Z:1", timedelta(days=40))
+    assert await a.claim("remind:MKIO_TOKEN@2026-12-01:1", timedelta(days=40))
 
 
 async def test_memory_claims_have_one_winner() -> None:
@@ -100,3 +106,43 @@ async def test_redis_claims_lapse(redis_server: RedisServer) -> None:  # noqa: F
         assert 0 < await client.ttl(f"{space}claim:check:2026-11-21") <= 2 * 86400
     finally:
         await client.aclose()
+
+
+async def test_a_reminder_is_claimed_per_day_of_expiry_not_per_second() -> None:
+    """The JWT's `exp` and MK.IO's list may name the same day at different times (and the list
+    may be unreadable one day): that is the same credential, reminded once."""
+    sent: list[tuple[str, int]] = []
+    expiries = [Expiry("MKIO_TOKEN", "mkio token", NOW + timedelta(days=5))]
+
+    async def check(now: datetime) -> list[Expiry]:
+        return expiries
+
+    async def remind(expiry: Expiry, reached: int, now: datetime) -> None:
+        sent.append((expiry.key, reached))
+
+    watch = ExpiryWatch(MemoryExpiryClaims(), check=check, remind=remind)
+    await watch.run(NOW)
+    expiries[0] = Expiry("MKIO_TOKEN", "mkio token", NOW + timedelta(days=5, hours=3))
+    await watch.run(NOW + timedelta(hours=1))
+    assert sent == [("MKIO_TOKEN@2026-11-26", 7)]
+    # the next token, expiring a year later, starts afresh
+    expiries[0] = Expiry("MKIO_TOKEN", "mkio token", NOW + timedelta(days=366))
+    await watch.run(NOW + timedelta(days=340))
+    assert sent[-1] == ("MKIO_TOKEN@2027-11-22", 30)
+
+
+async def test_a_reminder_that_fails_is_not_sent_again() -> None:
+    tries: list[int] = []
+
+    async def check(now: datetime) -> list[Expiry]:
+        return [Expiry("MKIO_TOKEN", "mkio token", NOW + timedelta(days=1))]
+
+    async def remind(expiry: Expiry, reached: int, now: datetime) -> None:
+        tries.append(reached)
+        raise RuntimeError("Slack is down")
+
+    watch = ExpiryWatch(MemoryExpiryClaims(), check=check, remind=remind)
+    [reminder] = await watch.run(NOW)
+    assert (reminder.milestone, reminder.sent) == (1, False)
+    assert await watch.run(NOW + timedelta(hours=1)) == ()
+    assert tries == [1]

@@ -60,8 +60,10 @@ class Expiry:
     @property
     def key(self) -> str:
         """The same for one credential, another for its successor (a new token expires
-        later): what a reminder is claimed under. Holds nothing of the secret."""
-        return f"{self.variable}@{self.expires.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        later): what a reminder is claimed under. Holds nothing of the secret. The day, not
+        the second: the JWT's `exp` and MK.IO's list may differ by a little, and a day when
+        the list cannot be read must not make the reminders start again."""
+        return f"{self.variable}@{self.expires.astimezone(UTC):%Y-%m-%d}"
 
 
 def milestone(expires: datetime, now: datetime) -> int | None:
