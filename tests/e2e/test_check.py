@@ -183,7 +183,16 @@ async def test_check_names_the_token_mk_io_lists_as_expiring_in_5_days(tmp_path:
 
 async def test_check_fails_on_a_token_mk_io_lists_as_revoked(tmp_path: Path) -> None:
     sandbox = Sandbox(mkio_token=jwt_with(sub="billing-bot", jti="tok-42"))
-    sandbox.mkio_token_revoked = True
+    runner, url = await start(sandbox)  # set it as an operator would, over the control plane
+    try:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            refused = await client.post(f"{url}/_sandbox/token", json={"expires": "2027-01-01"})
+            assert refused.status_code == 400  # no time zone
+            answer = await client.post(f"{url}/_sandbox/token", json={"revoked": True})
+            assert answer.status_code == 204
+    finally:
+        await runner.cleanup()
+
     status, out, _ = await run_check(tmp_path, sandbox)
 
     assert status == 1
