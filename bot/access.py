@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from bot import clock as clock_module
 from bot.config import Settings
+from bot.core.scheduled.expiry import Expiry
 from bot.preflight import ConfigError, check
 
 Outcome = Literal["ok", "warn", "FAIL"]
@@ -45,6 +46,7 @@ MKIO_CAPABILITIES: tuple[tuple[str, str], ...] = (
 )
 EXPIRY_WARNING = timedelta(days=30)
 TIMEOUT_SECONDS = 15.0
+_REFUSED = "the key is refused"
 _TEST_HOST_WORDS = ("sandbox", "test", "staging", "localhost")
 
 
@@ -53,6 +55,7 @@ class Finding:
     outcome: Outcome
     what: str
     text: str
+    expiry: Expiry | None = None
 
     def line(self) -> str:
         return f"{self.outcome:<4} {self.what}: {self.text}"
@@ -147,39 +150,101 @@ def _granted(needed: str, capabilities: Iterable[str]) -> bool:
     return any(fnmatchcase(needed, pattern) for pattern in capabilities)
 
 
-def jwt_expiry(token: str) -> datetime | None:
-    """The `exp` claim of a JWT (its signature is not checked), or None for any other token."""
+def jwt_claims(token: str) -> dict[str, object] | None:
+    """The claims of a JWT (its signature is not checked), or None for any other token."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        exp = claims["exp"] if isinstance(claims, dict) else None
-        if isinstance(exp, bool) or not isinstance(exp, int | float):
-            return None
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def jwt_expiry(token: str) -> datetime | None:
+    """The `exp` claim of a JWT (its signature is not checked), or None for any other token."""
+    exp = (jwt_claims(token) or {}).get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        return None
+    try:
         return datetime.fromtimestamp(exp, UTC)
-    except (binascii.Error, ValueError, KeyError, OverflowError, OSError):
+    except (ValueError, OverflowError, OSError):
         return None
 
 
-def expiry_finding(token: str, now: datetime) -> Finding | None:
-    expires = jwt_expiry(token)
+@dataclass(frozen=True, slots=True)
+class ListedToken:
+    """The bot's own token as `GET /organization/tokens` lists it."""
+
+    id: str
+    expires: datetime
+    revoked: bool
+    description: str
+
+
+async def listed_token(
+    settings: Settings, client: httpx.AsyncClient, token: str
+) -> ListedToken | None:
+    """MKIO_TOKEN in MK.IO's list of the organization's tokens, where the token may read it
+    (`core.token.get`); None when it may not, or the list does not show it. The list names
+    tokens by id, which a JWT carries among its claims (`jti`, or another claim)."""
+    ids = {v for v in (jwt_claims(token) or {}).values() if isinstance(v, str)}
+    if not ids:
+        return None
+    url = settings.mkio_api_url.rstrip("/") + "/organization/tokens"
+    try:
+        response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+        body = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    items = body.get("value") if isinstance(body, dict) else None
+    for item in items if isinstance(items, list) else []:
+        metadata = item.get("metadata") if isinstance(item, dict) else None
+        spec = item.get("spec") if isinstance(item, dict) else None
+        if not isinstance(metadata, dict) or not isinstance(spec, dict):
+            continue
+        if metadata.get("id") not in ids:
+            continue
+        try:
+            expires = datetime.fromisoformat(str(spec.get("expires")))
+        except ValueError:
+            return None
+        description = spec.get("description")
+        return ListedToken(
+            id=str(metadata["id"]),
+            expires=expires if expires.tzinfo else expires.replace(tzinfo=UTC),
+            revoked=spec.get("revoked") is not None,
+            description=description if isinstance(description, str) else "",
+        )
+    return None
+
+
+def expiry_finding(
+    expires: datetime | None,
+    now: datetime,
+    *,
+    what: str,
+    variable: str,
+    renew: str,
+    named: str = "",
+) -> Finding | None:
+    """The finding on a credential that `expires`, carrying its `Expiry` for the reminders."""
     if expires is None:
         return None
-    when = expires.strftime("%Y-%m-%d %H:%M UTC")
+    when = expires.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    expiry = Expiry(variable, what, expires, named, renew)
     if expires <= now:
-        return Finding(
-            "FAIL", "mkio token", f"expired {when}: create a new token in MK.IO and set MKIO_TOKEN"
-        )
+        return Finding("FAIL", what, f"{named}expired {when}: {renew} and set {variable}", expiry)
     left = expires - now
     if left < EXPIRY_WARNING:
         return Finding(
             "warn",
-            "mkio token",
-            f"expires {when}, in {left.days} days: create a "
-            "new token in MK.IO and set MKIO_TOKEN before then",
+            what,
+            f"{named}expires {when}, in {left.days} days: {renew} and set {variable} before then",
+            expiry,
         )
-    return Finding("ok", "mkio token", f"expires {when}")
+    return Finding("ok", what, f"{named}expires {when}", expiry)
 
 
 def _unset(what: str, variable: str, service: str) -> Finding:
@@ -194,7 +259,30 @@ async def mkio_findings(
     if not token:
         return [_unset("mkio", "MKIO_TOKEN", "MK.IO")]
     findings: list[Finding] = []
-    if (expiry := expiry_finding(token, now)) is not None:
+    expires = jwt_expiry(token)
+    named = ""
+    listed = await listed_token(settings, client, token)
+    if listed is not None:
+        named = f"“{listed.description}” ({listed.id}) " if listed.description else ""
+        named = named or f"{listed.id} "
+        if listed.revoked:
+            findings.append(
+                Finding(
+                    "FAIL",
+                    "mkio token",
+                    f"{named}is revoked: create a new token in MK.IO and set MKIO_TOKEN",
+                )
+            )
+        expires = listed.expires if expires is None else min(expires, listed.expires)
+    expiry = expiry_finding(
+        expires,
+        now,
+        what="mkio token",
+        variable="MKIO_TOKEN",
+        renew="create a new token in MK.IO",
+        named=named,
+    )
+    if expiry is not None and not (listed is not None and listed.revoked):
         findings.append(expiry)
     url = settings.mkio_api_url.rstrip("/") + "/user/rbac"
     try:
@@ -257,17 +345,47 @@ def is_test_host(url: str) -> bool:
 async def contro_findings(
     settings: Settings, client: httpx.AsyncClient, now: datetime
 ) -> list[Finding]:
+    """The Contro key, and the next one while Contro rotates them (CONTRO_API_KEY_NEXT)."""
     key = _secret(settings.contro_api_key)
+    following = _secret(settings.contro_api_key_next)
     if not key:
+        if following:
+            text = "CONTRO_API_KEY_NEXT is set without CONTRO_API_KEY: set CONTRO_API_KEY too"
+            return [Finding("FAIL", "contro", text)]
         return [_unset("contro", "CONTRO_API_KEY", "Contro")]
+    found = await _contro_key_findings(settings, client, now, key, "contro", "CONTRO_API_KEY")
+    if not following:
+        return found
+    nexts = await _contro_key_findings(
+        settings, client, now, following, "contro next key", "CONTRO_API_KEY_NEXT"
+    )
+    [first], [second] = found, nexts
+    if first.text.startswith(_REFUSED) and second.outcome == "ok":
+        # the rotation has happened: the bot works, on the next key
+        text = (
+            "refused, and CONTRO_API_KEY_NEXT works (the bot uses it): set CONTRO_API_KEY "
+            "to the new key and unset CONTRO_API_KEY_NEXT"
+        )
+        found = [Finding("warn", "contro", text)]
+    return [*found, *nexts]
+
+
+async def _contro_key_findings(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    now: datetime,
+    key: str,
+    what: str,
+    variable: str,
+) -> list[Finding]:
     test_host = is_test_host(settings.contro_api_url)
     # A key for the other kind of host is not sent there: a live key must not reach a test host.
     if key.startswith("sk_test_") and not test_host:
         return [
             Finding(
                 "FAIL",
-                "contro",
-                "CONTRO_API_KEY is a test key (sk_test_…) but "
+                what,
+                f"{variable} is a test key (sk_test_…) but "
                 "CONTRO_API_URL is a live host: set a live key (sk_live_…) or point "
                 "CONTRO_API_URL at the sandbox",
             )
@@ -276,8 +394,8 @@ async def contro_findings(
         return [
             Finding(
                 "FAIL",
-                "contro",
-                "CONTRO_API_KEY is a live key (sk_live_…) but "
+                what,
+                f"{variable} is a live key (sk_live_…) but "
                 "CONTRO_API_URL is a test host: set a test key (sk_test_…) or point "
                 "CONTRO_API_URL at the live API",
             )
@@ -291,7 +409,7 @@ async def contro_findings(
         return [
             Finding(
                 "FAIL",
-                "contro",
+                what,
                 f"GET /partner/usage/summary failed "
                 f"({type(exc).__name__}): check CONTRO_API_URL and the network",
             )
@@ -300,19 +418,19 @@ async def contro_findings(
         return [
             Finding(
                 "FAIL",
-                "contro",
-                f"the key is refused ({response.status_code}): set CONTRO_API_KEY to a valid key",
+                what,
+                f"{_REFUSED} ({response.status_code}): set {variable} to a valid key",
             )
         ]
     if response.status_code != 200:
         return [
             Finding(
                 "FAIL",
-                "contro",
+                what,
                 f"GET /partner/usage/summary answered {response.status_code}: check CONTRO_API_URL",
             )
         ]
-    return [Finding("ok", "contro", "key works")]
+    return [Finding("ok", what, "key works")]
 
 
 async def findings(

@@ -29,6 +29,7 @@ SECRET_NAMES = (
     "slack_app_token",
     "mkio_token",
     "contro_api_key",
+    "contro_api_key_next",
     "redis_url",
 )
 
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     slack_app_token_file: SecretStr | None = None
     mkio_token_file: SecretStr | None = None
     contro_api_key_file: SecretStr | None = None
+    contro_api_key_next_file: SecretStr | None = None
     redis_url_file: SecretStr | None = None
 
     slack_bot_token: SecretStr | None = Field(None, validate_default=True)
@@ -78,6 +80,8 @@ class Settings(BaseSettings):
     mkio_token: SecretStr | None = Field(None, validate_default=True)
     contro_api_url: str = "https://api.contro.me/v1"
     contro_api_key: SecretStr | None = Field(None, validate_default=True)
+    # A second key while Contro rotates them: tried when CONTRO_API_KEY is refused (401).
+    contro_api_key_next: SecretStr | None = Field(None, validate_default=True)
 
     billing_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     audit_channel: str | None = None
@@ -180,6 +184,7 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.mkio_token,
             self.contro_api_key,
+            self.contro_api_key_next,
             self.redis_url,
         )
         return [v.get_secret_value() for v in values if v and v.get_secret_value()]

@@ -25,8 +25,10 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.core.billing import BillingService
 from bot.core.changes.service import ChangeService
+from bot.core.scheduled.expiry import ExpiryWatch
 from bot.core.scheduled.scheduler import Scheduler
 from bot.logs import redact
+from bot.slack.expiry import make_expiry_watch
 from bot.slack.handlers import register_all
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
@@ -47,9 +49,11 @@ class BillingBot:
     backends: Backends
     scheduler: Scheduler
     clock: Clock
+    expiry: ExpiryWatch
     recover: Callable[[], Coroutine[Any, Any, None]] | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _background: asyncio.Task[None] | None = None
+    _expiry: asyncio.Task[None] | None = None
     _recovery: asyncio.Task[None] | None = None
 
     def start_recovery(self) -> None:
@@ -58,20 +62,24 @@ class BillingBot:
             self._recovery = asyncio.create_task(self.recover())
 
     def start_background(self) -> None:
-        """Scheduled reports and budget checks, for a long-running server (not the tests')."""
+        """Scheduled reports and budget checks, and the credential check at start and daily
+        (bot.core.scheduled.expiry), for a long-running server (not the tests')."""
         self.start_recovery()
         if self._background is None:
             self._background = asyncio.create_task(self.scheduler.run_forever(self.clock))
+        if self._expiry is None:
+            self._expiry = asyncio.create_task(self.expiry.run_forever(self.clock))
 
     async def stop_background(self) -> None:
         """Stop the scheduler loop (it never ends on its own: shutdown must not wait for it),
         and a recovery still waiting for a change some replica may be making."""
-        for task in (self._background, self._recovery):
+        for task in (self._background, self._recovery, self._expiry):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._background = None
+        self._expiry = None
 
     async def aclose(self) -> None:
         await self.stop_background()
@@ -138,6 +146,7 @@ def build_app(
             limits=limits,
             concurrency=settings.contro_max_concurrency,
             requests_per_minute=settings.contro_max_requests_per_minute,
+            next_key=settings.contro_api_key_next,
         )
         if settings.contro_api_key
         else None
@@ -189,6 +198,7 @@ def build_app(
         backends=backends,
         scheduler=make_scheduler(app.client, deps),
         clock=clock,
+        expiry=make_expiry_watch(app.client, settings, backends.claims),
         recover=lambda: recover_cut_off(app.client, deps),
     )
     bot._closers.append(backends.aclose)

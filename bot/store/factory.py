@@ -19,9 +19,11 @@ from bot.config import Settings
 from bot.core.cache import AnswerCache, MemoryCache
 from bot.core.changes.model import MemoryPendingStore, PendingStore
 from bot.core.scheduled.budgets import BudgetStore
+from bot.core.scheduled.expiry import ExpiryClaims, MemoryExpiryClaims
 from bot.core.scheduled.schedules import ScheduleStore
 from bot.store.dedupe import Dedupe, MemoryDedupe
 from bot.store.sqlite_budgets import SqliteBudgetStore
+from bot.store.sqlite_claims import SqliteClaims
 from bot.store.sqlite_schedules import SqliteScheduleStore
 
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -37,6 +39,8 @@ class Backends:
     # backend name ("redis", "sqlite") -> whether it answers; one entry per backend in use
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # once-only claims of the credential expiry reminders (bot.core.scheduled.expiry)
+    claims: ExpiryClaims = field(default_factory=MemoryExpiryClaims)
 
     async def health(self) -> dict[str, bool]:
         """Backend name -> reachable, for /healthz: every backend, checked at once."""
@@ -58,6 +62,7 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
     cache = MemoryCache(settings.cache_ttl_seconds)
     schedules = SqliteScheduleStore(settings.sqlite_path)
     budgets = SqliteBudgetStore(settings.sqlite_path)
+    claims = SqliteClaims(settings.sqlite_path)
 
     async def sqlite() -> bool:
         return all(await asyncio.gather(schedules.ping(), budgets.ping()))
@@ -69,13 +74,15 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
         schedules=schedules,
         budgets=budgets,
         checks={"sqlite": sqlite},
-        closers=[schedules.aclose, budgets.aclose, cache.aclose],
+        closers=[schedules.aclose, budgets.aclose, claims.aclose, cache.aclose],
+        claims=claims,
     )
 
 
 def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Backends:
     # Imported here: redis-py is not loaded by a bot that does not use it.
     from bot.store.redis_budgets import RedisBudgetStore
+    from bot.store.redis_claims import RedisClaims
     from bot.store.redis_client import NAMESPACE, ping, redis_client
     from bot.store.redis_schedules import RedisScheduleStore
     from bot.store.redis_store import RedisCache, RedisDedupe, RedisPendingStore
@@ -98,4 +105,5 @@ def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Back
         budgets=RedisBudgetStore(client, signer=signer, namespace=space),
         checks={"redis": redis},
         closers=[client.aclose, cache.aclose],  # run in reverse: the cache, then the client
+        claims=RedisClaims(client, namespace=space),
     )

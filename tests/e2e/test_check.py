@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -14,15 +16,20 @@ import httpx
 from bot.devtools.fakeslack import LocalSlack
 from bot.devtools.sandbox import Sandbox, start
 from tests.e2e.stack import PATIENCE
-from tests.e2e.test_cli import STARTUP_SECONDS, serve_env
+from tests.e2e.test_cli import STARTUP_SECONDS, read_until, serve_env
 
 
-def jwt_expiring_in(seconds: float) -> str:
+def jwt_with(**claims: object) -> str:
+    """An unsigned-looking JWT carrying `claims` (the bot never checks a signature)."""
+
     def part(value: object) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
-    claims = {"sub": "billing-bot", "exp": int(time.time() + seconds)}
     return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def jwt_expiring_in(seconds: float) -> str:
+    return jwt_with(sub="billing-bot", exp=int(time.time() + seconds))
 
 
 async def run_check(
@@ -159,3 +166,86 @@ async def test_check_names_every_problem_at_once(tmp_path: Path) -> None:
     assert line_of(out, "warn mkio token")
     assert line_of(out, "FAIL mkio capabilities")
     assert line_of(out, "FAIL contro")
+
+
+async def test_check_names_the_token_mk_io_lists_as_expiring_in_5_days(tmp_path: Path) -> None:
+    # no `exp` in the token: only GET /organization/tokens knows when it expires
+    sandbox = Sandbox(mkio_token=jwt_with(sub="billing-bot", jti="tok-42"))
+    sandbox.mkio_token_expires = datetime.now(UTC) + timedelta(days=5, hours=1)
+    status, out, paths = await run_check(tmp_path, sandbox)
+
+    assert status == 0, out
+    line = line_of(out, "warn mkio token")
+    assert "“billing-bot” (tok-42)" in line
+    assert "in 5 days" in line
+    assert "/api/v1/organization/tokens" in paths
+
+
+async def test_check_fails_on_a_token_mk_io_lists_as_revoked(tmp_path: Path) -> None:
+    sandbox = Sandbox(mkio_token=jwt_with(sub="billing-bot", jti="tok-42"))
+    runner, url = await start(sandbox)  # set it as an operator would, over the control plane
+    try:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            refused = await client.post(f"{url}/_sandbox/token", json={"expires": "2027-01-01"})
+            assert refused.status_code == 400  # no time zone
+            answer = await client.post(f"{url}/_sandbox/token", json={"revoked": True})
+            assert answer.status_code == 204
+    finally:
+        await runner.cleanup()
+
+    status, out, _ = await run_check(tmp_path, sandbox)
+
+    assert status == 1
+    assert "revoked" in line_of(out, "FAIL mkio token")
+
+
+async def test_check_reports_both_contro_keys_during_a_rotation(tmp_path: Path) -> None:
+    # Contro has revoked the old key; the next one (the sandbox's) works
+    sandbox = Sandbox()
+    sandbox.revoked_contro_keys = {"sk_test_old"}
+    status, out, paths = await run_check(
+        tmp_path, sandbox, CONTRO_API_KEY="sk_test_old", CONTRO_API_KEY_NEXT="sk_test_sandbox"
+    )
+
+    assert status == 0, out
+    line = line_of(out, "warn contro:")
+    assert "CONTRO_API_KEY_NEXT works" in line
+    assert "unset CONTRO_API_KEY_NEXT" in line
+    assert line_of(out, "ok   contro next key")
+    assert paths.count("/v1/partner/usage/summary") == 2
+
+
+async def test_check_fails_when_neither_contro_key_works(tmp_path: Path) -> None:
+    sandbox = Sandbox()
+    sandbox.revoked_contro_keys = {"sk_test_old", "sk_test_older"}
+    status, out, _ = await run_check(
+        tmp_path, sandbox, CONTRO_API_KEY="sk_test_old", CONTRO_API_KEY_NEXT="sk_test_older"
+    )
+
+    assert status == 1
+    assert "CONTRO_API_KEY to a valid key" in line_of(out, "FAIL contro:")
+    assert "CONTRO_API_KEY_NEXT to a valid key" in line_of(out, "FAIL contro next key")
+
+
+async def test_serve_logs_what_the_checks_find_at_start(tmp_path: Path) -> None:
+    sandbox = Sandbox()
+    runner, sandbox_url = await start(sandbox)
+    slack = LocalSlack(wait_timeout=PATIENCE)
+    await slack.start()
+    env = {**serve_env(sandbox, sandbox_url, slack), "CONTRO_API_KEY_NEXT": "sk_live_next_999"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--port", "0",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        logged = await read_until(process.stderr, re.compile(r"contro next key"))
+        line = next(line for line in logged.splitlines() if "contro next key" in line)
+        assert "WARNING" in line
+        assert "CONTRO_API_KEY_NEXT is a live key" in line
+        assert "sk_live_next_999" not in logged
+    finally:
+        process.kill()
+        await process.wait()
+        await slack.aclose()
+        await runner.cleanup()

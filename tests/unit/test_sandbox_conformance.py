@@ -55,6 +55,7 @@ SERVED = {
     ("GET", "/api/v1/organization/paymentMethods/{paymentmethod_id}"),
     ("GET", "/api/v1/organization/paymentMethods/{paymentmethod_id}/rateCard"),
     ("GET", "/api/v1/user/rbac"),
+    ("GET", "/api/v1/organization/tokens"),
 }
 """The operations of the document the sandbox serves; the others are skipped, and listed."""
 

@@ -4,12 +4,18 @@ Contro paginates records in one of two styles and the client accepts both, unask
 cursor (`{"data", "hasMore", "nextCursor"}`, next request with `cursor=`) and page number
 (`{"data", "total", "page", "limit"}`, over when `page*limit >= total`, next with `page=`).
 `RecordsPage.next_token` hides which: `"c:<cursor>"` or `"p:<page>"`.
+
+While Contro rotates keys, both can be configured (CONTRO_API_KEY, CONTRO_API_KEY_NEXT): a
+request the key in use gets a 401 for is sent again with the other one, and once the other is
+taken, this process keeps to it (the old key was revoked) and says so in the log, once.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
 import httpx
@@ -18,7 +24,9 @@ from pydantic import SecretStr
 from bot.apis.contro.models import RecordsPage, UsageRecord, UsageSummary
 from bot.apis.http import Answer, Api, ApiClient, Limits, RetryPolicy
 from bot.apis.pacing import RequestRate
-from bot.errors import CommandError
+from bot.errors import CommandError, Unauthorized
+
+log = logging.getLogger(__name__)
 
 CONTRO: Final = Api(
     name="Contro",
@@ -26,6 +34,9 @@ CONTRO: Final = Api(
     variable="CONTRO_API_KEY",
     refused_hint="check the key; a test key (sk_test_…) on the live host is refused.",
 )
+
+# The same API, when the key refused is the second one.
+NEXT_KEY: Final = dataclasses.replace(CONTRO, variable="CONTRO_API_KEY_NEXT")
 
 MAX_LIMIT: Final = 100
 #: `iter_pages` stops (with `Unavailable`) after this many pages: ten million records at
@@ -56,33 +67,71 @@ class ControClient:
         concurrency: int = MAX_CONCURRENCY,
         requests_per_minute: int | None = MAX_REQUESTS_PER_MINUTE,
         rate: RequestRate | None = None,
+        next_key: SecretStr | None = None,
     ) -> None:
         """`requests_per_minute` None or 0: no pacing (a test, or a bench at full speed);
-        `rate` replaces it (a test's fake clock)."""
+        `rate` replaces it (a test's fake clock). `next_key`: the key Contro rotates to, tried
+        when `api_key` is refused with a 401."""
         key = api_key.get_secret_value()
+        following = next_key.get_secret_value() if next_key is not None else ""
         if rate is None and requests_per_minute:
             rate = RequestRate(requests_per_minute)
-        self._api = ApiClient(
-            CONTRO,
-            base_url,
-            {"x-contro-api-key": key, "Accept": "application/json"},
-            secrets=(key,),
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            limits=limits,
-            concurrency=concurrency,
-            rate=rate,
-        )
+
+        def client(api: Api, key: str) -> ApiClient:
+            return ApiClient(
+                api,
+                base_url,
+                {"x-contro-api-key": key, "Accept": "application/json"},
+                secrets=(key, following),
+                transport=transport,
+                retry=retry,
+                timeout=timeout,
+                limits=limits,
+                concurrency=concurrency,
+                rate=rate,  # one pace for both: Contro counts requests per partner
+            )
+
+        self._api = client(CONTRO, key)
+        self._clients = [self._api]
+        if following.strip() and following != key:
+            self._clients.append(client(NEXT_KEY, following))
         self.concurrency = concurrency
 
     @property
     def queued(self) -> int:
         """Requests waiting for a turn (`ApiClient.gate`)."""
-        return self._api.gate.queued
+        return sum(api.gate.queued for api in self._clients)
 
     async def aclose(self) -> None:
-        await self._api.aclose()
+        for api in self._clients:
+            await api.aclose()
+
+    async def _read(
+        self, method: str, url: str, *, params: Mapping[str, str | int], what: str
+    ) -> Answer:
+        """A read with the key in use; on its 401, once more with the other key."""
+        api = self._api
+        try:
+            return await api.read(method, url, params=params, what=what)
+        except Unauthorized as refused:
+            other = next((c for c in self._clients if c is not api), None)
+            if other is None or refused.status != 401:
+                raise
+            try:
+                answer = await other.read(method, url, params=params, what=what)
+            except Unauthorized:
+                raise refused from None
+        if self._api is api:
+            self._api = other
+            log.warning(
+                "Contro refused %s (401) and accepted %s: this process uses %s from now on; "
+                "once the rotation is over, set CONTRO_API_KEY to the new key and unset "
+                'CONTRO_API_KEY_NEXT (docs/deployment.md, "Rotating the Contro key")',
+                api.api.variable,
+                other.api.variable,
+                other.api.variable,
+            )
+        return answer
 
     async def __aenter__(self) -> ControClient:
         return self
@@ -91,7 +140,7 @@ class ControClient:
         await self.aclose()
 
     async def summary(self, period: str) -> UsageSummary:
-        answer = await self._api.read(
+        answer = await self._read(
             "GET", "/partner/usage/summary", params={"period": period}, what="usage summary"
         )
         data = answer.data
@@ -122,7 +171,7 @@ class ControClient:
                 params["cursor"] = cursor
             else:
                 params["page"] = value
-        answer = await self._api.read(
+        answer = await self._read(
             "GET", "/partner/usage/records", params=params, what="usage records"
         )
         page = self._page(answer, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(f"{PREFIX}/delay", set_delay)
     router.add_post(f"{PREFIX}/contro-records", set_contro_records)
     router.add_post(f"{PREFIX}/rbac", set_rbac)
+    router.add_post(f"{PREFIX}/token", set_token)
 
 
 class _Invalid(Exception):
@@ -162,4 +164,25 @@ async def set_rbac(request: web.Request) -> web.Response:
     except _Invalid as error:
         return _problem(str(error))
     sandbox_of(request).capabilities = capabilities
+    return web.Response(status=204)
+
+
+async def set_token(request: web.Request) -> web.Response:
+    """Body: {"expires": "<ISO date-time>" | null, "revoked": bool}, what
+    `GET /api/v1/organization/tokens` says of the sandbox's token from now on (`expires`
+    null: its JWT `exp`, or a year away)."""
+    try:
+        body = await _object(request)
+        expires = _optional_str(body, "expires")
+        revoked = body.get("revoked", False)
+        if not isinstance(revoked, bool):
+            raise _Invalid("revoked must be true or false")
+        moment = datetime.fromisoformat(expires) if expires is not None else None
+        if moment is not None and moment.tzinfo is None:
+            raise _Invalid("expires needs a time zone (Z or +00:00)")
+    except (_Invalid, ValueError) as error:
+        return _problem(str(error))
+    sandbox = sandbox_of(request)
+    sandbox.mkio_token_expires = moment
+    sandbox.mkio_token_revoked = revoked
     return web.Response(status=204)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from aiohttp import web
 
+from bot import access
 from bot import clock as clock_module
 from bot.devtools.sandbox import catalog, reports
 from bot.devtools.sandbox.contro_data import ControData, RecordFilter, is_period, period_of
@@ -29,7 +31,12 @@ FULL_CAPABILITIES = (
     "core.subscription.create",
     "mkio.metrics.get",
     "mkio.metrics.update",
+    "core.token.get",
 )
+# The id `GET /organization/tokens` lists the sandbox's token under, unless the token is a JWT
+# naming its own (`jti`).
+SANDBOX_TOKEN_ID = "5a1d8e0c-0000-4000-8000-000000000001"  # noqa: S105 - an id, not a secret
+OTHER_TOKEN_ID = "5a1d8e0c-0000-4000-8000-000000000002"  # noqa: S105
 
 
 class Sandbox:
@@ -60,6 +67,12 @@ class Sandbox:
         self.mkio_page_size = mkio_page_size
         self.capabilities: list[str] = list(FULL_CAPABILITIES)
         """What `GET /user/rbac` answers the token has (`/_sandbox/rbac` changes it)."""
+        self.mkio_token_expires: datetime | None = None
+        """When `GET /organization/tokens` says the token expires; None: its JWT `exp`, or a
+        year after the sandbox's start for a token that is not a JWT."""
+        self.mkio_token_revoked = False
+        self.revoked_contro_keys: set[str] = set()
+        """Contro keys refused with a 401 (a rotation's old key); other `sk_test_` keys pass."""
         self.requests: list[RecordedRequest] = []
         self.held: list[RecordedRequest] = []
         """The requests waiting for `release()` now, in the order they arrived."""
@@ -194,6 +207,53 @@ class Sandbox:
     def projects(self) -> list[dict[str, Any]]:
         """The items of `GET /projects`."""
         return [self.state.project_object(project) for project in self.state.projects]
+
+    def granted(self, capability: str) -> bool:
+        """Whether the token has `capability` (a `*` in `capabilities` matches anything)."""
+        return any(fnmatchcase(capability, pattern) for pattern in self.capabilities)
+
+    def organization_tokens(self) -> dict[str, Any]:
+        """What `GET /organization/tokens` answers: the sandbox's token and another user's."""
+        now = self.now()
+        claims = access.jwt_claims(self.mkio_token) or {}
+        token_id = claims.get("jti")
+        expires = (
+            self.mkio_token_expires
+            or access.jwt_expiry(self.mkio_token)
+            or now + timedelta(days=365)
+        )
+
+        def item(
+            token_id: str, user: str, description: str, expires: datetime, revoked: bool
+        ) -> dict[str, Any]:
+            return {
+                "kind": "UserToken",
+                "metadata": {"id": token_id, "type": "restricted"},
+                "spec": {
+                    "description": description,
+                    "user": user,
+                    "issued": (expires - timedelta(days=365)).isoformat(),
+                    "expires": expires.isoformat(),
+                    "lastUsed": now.date().isoformat(),
+                    "revoked": now.isoformat() if revoked else None,
+                    "permissions": {},
+                },
+            }
+
+        return {
+            "kind": "UserTokenList",
+            "value": [
+                item(
+                    token_id if isinstance(token_id, str) else SANDBOX_TOKEN_ID,
+                    "billing-bot@example.com",
+                    "billing-bot",
+                    expires,
+                    self.mkio_token_revoked,
+                ),
+                # another user's, expiring soon: not the bot's to warn about
+                item(OTHER_TOKEN_ID, "ops@example.com", "ops", now + timedelta(days=3), False),
+            ],
+        }
 
     def project_payment_method(self, project: str) -> dict[str, Any] | None:
         """What `GET /projects/{p}/paymentMethod` answers, or None when none is assigned."""

@@ -32,6 +32,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"{PREFIX}/organization/paymentMethods/{{method}}", get_payment_method)
     router.add_get(f"{PREFIX}/organization/paymentMethods/{{method}}/rateCard", rate_card)
     router.add_get(f"{PREFIX}/user/rbac", user_rbac)
+    router.add_get(f"{PREFIX}/organization/tokens", organization_tokens)
 
 
 # lists
@@ -167,6 +168,14 @@ async def user_rbac(request: web.Request) -> web.Response:
     endpoints require (`core.project.get`) and a token's `permissions` object; this answers
     those names as a list under `capabilities`."""
     return json_response({"capabilities": list(sandbox_of(request).capabilities)})
+
+
+async def organization_tokens(request: web.Request) -> web.Response:
+    """The organization's tokens, for a token with `core.token.get` (the document's rule)."""
+    sandbox = sandbox_of(request)
+    if not sandbox.granted("core.token.get"):
+        raise ApiError(403, "The token lacks the capability core.token.get.")
+    return json_response(sandbox.organization_tokens())
 
 
 # reports

@@ -63,6 +63,8 @@ def _authenticate(api: Api, request: web.Request, sandbox: Sandbox) -> None:
     key = request.headers.get("x-contro-api-key", "")
     if not key:
         raise ApiError(401, "Missing API key. Send it in the x-contro-api-key header.")
+    if key in sandbox.revoked_contro_keys:
+        raise ApiError(401, "This API key was revoked.")
     if key == sandbox.contro_key or key.startswith("sk_test_"):
         return
     if key.startswith("sk_live_"):
