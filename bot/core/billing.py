@@ -32,6 +32,7 @@ from bot.core.answers import (
 )
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
+from bot.core.figures import known_month, known_usage
 from bot.core.language.commands import Report, quote
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
@@ -39,6 +40,7 @@ from bot.core.reports.fold import ReportFold
 from bot.core.reports.summary import ReportSummary
 from bot.errors import BillingBotError, CommandError, NotConfigured
 from bot.money import Money, Totals
+from bot.observe.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,10 @@ class BillingService:
         cache: AnswerCache,
         clock: Clock,
         report_max_rows: int = DEFAULT_REPORT_MAX_ROWS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._mkio = mkio
+        self._metrics = metrics
         self._report_max_rows = report_max_rows
         self._contro = contro
         self._cache = cache
@@ -180,7 +184,10 @@ class BillingService:
                 estimates=estimates,
             )
 
-        return await self._cached(f"project:{project}:usage:{start}:{end}", load)
+        answer = await self._cached(f"project:{project}:usage:{start}:{end}", load)
+        if self._metrics is not None:
+            known_usage(self._metrics, answer)
+        return answer
 
     async def payment_methods(self) -> PaymentMethodsAnswer:
         mkio = self.mkio
@@ -297,7 +304,10 @@ class BillingService:
         query = ReportQuery.month_to_date(self._clock().date(), Granularity.MONTH)
         if fresh:
             await self._cache.invalidate(self._report_key(query))
-        return await self.report(query, ())
+        summary = await self.report(query, ())
+        if self._metrics is not None:
+            known_month(self._metrics, summary)
+        return summary
 
     async def report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
         """Stream the report's CSV into `dest`; the bytes written. Never cached: it is a file."""

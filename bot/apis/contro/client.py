@@ -19,6 +19,7 @@ from bot.apis.contro.models import RecordsPage, UsageRecord, UsageSummary
 from bot.apis.http import Answer, Api, ApiClient, Limits, RetryPolicy
 from bot.apis.pacing import RequestRate
 from bot.errors import CommandError
+from bot.observe.metrics import Metrics
 
 CONTRO: Final = Api(
     name="Contro",
@@ -56,6 +57,7 @@ class ControClient:
         concurrency: int = MAX_CONCURRENCY,
         requests_per_minute: int | None = MAX_REQUESTS_PER_MINUTE,
         rate: RequestRate | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """`requests_per_minute` None or 0: no pacing (a test, or a bench at full speed);
         `rate` replaces it (a test's fake clock)."""
@@ -73,6 +75,7 @@ class ControClient:
             limits=limits,
             concurrency=concurrency,
             rate=rate,
+            metrics=metrics,
         )
         self.concurrency = concurrency
 

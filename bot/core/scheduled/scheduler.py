@@ -52,6 +52,8 @@ from bot.core.scheduled.schedules import (
     report_for,
 )
 from bot.errors import BillingBotError, CommandError
+from bot.observe.figures import BudgetUse
+from bot.observe.metrics import Metrics
 
 __all__ = [
     "Alert",
@@ -129,8 +131,10 @@ class Scheduler:
         alert: Alert,
         check_failed: CheckFailed | None = None,
         owner: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._schedules = schedules
+        self._metrics = metrics
         self._budgets = budgets
         self._run_report = run_report
         self._month_to_date = month_to_date
@@ -202,7 +206,10 @@ class Scheduler:
             except Exception as error:
                 log.exception("could not read the budgets")
                 errors.append(f"budgets unavailable ({type(error).__name__})")
-        return TickResult(runs, checked, alerts, tuple(errors))
+        result = TickResult(runs, checked, alerts, tuple(errors))
+        if self._metrics is not None:
+            _observe(self._metrics, now, result)
+        return result
 
     # -- scheduled reports ------------------------------------------------------------------
 
@@ -269,6 +276,7 @@ class Scheduler:
     async def _check_budgets(self, now: datetime) -> tuple[SentAlert, ...]:
         month = month_key(now)
         sent: list[SentAlert] = []
+        uses: list[tuple[str, str, BudgetUse]] = []
         for budget in await self._budgets.list():
             try:
                 spend = await self._month_to_date(budget.project)
@@ -277,6 +285,13 @@ class Scheduler:
                 continue
             already = await self._budgets.sent(budget.project, month)
             figures = spend.figures(budget, month)
+            uses.append(
+                (
+                    budget.project,
+                    figures.currency,
+                    BudgetUse(month, figures.month_to_date, figures.amount),
+                )
+            )
             spent, high = figures.month_to_date, figures.estimate_high
             for threshold in crossed(budget, spent, high, already):
                 if not await self._budgets.claim_alert(budget.project, month, threshold):
@@ -285,6 +300,8 @@ class Scheduler:
                 if posted:
                     posted = await self._post_alert(budget, threshold, figures)
                 sent.append(SentAlert(budget.project, threshold, posted))
+        if self._metrics is not None:
+            self._metrics.figures.budgets(uses)
         return tuple(sent)
 
     async def _report_failed_check(self, budget: Budget, month: str, error: Exception) -> None:
@@ -322,3 +339,20 @@ class Scheduler:
             )
             return False
         return True
+
+
+def _observe(metrics: Metrics, now: datetime, result: TickResult) -> None:
+    """A tick's runs (with how late each run made here started) and alerts, counted."""
+    metrics.scheduler_tick(
+        now.timestamp(),
+        (
+            (
+                r.outcome.value,
+                None if r.outcome is RunOutcome.TAKEN else (now - r.due_at).total_seconds(),
+            )
+            for r in result.runs
+        ),
+        budgets_checked=result.budgets_checked,
+        alerts=((a.threshold.value, a.posted) for a in result.alerts),
+        errors=len(result.errors),
+    )
