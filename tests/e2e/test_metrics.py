@@ -3,7 +3,10 @@ that asks no billing API anything."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.slack.inflight import wait_for_answers
@@ -116,3 +119,42 @@ async def test_a_session_is_counted_and_a_scrape_asks_no_api(stack: Stack) -> No
     )
     assert figure <= low <= high
     assert value(series, "billing_bot_upstream_queued", api="mkio") == 0
+
+
+async def test_the_scheduler_and_each_budget_are_measured(stack: Stack) -> None:
+    sent = await stack.sender.command("schedule monthly", user_id=ADMIN, channel_id="C_FINANCE")
+    await stack.final_response(sent.response_url)
+    _, reply = await stack.ask("budget video-platform 500", user_id=ADMIN)
+    assert "500.00 USD" in seen(reply)
+
+    await stack.bot.scheduler.tick(stack.clock.now)  # the hour's budget check; no run is due
+    await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")  # the 100% alert
+    checked = await scrape(stack)
+    assert value(checked, "billing_bot_budget_checks_total") == 1
+    assert value(checked, "billing_bot_scheduled_runs_total", outcome="ran") == 0
+    assert (
+        value(checked, "billing_bot_budget_amount", project="video-platform", currency="USD") == 500
+    )
+    use = value(checked, "billing_bot_budget_use_ratio", project="video-platform", currency="USD")
+    cost = value(
+        checked, "billing_bot_month_to_date_cost", project="video-platform", currency="USD"
+    )
+    assert use == pytest.approx(cost / 500)
+    assert use > 1
+    assert value(checked, "billing_bot_budget_alerts_total", threshold="100%", posted="true") == 1
+
+    late = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # the run was due at 08:00
+    stack.clock.now = late
+    await stack.bot.scheduler.tick(late)
+    assert await wait_for_answers(PATIENCE) == 0
+    ran = await scrape(stack)
+    assert value(ran, "billing_bot_scheduler_ticks_total") == 2
+    assert value(ran, "billing_bot_scheduler_last_tick_timestamp_seconds") == late.timestamp()
+    assert value(ran, "billing_bot_scheduled_runs_total", outcome="ran") == 1
+    assert value(ran, "billing_bot_scheduled_run_lag_seconds_sum") == 90 * 60
+    assert value(ran, "billing_bot_answers_total", command="report", outcome="ok") == 1
+    # December's figures (from the 09:00 budget check) replace November's
+    december = value(
+        ran, "billing_bot_month_to_date_cost", project="video-platform", currency="USD"
+    )
+    assert december < cost
