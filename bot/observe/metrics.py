@@ -4,7 +4,8 @@ process-global one: two apps in one process, as in the tests, count apart).
 The zones record through the methods here, each called from one central place: upstream
 calls in `bot.apis.http`, the cache through `ObservedCache` (`bot.core.cache`), answers in
 the route table (`bot.slack.handlers.routes`), acks and refused requests in
-`bot.slack.server`, Slack Web API calls in the app's Web client, the scheduler's ticks in
+`bot.slack.server`, Slack Web API calls in a retry handler every Slack client carries
+(`bot.slack.observed`), the scheduler's ticks in
 `bot.core.scheduled.scheduler`, billing changes where they are audited. Business gauges
 (`bot.observe.figures`) are kept as answers are made; `gauge_source` lets later code add a
 gauge read at scrape time (open anomalies, say). A scrape never calls an API.
