@@ -4,12 +4,16 @@ API clients' counts, gauges read at scrape time."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.apis.http import RetryPolicy
 from bot.apis.mkio.client import MkioClient
@@ -18,6 +22,7 @@ from bot.errors import CommandError, NotFound, SecretNotPostable, Unavailable
 from bot.observe import labels
 from bot.observe.figures import BudgetUse
 from bot.observe.metrics import Metrics, answer_failed
+from bot.slack.observed import SlackCallsHeard
 
 NOV = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
 
@@ -264,6 +269,16 @@ async def test_the_cache_counts_misses_hits_and_coalesced_waits() -> None:
 # -- upstream calls -------------------------------------------------------------------------
 
 
+def mkio(handler: Callable[[httpx.Request], httpx.Response], metrics: Metrics) -> MkioClient:
+    return MkioClient(
+        "https://mkio.test/api/v1",
+        SecretStr("token"),
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy.immediate(),
+        metrics=metrics,
+    )
+
+
 async def test_an_api_call_is_counted_once_by_template_and_final_status_its_retries_apart() -> None:
     answers = iter([httpx.Response(503), httpx.Response(200, json={"value": []})])
 
@@ -273,13 +288,7 @@ async def test_an_api_call_is_counted_once_by_template_and_final_status_its_retr
         return httpx.Response(404, json={"error": {"code": "NotFound", "detail": "no"}})
 
     metrics = Metrics()
-    client = MkioClient(
-        "https://mkio.test/api/v1",
-        SecretStr("token"),
-        transport=httpx.MockTransport(handler),
-        retry=RetryPolicy.immediate(),
-        metrics=metrics,
-    )
+    client = mkio(handler, metrics)
     await client.project_usage("my project/..")
     with pytest.raises(NotFound):
         await client.project_payment_method("other-project")
@@ -293,3 +302,52 @@ async def test_an_api_call_is_counted_once_by_template_and_final_status_its_retr
     method = "/projects/{project}/paymentMethod"
     assert sample(metrics, requests, api="mkio", endpoint=method, status="404") == 1
     assert "my project" not in metrics.exposition().decode()
+
+
+async def test_a_connection_failure_is_the_reason_of_the_retry_after_it() -> None:
+    tries: Iterator[httpx.Response | Exception] = iter(
+        [httpx.ConnectError("refused"), httpx.Response(200, json={"value": []})]
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = next(tries)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    metrics = Metrics()
+    client = mkio(handler, metrics)
+    await client.project_usage("p")
+    await client.aclose()
+    retries = "billing_bot_upstream_retries_total"
+    assert sample(metrics, retries, api="mkio", reason="ConnectError") == 1
+
+
+# -- Slack Web API calls ----------------------------------------------------------------------
+
+
+async def test_each_slack_try_is_counted_by_method_and_outcome_and_never_retried() -> None:
+    metrics = Metrics()
+    heard = SlackCallsHeard(metrics)
+    state = RetryState()
+
+    async def hear(url: str, status: int | None, body: dict[str, object] | None = None) -> bool:
+        request = HttpRequest(method="POST", url=url, headers={})
+        response = (
+            None if status is None else HttpResponse(status_code=status, headers={}, body=body)
+        )
+        return await heard.can_retry_async(state=state, request=request, response=response)
+
+    base = "https://slack.com/api/"
+    assert not await hear(base + "chat.postMessage", 200, {"ok": True})
+    assert not await hear(base + "chat.postMessage", 200, {"ok": False, "error": "not_in_channel"})
+    assert not await hear(base + "chat.update", 429, {"ok": False, "error": "ratelimited"})
+    assert not await hear(base + "chat.update", None)
+    assert not await hear("https://files.slack.com/upload/v1/ABC?x=1", 200, None)
+    calls = "billing_bot_slack_api_calls_total"
+    assert sample(metrics, calls, method="chat.postMessage", outcome="ok") == 1
+    assert sample(metrics, calls, method="chat.postMessage", outcome="not_in_channel") == 1
+    assert sample(metrics, calls, method="chat.update", outcome="http_429") == 1
+    assert sample(metrics, calls, method="chat.update", outcome="unreachable") == 1
+    assert sample(metrics, calls, method="other", outcome="ok") == 1
+    assert sample(metrics, "billing_bot_slack_rate_limited_total", method="chat.update") == 1
