@@ -40,6 +40,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot.apis.pacing import PACED, Gate, PacedTransport, RequestRate
 from bot.errors import CommandError, NotFound, Unauthorized, Unavailable, UpstreamError
+from bot.observe import labels
+from bot.observe.metrics import Metrics, UpstreamCall
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +211,7 @@ def build_client(
     timeout: httpx.Timeout | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     rate: RequestRate | None = None,
+    on_retry: Callable[[str], None] | None = None,
 ) -> httpx.AsyncClient:
     """An `AsyncClient` for `base_url` whose transport retries (see the module docstring).
 
@@ -217,6 +220,7 @@ def build_client(
     change policy, so nothing is ever repeated by accident. Redirects are not followed: the
     credential header must never travel to another host. The network's pool holds
     `concurrency` connections; `rate`, if given, paces every try, retries included.
+    `on_retry(reason)` hears of each try sent again, with what the one before ended with.
     """
     policy = retry or RetryPolicy()
     inner = (
@@ -229,6 +233,8 @@ def build_client(
     )
     if rate is not None:
         inner = PacedTransport(inner, rate)
+    if on_retry is not None:
+        inner = _TriesHeard(inner, on_retry)
     return httpx.AsyncClient(
         base_url=base_url,
         headers={"Accept-Encoding": ACCEPT_ENCODING, **headers},
@@ -236,6 +242,34 @@ def build_client(
         transport=RetryTransport(transport=inner, retry=policy.for_changes()),
         follow_redirects=False,
     )
+
+
+_LAST_TRY: Final = "billing_bot.last_try"
+
+
+class _TriesHeard(httpx.AsyncBaseTransport):
+    """Under the retry layer: tells `on_retry` of each try after the first of a request (the
+    retry layer sends the same request object again), with what the try before ended with:
+    its status, or its exception's name."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, on_retry: Callable[[str], None]) -> None:
+        self._inner = inner
+        self._on_retry = on_retry
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        previous = request.extensions.get(_LAST_TRY)
+        if previous is not None:
+            self._on_retry(previous)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except Exception as exc:
+            request.extensions[_LAST_TRY] = type(exc).__name__
+            raise
+        request.extensions[_LAST_TRY] = str(response.status_code)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def path(template: str, *segments: str) -> str:
@@ -399,8 +433,11 @@ class ApiClient:
         limits: Limits | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         rate: RequestRate | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.api = api
+        #: Every call is counted and timed here (`_observed`), every retry under it.
+        self.metrics = metrics or Metrics()
         self.policy = retry or RetryPolicy()
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.limits = limits or Limits()
@@ -415,6 +452,7 @@ class ApiClient:
             timeout=self.timeout,
             concurrency=concurrency,
             rate=rate,
+            on_retry=functools.partial(self.metrics.upstream_retry, api.name),
         )
         self.base_url = self.http.base_url
 
@@ -494,23 +532,27 @@ class ApiClient:
         """
         limits = self.limits
         received = 0
-        try:
-            async with (
-                self.gate.turn(),
-                asyncio.timeout(limits.file_seconds),
-                self.http.stream(
-                    method, url, json=json, extensions=self._extensions(self.policy.for_reads())
-                ) as response,
-            ):
-                if not response.is_success:
-                    raise await self._error_for_stream(response, what)
-                async for chunk in _decoded(response):
-                    received += len(chunk)
-                    if received > limits.file_bytes:
-                        raise _TooLarge
-                    await consume(chunk)
-        except _FAILURES as exc:
-            raise self._failure(exc, method, url, limits.file_bytes, limits.file_seconds) from exc
+        with self._observed(method, url) as call:
+            try:
+                async with (
+                    self.gate.turn(),
+                    asyncio.timeout(limits.file_seconds),
+                    self.http.stream(
+                        method, url, json=json, extensions=self._extensions(self.policy.for_reads())
+                    ) as response,
+                ):
+                    if not response.is_success:
+                        raise await self._error_for_stream(response, what)
+                    call.status = response.status_code
+                    async for chunk in _decoded(response):
+                        received += len(chunk)
+                        if received > limits.file_bytes:
+                            raise _TooLarge
+                        await consume(chunk)
+            except _FAILURES as exc:
+                raise self._failure(
+                    exc, method, url, limits.file_bytes, limits.file_seconds
+                ) from exc
         return received
 
     async def _fetch(
@@ -525,23 +567,37 @@ class ApiClient:
     ) -> tuple[int, bytes]:
         """(status, body) of a successful answer, read within `Limits.json_*`."""
         limits = self.limits
-        try:
-            async with (
-                self.gate.turn(),
-                asyncio.timeout(limits.json_seconds),
-                self.http.stream(
-                    method,
-                    url,
-                    params=dict(params) if params is not None else None,
-                    json=json,
-                    extensions=self._extensions(retry),
-                ) as response,
-            ):
-                if not response.is_success:
-                    raise await self._error_for_stream(response, what)
-                return response.status_code, await _read(response, limits.json_bytes)
-        except _FAILURES as exc:
-            raise self._failure(exc, method, url, limits.json_bytes, limits.json_seconds) from exc
+        with self._observed(method, url) as call:
+            try:
+                async with (
+                    self.gate.turn(),
+                    asyncio.timeout(limits.json_seconds),
+                    self.http.stream(
+                        method,
+                        url,
+                        params=dict(params) if params is not None else None,
+                        json=json,
+                        extensions=self._extensions(retry),
+                    ) as response,
+                ):
+                    if not response.is_success:
+                        raise await self._error_for_stream(response, what)
+                    call.status = response.status_code
+                    return response.status_code, await _read(response, limits.json_bytes)
+            except _FAILURES as exc:
+                raise self._failure(
+                    exc, method, url, limits.json_bytes, limits.json_seconds
+                ) from exc
+
+    def _observed(
+        self, method: str, url: str | httpx.URL
+    ) -> contextlib.AbstractContextManager[UpstreamCall]:
+        """Counted by endpoint template (never the path itself: it holds names) and status."""
+        raw = url.raw_path if isinstance(url, httpx.URL) else httpx.URL(url).raw_path
+        endpoint = labels.endpoint(
+            self.api.name, raw.decode("ascii", "replace"), self.base_url.raw_path.decode("ascii")
+        )
+        return self.metrics.upstream_call(self.api.name, endpoint, method)
 
     def _extensions(self, retry: Retry) -> dict[str, Any]:
         return {"retry": retry, PACED: self.gate.rate is not None}

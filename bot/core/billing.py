@@ -40,6 +40,7 @@ from bot.core.answers import (
 )
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
+from bot.core.figures import known_month, known_usage
 from bot.core.language.commands import Period, Report, ScopeKind, quote
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
@@ -60,6 +61,7 @@ from bot.core.scheduled.budget_spend import MKIO_SCOPES, BudgetMonth, SpendRow, 
 from bot.core.scheduled.budgets import Budget
 from bot.errors import BillingBotError, CommandError, NotConfigured, NotFound, UpstreamError
 from bot.money import Money, Totals
+from bot.observe.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +90,10 @@ class BillingService:
         cache: AnswerCache,
         clock: Clock,
         report_max_rows: int = DEFAULT_REPORT_MAX_ROWS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._mkio = mkio
+        self._metrics = metrics
         self._report_max_rows = report_max_rows
         self._contro = contro
         self._cache = cache
@@ -205,7 +209,10 @@ class BillingService:
                 estimates=estimates,
             )
 
-        return await self._cached(f"project:{project}:usage:{start}:{end}", load)
+        answer = await self._cached(f"project:{project}:usage:{start}:{end}", load)
+        if self._metrics is not None:
+            known_usage(self._metrics, answer)
+        return answer
 
     async def payment_methods(self) -> PaymentMethodsAnswer:
         mkio = self.mkio
@@ -322,7 +329,10 @@ class BillingService:
         query = ReportQuery.month_to_date(self._clock().date(), Granularity.MONTH)
         if fresh:
             await self._cache.invalidate(self._report_key(query))
-        return await self.report(query, ())
+        summary = await self.report(query, ())
+        if self._metrics is not None:
+            known_month(self._metrics, summary)
+        return summary
 
     async def month_rows(self) -> list[SpendRow]:
         """This month so far by day, every project and meter: one report request. Not cached:

@@ -15,6 +15,8 @@ from typing import Any, Protocol, TypeVar
 
 from cachetools import TTLCache
 
+from bot.observe.metrics import Metrics
+
 T = TypeVar("T")
 
 
@@ -75,3 +77,39 @@ def _retrieve_exception(task: asyncio.Future[Any]) -> None:
     # Every waiter may have gone away; the error is theirs to see, not the loop's to log.
     if not task.cancelled():
         task.exception()
+
+
+class ObservedCache:
+    """`inner` with each look-up counted (`Metrics.cache_lookup`): a miss when this call's own
+    load ran, coalesced when it waited for the same question asked in this process already,
+    else a hit (with Redis, an answer another replica loaded, or waited for there, is a hit)."""
+
+    def __init__(self, inner: AnswerCache, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+        self._asking: dict[str, int] = {}
+
+    async def get_or_load(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        loaded = False
+
+        async def counted() -> T:
+            nonlocal loaded
+            loaded = True
+            return await load()
+
+        waiting = self._asking.get(key, 0)
+        self._asking[key] = waiting + 1
+        try:
+            return await self._inner.get_or_load(key, counted)
+        finally:
+            if self._asking[key] == 1:
+                del self._asking[key]
+            else:
+                self._asking[key] -= 1
+            self._metrics.cache_lookup("miss" if loaded else "coalesced" if waiting else "hit")
+
+    async def invalidate(self, prefix: str) -> None:
+        await self._inner.invalidate(prefix)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -24,16 +24,20 @@ from bot.apis.mkio.client import MkioClient
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.core.billing import BillingService
+from bot.core.cache import ObservedCache
 from bot.core.changes.service import ChangeService
 from bot.core.scheduled.expiry import ExpiryWatch
 from bot.core.scheduled.scheduler import Scheduler
 from bot.logs import redact
+from bot.observe import tracing
+from bot.observe.metrics import Metrics
 from bot.slack.expiry import make_expiry_watch
 from bot.slack.handlers import register_all
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.jobs import make_scheduler
 from bot.slack.middleware import drop_event_retries
+from bot.slack.observed import SlackCallsHeard
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
 from bot.store.factory import Backends, make_backends
 
@@ -50,6 +54,7 @@ class BillingBot:
     scheduler: Scheduler
     clock: Clock
     expiry: ExpiryWatch
+    metrics: Metrics
     recover: Callable[[], Coroutine[Any, Any, None]] | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _background: asyncio.Task[None] | None = None
@@ -88,12 +93,12 @@ class BillingBot:
         self._closers.clear()
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(settings: Settings, metrics: Metrics | None = None) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=api_retry_handlers(),
+        retry_handlers=[SlackCallsHeard(metrics or Metrics()), *api_retry_handlers()],
     )
 
 
@@ -117,8 +122,12 @@ def build_app(
     mkio_transport: httpx.AsyncBaseTransport | None = None,
     contro_transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
+    metrics: Metrics | None = None,
 ) -> BillingBot:
+    """The app, with `metrics` (by default a registry of its own, and spans exported when
+    `OTEL_EXPORTER_OTLP_ENDPOINT` is set: `bot.observe.tracing`)."""
     redact(*settings.secrets())
+    metrics = metrics or Metrics(tracer=tracing.from_environment())
     limits = Limits(
         json_bytes=settings.upstream_max_json_bytes,
         file_bytes=settings.upstream_max_file_bytes,
@@ -133,6 +142,7 @@ def build_app(
             retry=retry,
             limits=limits,
             concurrency=settings.mkio_max_concurrency,
+            metrics=metrics,
         )
         if settings.mkio_token
         else None
@@ -147,6 +157,7 @@ def build_app(
             concurrency=settings.contro_max_concurrency,
             requests_per_minute=settings.contro_max_requests_per_minute,
             next_key=settings.contro_api_key_next,
+            metrics=metrics,
         )
         if settings.contro_api_key
         else None
@@ -155,16 +166,17 @@ def build_app(
     billing = BillingService(
         mkio=mkio,
         contro=contro,
-        cache=backends.cache,
+        cache=ObservedCache(backends.cache, metrics),
         clock=clock,
         report_max_rows=settings.report_max_rows,
+        metrics=metrics,
     )
     changes = ChangeService(billing, backends.pending, clock, admins=settings.billing_admins)
 
     configured = settings.slack_signing_secret
     with _without_bolt_token_fallback():
         app = AsyncApp(
-            client=slack_client(settings),
+            client=slack_client(settings, metrics),
             # Verification is always on. Socket Mode needs no secret (Bolt does not verify what
             # comes through the socket); a request over HTTP is then checked against a random key
             # nobody knows, so it is refused. `serve` refuses to start without a real secret.
@@ -184,6 +196,7 @@ def build_app(
         budgets=backends.budgets,
         settings=settings,
         clock=clock,
+        metrics=metrics,
     )
     app.use(use_retrying_respond)
     app.use(deps.middleware())
@@ -199,11 +212,31 @@ def build_app(
         scheduler=make_scheduler(app.client, deps),
         clock=clock,
         expiry=make_expiry_watch(app.client, settings, backends.claims),
+        metrics=metrics,
         recover=lambda: recover_cut_off(app.client, deps),
+    )
+
+    def queued() -> list[tuple[tuple[str, ...], float]]:
+        apis = {"mkio": mkio, "contro": contro}
+        return [((name,), api.queued) for name, api in apis.items() if api is not None]
+
+    metrics.gauge_source(
+        "billing_bot_upstream_queued",
+        "Requests waiting in the bot for a turn at an API (its concurrency bound).",
+        ["api"],
+        queued,
     )
     bot._closers.append(backends.aclose)
     if mkio is not None:
         bot._closers.append(mkio.aclose)
     if contro is not None:
         bot._closers.append(contro.aclose)
+    bot._closers.insert(0, _shut(metrics.tracer))  # closed last: the closing is traced too
     return bot
+
+
+def _shut(tracer: tracing.Tracer) -> Callable[[], Awaitable[None]]:
+    async def shut() -> None:
+        tracer.shutdown()
+
+    return shut

@@ -38,6 +38,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import preflight
+from bot.observe import labels
+from bot.observe.metrics import CONTENT_TYPE
 from bot.slack.app import BillingBot
 from bot.slack.inflight import answering, answers_in_progress, track_answers, wait_for_answers
 
@@ -113,11 +115,27 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
     # No server without a real signing secret: an unsigned request is never obeyed.
     secret = preflight.signing_secret(bot.settings.slack_signing_secret).encode()
     acknowledged: deque[AsyncBoltRequest] = deque()  # commands acked, not yet handed to Bolt
+    metrics = bot.metrics
+    metrics.gauge_source(
+        "billing_bot_commands_waiting",
+        "Slash commands acknowledged and not yet handed to Bolt.",
+        (),
+        lambda: [((), len(acknowledged))],
+        replace=True,
+    )
+    metrics.gauge_source(
+        "billing_bot_answers_in_progress",
+        "Answers being made (what a shutdown waits for).",
+        (),
+        lambda: [((), len(answers_in_progress()))],  # scraped on the loop: /metrics
+        replace=True,
+    )
     starter: asyncio.Task[None] | None = None  # runs while `acknowledged` is not empty
     dispatching: set[asyncio.Task[None]] = set()  # held here: the loop keeps weak references
 
     async def dispatch(request: AsyncBoltRequest) -> None:
-        bolt_response = await bot.app.async_dispatch(request)
+        with metrics.span("slack command", {"billing_bot.request_kind": "command"}):
+            bolt_response = await bot.app.async_dispatch(request)
         if bolt_response.status != 200:  # e.g. a command no listener is registered for
             log.warning("an acknowledged slash command got HTTP %d from Bolt", bolt_response.status)
 
@@ -131,20 +149,31 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
         starter = None
 
     async def slack_events(request: web.Request) -> web.Response:
+        with metrics.span("slack request", {"http.route": EVENTS_PATH}) as note:
+            response, kind = await slack_request(request, time.perf_counter())
+            note("http.response.status_code", response.status)
+            note("billing_bot.request_kind", kind)
+            return response
+
+    async def slack_request(request: web.Request, started: float) -> tuple[web.Response, str]:
+        """The response, and the request's kind (`bot.observe.labels.request_kind`)."""
         nonlocal starter
         try:
             async with asyncio.timeout(body_seconds):
                 body = await request.read()
         except TimeoutError:
             log.warning("a request body took over %.0f s: connection closed", body_seconds)
+            metrics.refused_request("slow")
             slow = web.Response(status=408, text="request body too slow")
             slow.force_close()
-            return slow
+            return slow, "refused"
         headers = request.headers
         if not is_signed(
             secret, body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")
         ):
-            return web.json_response({"error": "invalid request"}, status=401)  # Bolt's answer
+            metrics.refused_request("unsigned")
+            # Bolt's answer
+            return web.json_response({"error": "invalid request"}, status=401), "refused"
         # Signed, so from Slack: what follows is parsed. Slack sends UTF-8, whatever the charset.
         try:
             text = body.decode("utf-8")
@@ -158,7 +187,8 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
             problem = f"it cannot be parsed ({type(exc).__name__})"
         if problem is not None:
             log.warning("refused a signed request: %s", problem)
-            return web.json_response({"error": "malformed request"}, status=400)
+            metrics.refused_request("malformed")
+            return web.json_response({"error": "malformed request"}, status=400), "refused"
         if (
             request.content_type == "application/x-www-form-urlencoded"
             and SLASH_COMMAND_FIELD.search(text) is not None
@@ -167,10 +197,17 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
             if starter is None:
                 with answering():
                     starter = asyncio.create_task(dispatch_in_turn())
-            return web.Response(content_type="text/plain")  # what Bolt sends for `ack()`
+            metrics.ack("command", time.perf_counter() - started)
+            return web.Response(content_type="text/plain"), "command"  # Bolt's for `ack()`
         with answering():  # what Bolt starts for this request is an answer in progress
             bolt_response = await bot.app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        kind = labels.request_kind(bolt_request.body.get("type"))
+        metrics.ack(kind, time.perf_counter() - started)
+        return await to_aiohttp_response(bolt_response), kind
+
+    async def metrics_text(_: web.Request) -> web.Response:
+        """The metrics, in Prometheus' text format: from what the bot holds, no API called."""
+        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
 
     async def healthz(_: web.Request) -> web.Response:
         """200 when every backend (Redis, or SQLite without it) answers, 503 when one does not."""
@@ -209,6 +246,7 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/livez", livez)
     web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/metrics", metrics_text)
     web_app.on_startup.append(recover_changes)
     web_app.on_shutdown.append(finish_answers)
     web_app.on_cleanup.append(close_bot)

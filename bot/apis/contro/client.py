@@ -25,6 +25,7 @@ from bot.apis.contro.models import RecordsPage, UsageRecord, UsageSummary
 from bot.apis.http import Answer, Api, ApiClient, Limits, RetryPolicy
 from bot.apis.pacing import RequestRate
 from bot.errors import CommandError, Unauthorized
+from bot.observe.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class ControClient:
         requests_per_minute: int | None = MAX_REQUESTS_PER_MINUTE,
         rate: RequestRate | None = None,
         next_key: SecretStr | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """`requests_per_minute` None or 0: no pacing (a test, or a bench at full speed);
         `rate` replaces it (a test's fake clock). `next_key`: the key Contro rotates to, tried
@@ -89,6 +91,7 @@ class ControClient:
                 limits=limits,
                 concurrency=concurrency,
                 rate=rate,  # one pace for both: Contro counts requests per partner
+                metrics=metrics,
             )
 
         self._api = client(CONTRO, key)

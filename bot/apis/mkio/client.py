@@ -26,6 +26,7 @@ from bot.apis.mkio.models import (
     UsageReport,
 )
 from bot.apis.mkio.report_stream import ReportReader
+from bot.observe.metrics import Metrics
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,6 +60,7 @@ class MkioClient:
         timeout: httpx.Timeout | None = None,
         limits: Limits | None = None,
         concurrency: int = MAX_CONCURRENCY,
+        metrics: Metrics | None = None,
     ) -> None:
         secret = token.get_secret_value()
         self._api = ApiClient(
@@ -71,6 +73,7 @@ class MkioClient:
             timeout=timeout,
             limits=limits,
             concurrency=concurrency,
+            metrics=metrics,
         )
 
     @property

@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Final
 
 from bot.clock import Clock, aware_utc
-from bot.core.language.commands import Report
+from bot.core.language.commands import Report, ScopeKind
 from bot.core.scheduled.budgets import (
     CHECK_FAILED,
     AlertKind,
@@ -55,6 +55,8 @@ from bot.core.scheduled.schedules import (
     report_for,
 )
 from bot.errors import BillingBotError, CommandError
+from bot.observe.figures import BudgetUse
+from bot.observe.metrics import Metrics
 
 __all__ = [
     "Alert",
@@ -133,8 +135,10 @@ class Scheduler:
         alert: Alert,
         check_failed: CheckFailed | None = None,
         owner: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._schedules = schedules
+        self._metrics = metrics
         self._budgets = budgets
         self._run_report = run_report
         self._month_to_date = month_to_date
@@ -206,7 +210,10 @@ class Scheduler:
             except Exception as error:
                 log.exception("could not read the budgets")
                 errors.append(f"budgets unavailable ({type(error).__name__})")
-        return TickResult(runs, checked, alerts, tuple(errors))
+        result = TickResult(runs, checked, alerts, tuple(errors))
+        if self._metrics is not None:
+            _observe(self._metrics, now, result)
+        return result
 
     # -- scheduled reports ------------------------------------------------------------------
 
@@ -284,12 +291,21 @@ class Scheduler:
                 raise failure
 
         sent: list[SentAlert] = []
+        uses: list[tuple[str, str, BudgetUse]] = []
         for budget in budgets:
             try:
                 figures = spend_of(budget).figures(budget, month)
             except Exception as error:
                 await self._report_failed_check(budget, month, error)
                 continue
+            if budget.scope is ScopeKind.PROJECT:  # the gauge's label is a project's name
+                uses.append(
+                    (
+                        budget.name,
+                        figures.currency,
+                        BudgetUse(month, figures.month_to_date, figures.amount),
+                    )
+                )
             already = await self._budgets.sent(budget.key, month)
             if not already and had_alerts(
                 await self._budgets.sent(budget.key, previous_month(month))
@@ -299,6 +315,8 @@ class Scheduler:
                 )
             for due in due_alerts(budget, figures, already):
                 sent.extend(await self._claim(budget, due.alert, figures, month, post=due.post))
+        if self._metrics is not None:
+            self._metrics.figures.budgets(uses)
         return tuple(sent)
 
     async def _claim(
@@ -346,3 +364,20 @@ class Scheduler:
             )
             return False
         return True
+
+
+def _observe(metrics: Metrics, now: datetime, result: TickResult) -> None:
+    """A tick's runs (with how late each run made here started) and alerts, counted."""
+    metrics.scheduler_tick(
+        now.timestamp(),
+        (
+            (
+                r.outcome.value,
+                None if r.outcome is RunOutcome.TAKEN else (now - r.due_at).total_seconds(),
+            )
+            for r in result.runs
+        ),
+        budgets_checked=result.budgets_checked,
+        alerts=((a.alert.kind.value, a.posted) for a in result.alerts),
+        errors=len(result.errors),
+    )

@@ -58,6 +58,9 @@ async def deliver(
         return
     change = outcome.change
     audited = outcome.refused is None and change is not None and change.status in AUDITED
+    if change is not None:
+        decided = "refused" if outcome.refused else change.status.value
+        deps.metrics.billing_change(change.kind.value, decided)
     if audited:
         assert change is not None
         audit_log.info(audit_line(change))  # first: nothing after it can keep it unwritten
@@ -115,6 +118,7 @@ async def tell_recovered(outcome: Outcome, client: AsyncWebClient, deps: Deps) -
     change = outcome.change
     assert change is not None
     audit_log.info(audit_line(change))
+    deps.metrics.billing_change(change.kind.value, change.status.value)
     try:
         await post_audit(change, client, deps)
     finally:

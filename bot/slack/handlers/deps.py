@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -14,6 +14,7 @@ from bot.core.billing import BillingService
 from bot.core.changes.service import ChangeService
 from bot.core.scheduled.budgets import BudgetStore
 from bot.core.scheduled.schedules import ScheduleStore
+from bot.observe.metrics import Metrics
 from bot.store.dedupe import Dedupe
 
 _KEY = "billing_bot_deps"
@@ -28,6 +29,7 @@ class Deps:
     budgets: BudgetStore
     settings: Settings
     clock: Clock
+    metrics: Metrics = field(default_factory=Metrics)
 
     def is_admin(self, user_id: str | None) -> bool:
         return user_id is not None and user_id in self.settings.billing_admins

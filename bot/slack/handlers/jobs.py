@@ -54,4 +54,5 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
         month_to_date=month_to_date,
         alert=alert,
         check_failed=check_failed,
+        metrics=deps.metrics,
     )

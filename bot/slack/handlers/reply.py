@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BillingBotError, CommandError, SecretNotPostable
+from bot.observe.metrics import answer_failed
 from bot.slack.delivery import (
     ChannelMessage,
     ChannelUnavailable,
@@ -35,6 +36,7 @@ Send = Callable[..., Awaitable[Any]]
 
 def words_for(exc: Exception) -> Message:
     """What to tell the user about `exc`. No stack trace reaches Slack; bugs get a reference."""
+    answer_failed(exc)
     if isinstance(exc, BillingBotError):
         log.info("answered with an error: %s", type(exc).__name__)
         return render_error(exc)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
 
 from bot.core.language import commands as c
+from bot.observe import labels
 from bot.slack.delivery import Posting
 from bot.slack.handlers import (
     budgets,
@@ -153,9 +154,11 @@ async def answer(command: c.Command, asker: Asker, deps: Deps) -> Message:
     route = route_of(command)
     if not isinstance(route.does, Answered):
         raise TypeError(f"{type(command).__name__} is posted in the channel, not answered")
-    if not _allowed(route, asker, deps):
-        return render_not_admin(deps.settings.billing_admins)
-    return await route.does.run(command, asker, deps)
+    with deps.metrics.answering(command_label(command)) as counted:
+        if not _allowed(route, asker, deps):
+            counted.refused = True
+            return render_not_admin(deps.settings.billing_admins)
+        return await route.does.run(command, asker, deps)
 
 
 async def post(command: c.Command, asker: Asker, deps: Deps, posting: Posting) -> None:
@@ -163,10 +166,17 @@ async def post(command: c.Command, asker: Asker, deps: Deps, posting: Posting) -
     route = route_of(command)
     if not isinstance(route.does, Posted):
         raise TypeError(f"{type(command).__name__} is answered, not posted in the channel")
-    if not _allowed(route, asker, deps):
-        await posting.note.post(render_not_admin(deps.settings.billing_admins))
-        return
-    await route.does.run(command, asker, deps, posting)
+    with deps.metrics.answering(command_label(command)) as counted:
+        if not _allowed(route, asker, deps):
+            counted.refused = True
+            await posting.note.post(render_not_admin(deps.settings.billing_admins))
+            return
+        await route.does.run(command, asker, deps, posting)
+
+
+def command_label(command: c.Command) -> str:
+    """The command's metric label: its type (`usage`, `contro_records_csv`), never its words."""
+    return labels.command_label(type(command).__name__, csv=route_of(command) is CONTRO_EXPORT)
 
 
 def slash_form(command: c.Command) -> str:
