@@ -40,7 +40,7 @@ from bot.core.answers import (
 )
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
-from bot.core.figures import known_month, known_usage
+from bot.core.figures import known_month, known_rows, known_usage
 from bot.core.language.commands import Period, Report, ScopeKind, quote
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
@@ -344,6 +344,8 @@ class BillingService:
             rows.extend(spend_rows(batch))
 
         await self.mkio.usage_report_rows(query, add, max_rows=self._report_max_rows)
+        if self._metrics is not None:
+            known_rows(self._metrics, rows, f"{query.start_date:%Y-%m}", self._clock())
         return rows
 
     async def budget_month(self, budgets: Sequence[Budget]) -> BudgetMonth:

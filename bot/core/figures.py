@@ -3,8 +3,14 @@ the cache): a scrape reads them from there and never asks MK.IO (`bot.observe.fi
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
 from bot.core.answers import UsageAnswer
 from bot.core.reports.summary import ReportSummary
+from bot.core.scheduled.budget_spend import SpendRow
 from bot.observe.metrics import Metrics
 
 
@@ -30,3 +36,13 @@ def known_month(metrics: Metrics, summary: ReportSummary) -> None:
     month = f"{summary.query.start_date:%Y-%m}"
     for line in summary.by_project:
         metrics.figures.cost(line.name, summary.currency, month, line.cost, summary.fetched_at)
+
+
+def known_rows(metrics: Metrics, rows: Iterable[SpendRow], month: str, at: datetime) -> None:
+    """Every project's month-to-date cost per currency, from a budget check's rows."""
+    totals: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row.project is not None:
+            totals[row.project, row.currency] += row.cost
+    for (project, currency), cost in totals.items():
+        metrics.figures.cost(project, currency, month, cost, at)
