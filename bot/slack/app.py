@@ -28,6 +28,7 @@ from bot.core.changes.service import ChangeService
 from bot.core.scheduled.scheduler import Scheduler
 from bot.logs import redact
 from bot.slack.handlers import register_all
+from bot.slack.handlers.anomalies import make_watch
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.jobs import make_scheduler
@@ -173,6 +174,9 @@ def build_app(
         dedupe=backends.dedupe,
         schedules=backends.schedules,
         budgets=backends.budgets,
+        watch=make_watch(
+            app.client, backends.anomalies, mkio=mkio, contro=contro, settings=settings
+        ),
         settings=settings,
         clock=clock,
     )

@@ -23,7 +23,9 @@ __all__ = [
     "HELP_TOPICS",
     "HOUR_MAX_DAYS",
     "PREFIX",
+    "AnomalyAlerts",
     "CancelSchedule",
+    "CheckAnomalies",
     "Command",
     "CommandSpec",
     "ControRecords",
@@ -33,6 +35,7 @@ __all__ = [
     "Frequency",
     "Granularity",
     "Help",
+    "ListAnomalies",
     "ListBudgets",
     "ListSchedules",
     "PaymentMethods",
@@ -211,6 +214,23 @@ class RemoveBudget:
     project: str
 
 
+@dataclass(frozen=True)
+class ListAnomalies:
+    """`anomalies`: the open anomalies."""
+
+
+@dataclass(frozen=True)
+class AnomalyAlerts:
+    """`anomalies on|off`: whether this channel hears of anomalies."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class CheckAnomalies:
+    """`anomalies check`: check now, instead of at the next hour."""
+
+
 Command = (
     Help
     | Usage
@@ -229,6 +249,9 @@ Command = (
     | SetBudget
     | ListBudgets
     | RemoveBudget
+    | ListAnomalies
+    | AnomalyAlerts
+    | CheckAnomalies
 )
 
 
@@ -382,6 +405,28 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "budget remove <project>",
         "Remove a project's budget, and its alerts (admins).",
         (f"{PREFIX} budget remove my-project",),
+    ),
+    CommandSpec(
+        "anomalies",
+        "The open anomalies: days whose cost of an MK.IO meter or a Contro usage type is far "
+        "from its usual level, and meters or types seen for the first time.",
+        (f"{PREFIX} anomalies",),
+        (
+            "Each complete UTC day is compared with the median of the 28 days before it "
+            "(weekends with weekends), checked every hour.",
+            "An alert has buttons: Acknowledge (anyone), Expected until… and Snooze "
+            "(admins), Details (anyone).",
+        ),
+    ),
+    CommandSpec(
+        "anomalies <on|off>",
+        "Post anomaly alerts in this channel, or stop (admins).",
+        (f"{PREFIX} anomalies on", f"{PREFIX} anomalies off"),
+    ),
+    CommandSpec(
+        "anomalies check",
+        "Check for anomalies now, instead of at the next hour (admins).",
+        (f"{PREFIX} anomalies check",),
     ),
 )
 

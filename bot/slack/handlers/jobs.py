@@ -45,4 +45,5 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
         month_to_date=month_to_date,
         alert=alert,
         check_failed=check_failed,
+        check_anomalies=deps.watch.hourly,
     )

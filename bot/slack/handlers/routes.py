@@ -15,6 +15,7 @@ from typing import Any, Final, Generic, TypeVar
 from bot.core.language import commands as c
 from bot.slack.delivery import Posting
 from bot.slack.handlers import (
+    anomalies,
     changes,
     contro,
     help,
@@ -125,6 +126,12 @@ ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
     c.SetBudget: Route(Answered(schedules.run, MKIO), ADMIN, SLASH, shareable=False),
     c.ListBudgets: Route(Answered(schedules.run, STORE), ANYONE, SLASH, shareable=False),
     c.RemoveBudget: Route(Answered(schedules.run, STORE), ADMIN, SLASH, shareable=False),
+    # Where alerts go and checking now are for billing admins; the open anomalies for anyone.
+    c.ListAnomalies: Route(Answered(anomalies.run, STORE), ANYONE, EVERYONE, shareable=False),
+    c.AnomalyAlerts: Route(Answered(anomalies.run, STORE), ADMIN, SLASH, shareable=False),
+    c.CheckAnomalies: Route(
+        Answered(anomalies.run, says("checking for anomalies")), ADMIN, SLASH, shareable=False
+    ),
 }
 
 # `contro records … csv`: every record as a file, which only a channel's thread can take.
