@@ -509,3 +509,15 @@ def test_lines_from_a_pipe() -> None:
     os.close(write_fd)
     with os.fdopen(read_fd, encoding="utf-8") as stream:
         assert list(stdin_lines(stream)) == ["help", "usage café", "last"]
+
+
+async def test_demo_finds_the_sandbox_anomalies_and_presses_their_buttons() -> None:
+    printed = await demo("/billing anomalies on", ":check-anomalies", "1", "quit")
+
+    assert "Anomaly alerts go to" in after(printed, "/billing anomalies on")
+    found = after(printed, ":check-anomalies")
+    for title in ("Cost spike", "Cost drop", "New meter", "New usage type"):
+        assert title in found
+    assert "(anomalies checked)" in found
+    assert "[1] Acknowledge" in found
+    assert "Acknowledged by" in after(printed, "1")
