@@ -98,12 +98,13 @@ async def test_the_check_finds_the_spike_the_drop_the_new_meter_and_the_new_cont
         "*2026-11-20*: 501.01 USD, +386.12 USD (+336%) against a median of 114.88 USD over 20 "
         "comparable days before it"
     ) in spike
-    assert "GB at 0.045 USD per GB on the project's rate card" in spike
-    assert "10 days left in November" in spike
+    assert "That is +8,580.552 GB, at 0.045 USD a unit on the project's rate card" in spike
+    assert "the 10 days left in November cost 3,861.25 USD more than usual" in spike
 
     drop = seen(alert_about(stack, "Cost drop"))
     assert "video-platform · video_encoding_ondemand (VOD Encoding HD)" in drop
     assert "9.61 USD, -100.78 USD (-91%) against a median of 110.38 USD" in drop
+    assert "cost 1,007.75 USD less than usual" in drop
 
     new_meter = seen(alert_about(stack, "New meter"))
     assert "archive · live_encoding" in new_meter

@@ -62,10 +62,7 @@ def what_moved(anomaly: Anomaly) -> str:
     """One sentence: the day, the cost, the change in money and percent, the baseline."""
     money = format_money(anomaly.cost, anomaly.currency)
     if anomaly.kind is Kind.NEW or anomaly.median is None:
-        return (
-            f"*{anomaly.day}*: {money}, the first usage in the 35 days before "
-            f"({escape(anomaly.label)})."
-        )
+        return f"*{anomaly.day}*: {money}, the first usage in the 35 days before."
     band = ""
     if anomaly.low is not None and anomaly.high is not None:
         low, high = (format_money(v, anomaly.currency) for v in (anomaly.low, anomaly.high))
@@ -85,9 +82,9 @@ def what_it_means(anomaly: Anomaly) -> list[str]:
     if anomaly.quantity_change is not None and anomaly.unit_price is not None:
         sign = "+" if anomaly.quantity_change > 0 else ""
         said.append(
-            f"That is {sign}{format_quantity(anomaly.quantity_change)} {unit} at "
-            f"{format_price(anomaly.unit_price, anomaly.currency)} per {unit} on the "
-            "project's rate card."
+            f"That is {sign}{format_quantity(anomaly.quantity_change)} {unit}, at "
+            f"{format_price(anomaly.unit_price, anomaly.currency)} a unit on the project's "
+            "rate card."
         )
     elif anomaly.count is not None:
         typical = (
@@ -95,10 +92,11 @@ def what_it_means(anomaly: Anomaly) -> list[str]:
         )
         said.append(f"{anomaly.count} records that day{typical}.")
     if anomaly.days_left_in_month > 0 and anomaly.kind is not Kind.NEW:
+        more = "more" if anomaly.rest_of_month > 0 else "less"
         said.append(
             f"If it stays like this, the {anomaly.days_left_in_month} days left in "
-            f"{anomaly.day:%B} cost {_signed(anomaly.rest_of_month, anomaly.currency)} "
-            "against the usual."
+            f"{anomaly.day:%B} cost {format_money(abs(anomaly.rest_of_month), anomaly.currency)} "
+            f"{more} than usual."
         )
     elif anomaly.days_left_in_month > 0:
         said.append(
@@ -175,7 +173,7 @@ def render_alert(anomaly: Anomaly) -> Message:
     blocks.append(
         context(f"Found {_stamp(anomaly.found_at)} · `/billing anomalies` lists the open ones")
     )
-    return finish(f"{title(anomaly)}: {what_moved(anomaly)}", blocks)
+    return finish(f"{escape(title(anomaly))}: {what_moved(anomaly)}", blocks)
 
 
 def render_note(anomaly: Anomaly, kind: NoteKind) -> Message:
@@ -213,7 +211,7 @@ def render_details(anomaly: Anomaly) -> Message:
             "at least 50% of the median and at least 50 in money."
         ),
     ]
-    return finish(f"Details: {title(anomaly)}", blocks)
+    return finish(f"Details: {escape(title(anomaly))}", blocks)
 
 
 def render_anomalies(anomalies: list[Anomaly], channels: list[str]) -> Message:
