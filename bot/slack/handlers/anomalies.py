@@ -173,7 +173,7 @@ def _unchanged(anomaly: Anomaly | None, action_id: str) -> str:
     if anomaly is None:
         return "That anomaly is no longer known to the bot."
     if action_id == ActionId.ANOMALY_ACK and anomaly.acknowledged_by:
-        return f"It was already acknowledged (by {anomaly.acknowledged_by})."
+        return "It was already acknowledged."
     if action_id == ActionId.ANOMALY_EXPECTED and anomaly.expected_until:
         return f"It is already expected until {anomaly.expected_until}."
     return "That click was already counted: nothing more changed."

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.clock import as_utc
-from bot.core.watch.anomalies import Kind, Source
+from bot.core.watch.anomalies import Kind, Rules, Source
 from bot.core.watch.check import CheckResult, NoteKind
 from bot.core.watch.lifecycle import Anomaly
 from bot.money import format_money, format_price, format_quantity
@@ -62,7 +62,8 @@ def what_moved(anomaly: Anomaly) -> str:
     """One sentence: the day, the cost, the change in money and percent, the baseline."""
     money = format_money(anomaly.cost, anomaly.currency)
     if anomaly.kind is Kind.NEW or anomaly.median is None:
-        return f"*{anomaly.day}*: {money}, the first usage in the 35 days before."
+        before = Rules().new_lookback_days
+        return f"*{anomaly.day}*: {money}, the first usage in the {before} days before."
     band = ""
     if anomaly.low is not None and anomaly.high is not None:
         low, high = (format_money(v, anomaly.currency) for v in (anomaly.low, anomaly.high))
@@ -205,13 +206,18 @@ def render_details(anomaly: Anomaly) -> Message:
     blocks: list[Block] = [
         section(f"*Details: {escape(title(anomaly))}*\n{comparison}"),
         *table(columns, rows, noun="days"),
-        context(
-            "Baseline: the median and median absolute deviation of the 28 days before "
-            "(weekends compared with weekends); a day is unusual beyond 4 scaled deviations, "
-            "at least 50% of the median and at least 50 in money."
-        ),
+        context(_rule_words(Rules())),
     ]
     return finish(f"Details: {escape(title(anomaly))}", blocks)
+
+
+def _rule_words(rules: Rules) -> str:
+    return (
+        f"Baseline: the median and median absolute deviation of the {rules.window_days} days "
+        f"before (weekends compared with weekends); a day is unusual beyond {rules.mads} scaled "
+        f"deviations, at least {rules.min_share * 100:.0f}% of the median and at least "
+        f"{rules.min_change} in money. New: no usage in the {rules.new_lookback_days} days before."
+    )
 
 
 def render_anomalies(anomalies: list[Anomaly], channels: list[str]) -> Message:
