@@ -17,7 +17,7 @@ from bot.devtools.fakeslack import SlackCall, SlackSender
 from bot.slack.app import BillingBot, build_app
 from bot.slack.server import start_server
 from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, make_stack, seen
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, running_redis
 
 ALERTS = "C_ALERTS"
 
@@ -44,12 +44,7 @@ async def replica_of(stack: Stack) -> Replica:
 
 @pytest.fixture
 def redis() -> Iterator[RedisServer]:
-    server = RedisServer()  # its own: the keys are the bot's defaults
-    server.start()
-    try:
-        yield server
-    finally:
-        server.close()
+    yield from running_redis()  # its own: the keys are the bot's defaults
 
 
 @pytest.fixture
