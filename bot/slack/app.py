@@ -33,6 +33,7 @@ from bot.observe import tracing
 from bot.observe.metrics import Metrics
 from bot.slack.expiry import make_expiry_watch
 from bot.slack.handlers import register_all
+from bot.slack.handlers.anomalies import make_watch
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.jobs import make_scheduler
@@ -194,6 +195,9 @@ def build_app(
         dedupe=backends.dedupe,
         schedules=backends.schedules,
         budgets=backends.budgets,
+        watch=make_watch(
+            app.client, backends.anomalies, mkio=mkio, contro=contro, settings=settings
+        ),
         settings=settings,
         clock=clock,
         metrics=metrics,
@@ -220,6 +224,16 @@ def build_app(
         apis = {"mkio": mkio, "contro": contro}
         return [((name,), api.queued) for name, api in apis.items() if api is not None]
 
+    def open_anomalies() -> list[tuple[tuple[str, ...], float]]:
+        known = deps.watch.open_known
+        return [] if known is None else [((), float(known))]
+
+    metrics.gauge_source(
+        "billing_bot_open_anomalies",
+        "Open anomalies after this replica's latest check (absent before its first).",
+        [],
+        open_anomalies,
+    )
     metrics.gauge_source(
         "billing_bot_upstream_queued",
         "Requests waiting in the bot for a turn at an API (its concurrency bound).",

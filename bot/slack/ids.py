@@ -7,7 +7,14 @@ from enum import StrEnum
 
 from bot.core.report_form import ReportFormId
 
-__all__ = ["ActionId", "BlockId", "CallbackId", "ReportFormId"]
+__all__ = [
+    "ActionId",
+    "BlockId",
+    "CallbackId",
+    "ReportFormId",
+    "anomaly_block_id",
+    "anomaly_of_block",
+]
 
 
 class ActionId(StrEnum):
@@ -19,6 +26,11 @@ class ActionId(StrEnum):
     HOME_REFRESH = "home_refresh"
     HOME_LAST_MONTH_REPORT = "home_last_month_report"
     HOME_RATE_CARDS = "home_rate_cards"
+    ANOMALY_ACK = "anomaly_acknowledge"
+    ANOMALY_EXPECTED = "anomaly_expected_until"  # a date picker: the anomaly is in its block_id
+    ANOMALY_SNOOZE_DAY = "anomaly_snooze_day"
+    ANOMALY_SNOOZE_WEEK = "anomaly_snooze_week"
+    ANOMALY_DETAILS = "anomaly_details"
 
 
 class BlockId(StrEnum):
@@ -31,3 +43,15 @@ class BlockId(StrEnum):
 class CallbackId(StrEnum):
     REPORT_FORM = "billing_report_form"  # the report modal's view
     REPORT_SHORTCUT = "billing_report_shortcut"  # the global shortcut "Billing report"
+
+
+_ANOMALY_BLOCK = "anomaly:"
+
+
+def anomaly_block_id(anomaly_id: str) -> str:
+    """An anomaly alert's buttons block: the date picker has no value, so the id is here."""
+    return _ANOMALY_BLOCK + anomaly_id
+
+
+def anomaly_of_block(block_id: str) -> str | None:
+    return block_id.removeprefix(_ANOMALY_BLOCK) if block_id.startswith(_ANOMALY_BLOCK) else None

@@ -1,7 +1,7 @@
 """Every store the bot keeps state in, made in one place from the settings.
 
 In this process, or in Redis when `REDIS_URL` is set so that several replicas share one
-cache, one set of pending confirmations, one event memory, and the schedules and budgets
+cache, one set of pending confirmations, one event memory, and the schedules, budgets and anomalies
 (else in SQLite, `SQLITE_PATH`). With Redis there is one client and one signer for all of
 them; `Backends.health` checks every backend for `/healthz`, and `Backends.aclose` closes
 each once.
@@ -21,7 +21,9 @@ from bot.core.changes.model import MemoryPendingStore, PendingStore
 from bot.core.scheduled.budgets import BudgetStore
 from bot.core.scheduled.expiry import ExpiryClaims, MemoryExpiryClaims
 from bot.core.scheduled.schedules import ScheduleStore
+from bot.core.watch.lifecycle import AnomalyStore
 from bot.store.dedupe import Dedupe, MemoryDedupe
+from bot.store.sqlite_anomalies import SqliteAnomalyStore
 from bot.store.sqlite_budgets import SqliteBudgetStore
 from bot.store.sqlite_claims import SqliteClaims
 from bot.store.sqlite_schedules import SqliteScheduleStore
@@ -36,6 +38,7 @@ class Backends:
     dedupe: Dedupe
     schedules: ScheduleStore
     budgets: BudgetStore
+    anomalies: AnomalyStore
     # backend name ("redis", "sqlite") -> whether it answers; one entry per backend in use
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -63,9 +66,10 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
     schedules = SqliteScheduleStore(settings.sqlite_path)
     budgets = SqliteBudgetStore(settings.sqlite_path)
     claims = SqliteClaims(settings.sqlite_path)
+    anomalies = SqliteAnomalyStore(settings.sqlite_path)
 
     async def sqlite() -> bool:
-        return all(await asyncio.gather(schedules.ping(), budgets.ping()))
+        return all(await asyncio.gather(schedules.ping(), budgets.ping(), anomalies.ping()))
 
     return Backends(
         cache=cache,
@@ -73,14 +77,16 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
         dedupe=MemoryDedupe(),
         schedules=schedules,
         budgets=budgets,
+        anomalies=anomalies,
         checks={"sqlite": sqlite},
-        closers=[schedules.aclose, budgets.aclose, claims.aclose, cache.aclose],
+        closers=[schedules.aclose, budgets.aclose, anomalies.aclose, claims.aclose, cache.aclose],
         claims=claims,
     )
 
 
 def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Backends:
     # Imported here: redis-py is not loaded by a bot that does not use it.
+    from bot.store.redis_anomalies import RedisAnomalyStore
     from bot.store.redis_budgets import RedisBudgetStore
     from bot.store.redis_claims import RedisClaims
     from bot.store.redis_client import NAMESPACE, ping, redis_client
@@ -103,6 +109,7 @@ def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Back
         dedupe=RedisDedupe(client, namespace=space),
         schedules=RedisScheduleStore(client, signer=signer, namespace=space),
         budgets=RedisBudgetStore(client, signer=signer, namespace=space),
+        anomalies=RedisAnomalyStore(client, signer=signer, namespace=space),
         checks={"redis": redis},
         closers=[client.aclose, cache.aclose],  # run in reverse: the cache, then the client
         claims=RedisClaims(client, namespace=space),

@@ -527,3 +527,15 @@ async def test_demo_budgets_cross_and_alert_once() -> None:
     assert "The organization is over its 1.00 USD budget" in first
     assert "direct message" in first  # also to the person it names
     assert "(budgets checked: 0 new alerts)" in after(printed, ":check-budgets", 2)
+
+
+async def test_demo_finds_the_sandbox_anomalies_and_presses_their_buttons() -> None:
+    printed = await demo("/billing anomalies on", ":check-anomalies", "1", "quit")
+
+    assert "Anomaly alerts go to" in after(printed, "/billing anomalies on")
+    found = after(printed, ":check-anomalies")
+    for title in ("Cost spike", "Cost drop", "New meter", "New usage type"):
+        assert title in found
+    assert "(anomalies checked)" in found
+    assert "[1] Acknowledge" in found
+    assert "Acknowledged by" in after(printed, "1")

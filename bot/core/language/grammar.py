@@ -32,8 +32,10 @@ from bot.core.language.vocabulary import (
     MAX_THRESHOLDS,
     MAX_WATCHERS,
     PREFIX,
+    AnomalyAlerts,
     BudgetScope,
     CancelSchedule,
+    CheckAnomalies,
     Command,
     ControRecords,
     ControSummary,
@@ -41,6 +43,7 @@ from bot.core.language.vocabulary import (
     EnableMetrics,
     Frequency,
     Help,
+    ListAnomalies,
     ListBudgets,
     ListSchedules,
     PaymentMethods,
@@ -877,6 +880,44 @@ def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
     return SetBudget(scope, amount, thresholds, notify)
 
 
+# --- anomalies ------------------------------------------------------------------------------
+
+_ANOMALY_WORDS = {"on": AnomalyAlerts(on=True), "off": AnomalyAlerts(on=False)}
+_ANOMALY_FIXES = {
+    "enable": "on",
+    "start": "on",
+    "yes": "on",
+    "disable": "off",
+    "stop": "off",
+    "no": "off",
+    "list": "",
+    "show": "",
+    "open": "",
+    "run": "check",
+    "now": "check",
+}
+
+
+def _parse_anomalies(ctx: _Ctx) -> ListAnomalies | AnomalyAlerts | CheckAnomalies:
+    word = ctx.low(1)
+    if not word:
+        return ListAnomalies()
+    command: ListAnomalies | AnomalyAlerts | CheckAnomalies | None = _ANOMALY_WORDS.get(word)
+    if command is None and word == "check":
+        command = CheckAnomalies()
+    if command is None:
+        fix = _ANOMALY_FIXES.get(word)
+        fixes = [ctx.splice(1, 2, fix) if fix else ctx.splice(1, 2)] if fix is not None else []
+        fixes += [ctx.splice(1, 2, m) for m in close_matches(word, ("on", "off", "check"))]
+        ctx.fail(
+            f"Unknown word {code(ctx.words[1])} after `anomalies`: use `on`, `off` or `check`, "
+            "or nothing to list the open ones.",
+            *fixes,
+        )
+    ctx.end(2)
+    return command
+
+
 # --- The other commands ---------------------------------------------------------------------
 
 
@@ -1038,6 +1079,7 @@ _PARSERS: dict[str, Callable[[_Ctx], Command]] = {
     "schedule": _parse_schedule,
     "budget": _parse_budget,
     "reconcile": _parse_reconcile,
+    "anomalies": _parse_anomalies,
 }
 
 # every word a command can start with, and also the later words of two-word commands
@@ -1052,6 +1094,7 @@ _COMMAND_WORDS: dict[str, str] = {s.word: s.word for s in COMMANDS} | {
 _LAST_RESORT = {
     "schedule": (f"{PREFIX} schedule list",),
     "budget": (f"{PREFIX} budget list",),
+    "anomalies": (f"{PREFIX} anomalies",),
 }
 
 

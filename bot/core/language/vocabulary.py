@@ -26,8 +26,10 @@ __all__ = [
     "MAX_THRESHOLDS",
     "MAX_WATCHERS",
     "PREFIX",
+    "AnomalyAlerts",
     "BudgetScope",
     "CancelSchedule",
+    "CheckAnomalies",
     "Command",
     "CommandSpec",
     "ControRecords",
@@ -37,6 +39,7 @@ __all__ = [
     "Frequency",
     "Granularity",
     "Help",
+    "ListAnomalies",
     "ListBudgets",
     "ListSchedules",
     "PaymentMethods",
@@ -265,6 +268,23 @@ class RemoveBudget:
     scope: BudgetScope
 
 
+@dataclass(frozen=True)
+class ListAnomalies:
+    """`anomalies`: the open anomalies."""
+
+
+@dataclass(frozen=True)
+class AnomalyAlerts:
+    """`anomalies on|off`: whether this channel hears of anomalies."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class CheckAnomalies:
+    """`anomalies check`: check now, instead of at the next hour."""
+
+
 Command = (
     Help
     | Usage
@@ -284,6 +304,9 @@ Command = (
     | ListBudgets
     | RemoveBudget
     | Reconcile
+    | ListAnomalies
+    | AnomalyAlerts
+    | CheckAnomalies
 )
 
 
@@ -460,6 +483,28 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "budget remove <scope>",
         "Remove a budget, and its alerts (admins).",
         (f"{PREFIX} budget remove my-project", f"{PREFIX} budget remove organization"),
+    ),
+    CommandSpec(
+        "anomalies",
+        "The open anomalies: days whose cost of an MK.IO meter or a Contro usage type is far "
+        "from its usual level, and meters or types seen for the first time.",
+        (f"{PREFIX} anomalies",),
+        (
+            "Each complete UTC day is compared with the median of the 28 days before it "
+            "(weekends with weekends), checked every hour.",
+            "An alert has buttons: Acknowledge (anyone), Expected until… and Snooze "
+            "(admins), Details (anyone).",
+        ),
+    ),
+    CommandSpec(
+        "anomalies <on|off>",
+        "Post anomaly alerts in this channel, or stop (admins).",
+        (f"{PREFIX} anomalies on", f"{PREFIX} anomalies off"),
+    ),
+    CommandSpec(
+        "anomalies check",
+        "Check for anomalies now, instead of at the next hour (admins).",
+        (f"{PREFIX} anomalies check",),
     ),
 )
 

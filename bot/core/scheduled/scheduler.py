@@ -10,7 +10,8 @@ callbacks) and every method takes `now`, so tests drive it with a fake clock.
   at most once). At the first tick of each UTC hour it also checks the budgets: for each,
   `month_to_date(project)` gives the month's cost so far and the high end of its month-end
   estimate (or None), `budgets.crossed` says which thresholds are new, each is claimed in the
-  store, and `alert(budget, threshold, figures)` posts those worth posting.
+  store, and `alert(budget, threshold, figures)` posts those worth posting. Then it runs the
+  anomaly check, `check_anomalies(now)` (`bot.core.watch.check.Watch.check`), if given.
 - `catch_up(now)` is the tick made at start: missed runs (only the latest of each schedule)
   and a budget check, whatever the hour.
 - `run_forever(clock)` is `catch_up` and then a tick every `interval` seconds, until it is
@@ -78,6 +79,8 @@ MonthToDate = Callable[[Sequence[Budget]], Awaitable[Callable[[Budget], MonthSpe
 Alert = Callable[[Budget, BudgetAlert, BudgetFigures], Awaitable[None]]
 # tell a budget's channel that its check fails (for example, the project no longer exists)
 CheckFailed = Callable[[Budget, Exception], Awaitable[None]]
+# the anomaly check (`Watch.check`): claims in its own store, so any replica may run it
+CheckAnomalies = Callable[[datetime], Awaitable[object]]
 
 BUDGET_CHECK_EVERY: Final = timedelta(hours=1)
 LATE: Final = timedelta(minutes=10)  # a run made this long after its time was made up
@@ -134,6 +137,7 @@ class Scheduler:
         month_to_date: MonthToDate,
         alert: Alert,
         check_failed: CheckFailed | None = None,
+        check_anomalies: CheckAnomalies | None = None,
         owner: str | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -144,6 +148,7 @@ class Scheduler:
         self._month_to_date = month_to_date
         self._alert = alert
         self._check_failed = check_failed
+        self._check_anomalies = check_anomalies
         self.owner = owner or default_owner()
         self._checked_hour: datetime | None = None
         self._busy = asyncio.Lock()  # ticks of this process never overlap
@@ -210,6 +215,12 @@ class Scheduler:
             except Exception as error:
                 log.exception("could not read the budgets")
                 errors.append(f"budgets unavailable ({type(error).__name__})")
+            if self._check_anomalies is not None:
+                try:
+                    await self._check_anomalies(now)
+                except Exception as error:
+                    log.exception("the anomaly check failed")
+                    errors.append(f"anomaly check failed ({type(error).__name__})")
         result = TickResult(runs, checked, alerts, tuple(errors))
         if self._metrics is not None:
             _observe(self._metrics, now, result)
@@ -276,6 +287,13 @@ class Scheduler:
         async with self._busy:
             self._checked_hour = _hour(now)
             return await self._check_budgets(now)
+
+    async def check_anomalies(self, now: datetime) -> object:
+        """Run the anomaly check now, whatever the hour (None without one)."""
+        if self._check_anomalies is None:
+            return None
+        async with self._busy:
+            return await self._check_anomalies(now)
 
     async def _check_budgets(self, now: datetime) -> tuple[SentAlert, ...]:
         month = month_key(now)

@@ -47,7 +47,7 @@ async def _start(stack: contextlib.AsyncExitStack, out: TextIO, *, interactive: 
     from bot.slack.app import build_app
     from bot.slack.server import start_server
 
-    sandbox = Sandbox()
+    sandbox = Sandbox(anomalies=True)
     sandbox_runner, sandbox_base = await start_sandbox(sandbox, HOST, 0)
     stack.push_async_callback(sandbox_runner.cleanup)
 

@@ -70,6 +70,8 @@ What you can type (anything else is sent as `/billing <text>`):
   submit | cancel        submit the form | close it
   :run-schedule <id>     post a scheduled report now (`/billing schedule list` shows ids)
   :check-budgets         check every budget now, instead of at the next hour
+  :check-anomalies       run the anomaly check now (alerts go where `/billing anomalies on`
+                         was said; the sandbox has a spike, a drop and two new series)
   :help                  this list
   quit                   leave (so does Ctrl-D)"""
 
@@ -87,7 +89,7 @@ class Console:
         banner: str,
         scheduler: Scheduler | None = None,
     ) -> None:
-        self.scheduler = scheduler  # for `:run-schedule` and `:check-budgets`
+        self.scheduler = scheduler  # for `:run-schedule`, `:check-budgets`, `:check-anomalies`
         self.slack = slack
         self.sender = sender
         self.out = out
@@ -174,7 +176,7 @@ class Console:
         if words.isdigit():
             await self._press(int(words))
             return True
-        if lowered.startswith((":run-schedule", ":check-budgets")):
+        if lowered.startswith((":run-schedule", ":check-budgets", ":check-anomalies")):
             await self._scheduled(lowered)
             return True
         if words.startswith("/"):
@@ -223,6 +225,9 @@ class Console:
             self._say(f"(budgets checked: {posted} new alert{'' if posted == 1 else 's'})")
             if not posted:
                 return  # nothing to wait for
+        elif command == ":check-anomalies":
+            await self.scheduler.check_anomalies(now)
+            self._say("(anomalies checked)")
         elif await self.scheduler.run_now(schedule_id.strip(), now) is None:
             self._say("(no such schedule: `/billing schedule list` shows them)")
             return

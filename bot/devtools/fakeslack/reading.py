@@ -10,7 +10,12 @@ from typing import Any
 
 def buttons(message: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every button element of the message, in display order, each with its `block_id`."""
-    return [dict(button) for button in _iter_buttons(message)]
+    return [dict(button) for button in _iter_elements(message, "button")]
+
+
+def date_pickers(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every date picker of the message, in display order, each with its `block_id`."""
+    return [dict(picker) for picker in _iter_elements(message, "datepicker")]
 
 
 def message_text(message: Mapping[str, Any]) -> str:
@@ -131,7 +136,7 @@ def _block_lists(message: Mapping[str, Any]) -> list[list[Mapping[str, Any]]]:
     return lists
 
 
-def _iter_buttons(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+def _iter_elements(message: Mapping[str, Any], kind: str) -> Iterator[dict[str, Any]]:
     for list_index, blocks in enumerate(_block_lists(message)):
         for index, block in enumerate(blocks):
             # Slack gives a block without block_id one of its own; keep it stable here.
@@ -142,7 +147,7 @@ def _iter_buttons(message: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
             elif block.get("type") in ("actions", "context"):
                 elements = list(block.get("elements") or [])
             for element in elements:
-                if isinstance(element, Mapping) and element.get("type") == "button":
+                if isinstance(element, Mapping) and element.get("type") == kind:
                     yield {**element, "block_id": block_id}
 
 

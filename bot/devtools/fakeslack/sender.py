@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.apis.http import tls_context
 from bot.devtools.fakeslack.calls import SlackCall
-from bot.devtools.fakeslack.reading import button_label, buttons
+from bot.devtools.fakeslack.reading import button_label, buttons, date_pickers
 from bot.devtools.fakeslack.server import LocalSlack
 from bot.devtools.fakeslack.views import view_state
 from bot.devtools.fakeslack.workspace import (
@@ -121,13 +121,17 @@ class SlackSender:
         retry_num: int | None = None,
         text: str | None = None,
         nth: int = 0,
+        selected_date: str | None = None,
+        action_ts: str | None = None,
     ) -> SentRequest:
-        """Press a button the bot rendered in `message`.
+        """Press a button the bot rendered in `message` (or, with `selected_date`, choose that
+        day in its date picker `action_id`).
 
         The button is the `nth` (0-based) one with `action_id` (and label `text`, if given);
         its value and block_id are taken from the message unless `value` overrides the value
         (to simulate tampering). A recorded call carries its channel, ts and whether it is
         ephemeral; as in Slack, a click on an ephemeral message has no `message` field.
+        `action_ts` is the click's own (the same for a click Slack delivers twice).
         """
         if isinstance(message, SlackCall):
             content: Mapping[str, Any] = message.body
@@ -140,14 +144,25 @@ class SlackSender:
             ts = str(message.get("ts") or self.slack.new_ts())
             ephemeral = bool(message.get("is_ephemeral", False))
 
-        button = _find_button(content, action_id, text=text, nth=nth)
-        action: dict[str, Any] = {
-            "type": "button",
-            "action_id": action_id,
-            "block_id": button["block_id"],
-            "text": button.get("text", {"type": "plain_text", "text": ""}),
-            "action_ts": f"{self._clock():.6f}",
-        }
+        stamp = action_ts or f"{self._clock():.6f}"
+        if selected_date is not None:
+            button = _find_picker(content, action_id)
+            action: dict[str, Any] = {
+                "type": "datepicker",
+                "action_id": action_id,
+                "block_id": button["block_id"],
+                "selected_date": selected_date,
+                "action_ts": stamp,
+            }
+        else:
+            button = _find_button(content, action_id, text=text, nth=nth)
+            action = {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": button["block_id"],
+                "text": button.get("text", {"type": "plain_text", "text": ""}),
+                "action_ts": stamp,
+            }
         if value is not None:
             action["value"] = value
         elif "value" in button:
@@ -479,6 +494,13 @@ def _find_button(
             f"{f' and text {text!r}' if text else ''}; it has: {rendered or 'none'}"
         )
     return candidates[nth]
+
+
+def _find_picker(content: Mapping[str, Any], action_id: str) -> dict[str, Any]:
+    found = [p for p in date_pickers(content) if p.get("action_id") == action_id]
+    if not found:
+        raise LookupError(f"no date picker with action_id {action_id!r}")
+    return found[0]
 
 
 def _user_payload(user_id: str, team_id: str) -> dict[str, str]:

@@ -318,8 +318,9 @@ class SyntheticSelection:
 class ControData:
     """All periods of one sandbox: generated ones on demand, synthetic ones when set."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, extra: Sequence[UsageRecord] = ()) -> None:
         self._seed = seed
+        self._extra = extra  # records added to the generated ones (`sandbox.anomalies`)
         self._generated: dict[str, list[UsageRecord]] = {}
         self._synthetic: dict[str, SyntheticPeriod] = {}
 
@@ -340,7 +341,11 @@ class ControData:
             return GeneratedPeriod([])
         records = self._generated.get(period)
         if records is None:
-            records = self._generated[period] = generate_period(self._seed, period)
+            records = generate_period(self._seed, period)
+            added = [record for record in self._extra if record.period == period]
+            if added:
+                records = sorted([*records, *added], key=lambda record: record.created_at)
+            self._generated[period] = records
         if age == 0:
             return GeneratedPeriod([record for record in records if record.created_at <= now])
         return GeneratedPeriod(records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot import access
 from bot import clock as clock_module
+from bot.devtools.sandbox import anomalies as anomaly_data
 from bot.devtools.sandbox import catalog, reports
 from bot.devtools.sandbox.contro_data import ControData, RecordFilter, is_period, period_of
 from bot.devtools.sandbox.errors import ApiError
@@ -54,7 +55,10 @@ class Sandbox:
         contro_key: str = "sk_test_sandbox",
         contro_pagination: ControPagination = "cursor",
         mkio_page_size: int = 100,
+        anomalies: bool = False,
     ) -> None:
+        """`anomalies`: a spike, a drop, a new meter and a new Contro type on the day before
+        now (`bot.devtools.sandbox.anomalies`); off, the data is as it always was."""
         if contro_pagination not in ("cursor", "page"):
             raise ValueError("contro_pagination must be 'cursor' or 'page'")
         if mkio_page_size < 1:
@@ -79,11 +83,22 @@ class Sandbox:
         self.delay: float = 0.0
         self.faults = FaultPlan()
         self.state = MkioState(seed)
+        self.anomaly_day: date | None = None
         self.usage = UsageEngine(seed, self.state)
         self.contro = ControData(seed)
+        if anomalies:
+            self.add_anomalies()
         self._refs = itertools.count(1)
         self._gate: asyncio.Event | None = None  # what held requests wait for, while holding
         self._held_changed = asyncio.Event()  # set (and replaced) whenever `held` changes
+
+    def add_anomalies(self) -> date:
+        """The anomalies to find, on the day before now (before any data is asked for: what
+        was computed is forgotten). Returns their day."""
+        day = self.anomaly_day = self.now().date() - timedelta(days=1)
+        self.usage = UsageEngine(self.seed, self.state, anomaly_data.usage_events(day))
+        self.contro = ControData(self.seed, anomaly_data.contro_records(day))
+        return day
 
     def now(self) -> datetime:
         """The clock's time in UTC (a naive clock value is taken as UTC)."""

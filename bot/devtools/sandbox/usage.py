@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.devtools.sandbox import catalog
+from bot.devtools.sandbox.anomalies import UsageEvent
 from bot.devtools.sandbox.ids import stable_bytes
 from bot.devtools.sandbox.state import MkioState
 
@@ -52,9 +53,10 @@ class _Day:
 class UsageEngine:
     """Computes usage facts on demand; remembers per-day quantities it has computed."""
 
-    def __init__(self, seed: int, state: MkioState) -> None:
+    def __init__(self, seed: int, state: MkioState, events: tuple[UsageEvent, ...] = ()) -> None:
         self._seed = seed
         self._state = state
+        self._events = events  # the anomalies to find, if any (`sandbox.anomalies`)
         self._days: dict[tuple[int, int], _Day] = {}
 
     def _day(self, project: int, day: date) -> _Day:
@@ -74,6 +76,9 @@ class UsageEngine:
         quantities = []
         for index, meter in enumerate(catalog.METERS):
             units = definition.daily_units.get(meter.key, 0)
+            for event in self._events:
+                if event.applies(definition.name, meter.key, day):
+                    units = event.daily_units(units)
             jitter = 800 + int.from_bytes(noise[2 * index : 2 * index + 2], "big") % 401
             milli = units * trend_num * weekday * jitter // (trend_den * 100)  # jitter: 0.8..1.2
             quantities.append(milli - milli % meter.quantity_step)

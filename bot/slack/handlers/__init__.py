@@ -2,7 +2,17 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.handlers import changes, commands, contro, errors, home, messages, report_form, share
+from bot.slack.handlers import (
+    anomalies,
+    changes,
+    commands,
+    contro,
+    errors,
+    home,
+    messages,
+    report_form,
+    share,
+)
 
 
 def register_all(app: AsyncApp) -> None:
@@ -10,6 +20,7 @@ def register_all(app: AsyncApp) -> None:
     messages.register(app)
     contro.register(app)
     changes.register(app)
+    anomalies.register(app)
     share.register(app)
     report_form.register(app)
     home.register(app)

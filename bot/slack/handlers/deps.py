@@ -14,6 +14,7 @@ from bot.core.billing import BillingService
 from bot.core.changes.service import ChangeService
 from bot.core.scheduled.budgets import BudgetStore
 from bot.core.scheduled.schedules import ScheduleStore
+from bot.core.watch.check import Watch
 from bot.observe.metrics import Metrics
 from bot.store.dedupe import Dedupe
 
@@ -27,6 +28,7 @@ class Deps:
     dedupe: Dedupe
     schedules: ScheduleStore
     budgets: BudgetStore
+    watch: Watch  # the anomaly check, and its store (`watch.store`)
     settings: Settings
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)

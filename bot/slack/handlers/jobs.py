@@ -55,4 +55,5 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
         alert=alert,
         check_failed=check_failed,
         metrics=deps.metrics,
+        check_anomalies=deps.watch.hourly,
     )

@@ -16,6 +16,7 @@ from bot.core.language import commands as c
 from bot.observe import labels
 from bot.slack.delivery import Posting
 from bot.slack.handlers import (
+    anomalies,
     budgets,
     changes,
     contro,
@@ -129,6 +130,12 @@ ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
     c.SetBudget: Route(Answered(budgets.run, MKIO), ADMIN, SLASH, shareable=False),
     c.ListBudgets: Route(Answered(budgets.run, MKIO), ANYONE, SLASH, shareable=False),
     c.RemoveBudget: Route(Answered(budgets.run, STORE), ADMIN, SLASH, shareable=False),
+    # Where alerts go and checking now are for billing admins; the open anomalies for anyone.
+    c.ListAnomalies: Route(Answered(anomalies.run, STORE), ANYONE, EVERYONE, shareable=False),
+    c.AnomalyAlerts: Route(Answered(anomalies.run, STORE), ADMIN, SLASH, shareable=False),
+    c.CheckAnomalies: Route(
+        Answered(anomalies.run, says("checking for anomalies")), ADMIN, SLASH, shareable=False
+    ),
 }
 
 # `contro records … csv`: every record as a file, which only a channel's thread can take.

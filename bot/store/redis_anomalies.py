@@ -1,0 +1,138 @@
+"""`AnomalyStore` in Redis (with `REDIS_URL`)."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+from typing import TYPE_CHECKING
+
+from redis.exceptions import WatchError
+
+from bot.clock import Clock, utc_now
+from bot.core.watch.lifecycle import Anomaly, Update
+from bot.store.redis_client import NAMESPACE, text
+from bot.store.signing import SignedJson, Signer
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+# KEYS: the anomaly, its series' open slot, the set of open ids, its series' latest.
+# ARGV: id, the signed anomaly. Only a new id, and only while the series has none open.
+_OPEN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX') then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[4], ARGV[1])
+return 1
+"""
+
+
+def _series_key(series: str) -> str:
+    return hashlib.sha256(series.encode()).hexdigest()[:32]
+
+
+class RedisAnomalyStore:
+    """`AnomalyStore` shared by every replica on one Redis.
+
+    Keys (under the namespace): `anomaly:<id>` holds the anomaly as signed JSON,
+    `anomaly-events:<id>` a hash of the events applied to it, `anomalies-open` the set of open
+    ids, `anomaly-open:<series>` the id of the series' open anomaly (set NX by the Lua step
+    that stores a new one: one process wins it), `anomaly-latest:<series>` its latest, and
+    `anomaly-channels` the channels that hear of them. A change is an optimistic transaction
+    (WATCH the anomaly and its events): the event is recorded with the change, or retried.
+    """
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        signer: Signer,
+        namespace: str = NAMESPACE,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._client = client
+        self._json = SignedJson(signer, Anomaly, "an anomaly")
+        self._ns = namespace
+        self._channels = f"{namespace}anomaly-channels"
+        self._open_ids = f"{namespace}anomalies-open"
+        self._clock = clock
+        self._open = client.register_script(_OPEN)
+
+    def _key(self, anomaly_id: str) -> str:
+        return f"{self._ns}anomaly:{anomaly_id}"
+
+    def _events(self, anomaly_id: str) -> str:
+        return f"{self._ns}anomaly-events:{anomaly_id}"
+
+    def _slot(self, series: str) -> str:
+        return f"{self._ns}anomaly-open:{_series_key(series)}"
+
+    def _latest(self, series: str) -> str:
+        return f"{self._ns}anomaly-latest:{_series_key(series)}"
+
+    async def channels(self) -> builtins.list[str]:
+        return sorted(text(member) for member in await self._client.smembers(self._channels))
+
+    async def set_channel(self, channel: str, on: bool) -> bool:
+        if on:
+            return bool(await self._client.sadd(self._channels, channel))
+        return bool(await self._client.srem(self._channels, channel))
+
+    async def open(self, anomaly: Anomaly) -> bool:
+        key = self._key(anomaly.id)
+        won = await self._open(
+            keys=[key, self._slot(anomaly.series), self._open_ids, self._latest(anomaly.series)],
+            args=[anomaly.id, self._json.encode(key, anomaly)],
+        )
+        return bool(won)
+
+    async def get(self, anomaly_id: str) -> Anomaly | None:
+        key = self._key(anomaly_id)
+        return self._json.decode(key, await self._client.get(key))
+
+    async def latest(self, series: str) -> Anomaly | None:
+        found = await self._client.get(self._latest(series))
+        return None if found is None else await self.get(text(found))
+
+    async def list_open(self) -> builtins.list[Anomaly]:
+        ids = sorted(text(member) for member in await self._client.smembers(self._open_ids))
+        if not ids:
+            return []
+        keys = [self._key(i) for i in ids]
+        values = await self._client.mget(keys)
+        found = [
+            anomaly
+            for key, raw in zip(keys, values, strict=True)
+            if (anomaly := self._json.decode(key, raw)) is not None
+        ]
+        return sorted(found, key=lambda a: (a.day, a.id))
+
+    async def open_count(self) -> int:
+        return int(await self._client.scard(self._open_ids))
+
+    async def change(self, anomaly_id: str, event: str, update: Update) -> Anomaly | None:
+        key, events = self._key(anomaly_id), self._events(anomaly_id)
+        async with self._client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key, events)
+                    current = self._json.decode(key, await pipe.get(key))
+                    if current is None or await pipe.hexists(events, event):
+                        return None
+                    new = update(current)
+                    if new is None:
+                        return None
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(key, self._json.encode(key, new))
+                    pipe.hset(events, event, self._clock().isoformat())
+                    if current.open and not new.open:
+                        pipe.srem(self._open_ids, anomaly_id)
+                        pipe.delete(self._slot(new.series))
+                    await pipe.execute()
+                    return new
+                except WatchError:
+                    continue
+
+    async def aclose(self) -> None:
+        """Nothing of its own to close: the client is closed by whoever made it."""
