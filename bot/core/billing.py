@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -33,6 +32,7 @@ from bot.core.answers import (
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.core.language.commands import Report, quote
+from bot.core.language.words import slug
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.core.reports.fold import ReportFold
@@ -47,11 +47,6 @@ T = TypeVar("T")
 RECORDS_PAGE_SIZE = 20
 #: The most rows of a usage report the bot reads (`REPORT_MAX_ROWS`): more is refused.
 DEFAULT_REPORT_MAX_ROWS = 2_000_000
-
-
-def slug(name: str) -> str:
-    """ "Azure Marketplace (Contoso)" -> "azure-marketplace-contoso"."""
-    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
 
 
 class BillingService:

@@ -33,6 +33,7 @@ __all__ = [
     "read_date",
     "read_period",
     "render_command",
+    "slug",
     "split_words",
 ]
 
@@ -94,6 +95,11 @@ def close_matches(word: str, choices: Iterable[str], cutoff: float = 0.6) -> lis
 
 def dedupe(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for item in items if item))
+
+
+def slug(name: str) -> str:
+    """ "Azure Marketplace (Contoso)" -> "azure-marketplace-contoso"."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
 
 
 # --- Values: dates, periods, granularities, names -------------------------------------------
