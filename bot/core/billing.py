@@ -25,6 +25,7 @@ from bot.core.answers import (
     MetricsAnswer,
     PaymentMethodsAnswer,
     ProjectPaymentMethodAnswer,
+    ProjectsAnswer,
     RateCardAnswer,
     RecordsPageRef,
     UsageAnswer,
@@ -32,12 +33,12 @@ from bot.core.answers import (
 from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.core.language.commands import Report, quote
-from bot.core.language.words import slug
+from bot.core.language.words import nearest, render_command, slug
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.core.reports.fold import ReportFold
 from bot.core.reports.summary import ReportSummary
-from bot.errors import BillingBotError, CommandError, NotConfigured
+from bot.errors import BillingBotError, CommandError, NotConfigured, NotFound
 from bot.money import Money, Totals
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,26 @@ T = TypeVar("T")
 RECORDS_PAGE_SIZE = 20
 #: The most rows of a usage report the bot reads (`REPORT_MAX_ROWS`): more is refused.
 DEFAULT_REPORT_MAX_ROWS = 2_000_000
+
+
+def _typed(method: IdentifiedPaymentMethod) -> str:
+    """How a payment method is typed in one word: its name's slug, or its ID."""
+    return slug(method.name) if method.display_name and slug(method.name) else method.id
+
+
+def unknown_project(project: str, names: tuple[str, ...], command: str | None) -> CommandError:
+    """MK.IO has no `project`: the nearest of `names`, and with `command` (`usage`) the
+    command again with the nearest name."""
+    near = nearest(project, names)
+    said = f"MK.IO has no project `{quote(project)}`."
+    if near:
+        options = " or ".join(f"`{quote(n)}`" for n in near)
+        said += f" Did you mean {options}? Project names are case-sensitive."
+    elif names:
+        shown = ", ".join(f"`{quote(n)}`" for n in names[:10])
+        said += f" Its projects: {shown}{', …' if len(names) > 10 else ''}."
+    suggestion = render_command((command, near[0])) if command and near else None
+    return CommandError(said, suggestion)
 
 
 class BillingService:
@@ -64,6 +85,9 @@ class BillingService:
         self._contro = contro
         self._cache = cache
         self._clock = clock
+        # the last lists seen, for help's examples: no call upstream to fill them
+        self.known_projects: tuple[str, ...] = ()
+        self.known_payment_methods: tuple[str, ...] = ()
 
     @property
     def mkio(self) -> MkioClient:
@@ -93,11 +117,53 @@ class BillingService:
 
     async def require_project(self, project: str, *, help_topic: str) -> None:
         """Raise `CommandError` unless MK.IO has `project` (asked each time: never stale)."""
-        names = {p.name for p in await self.mkio.list_projects()}
+        names = tuple(p.name for p in await self.mkio.list_projects())
         if project not in names:
+            error = unknown_project(project, names, None)
             raise CommandError(
-                f"MK.IO has no project `{project}`.", suggestion=f"/billing help {help_topic}"
+                error.user_message, suggestion=error.suggestion or f"/billing help {help_topic}"
             )
+
+    async def projects(self, *, fresh: bool = False) -> tuple[str, ...]:
+        """The organization's project names, cached like any answer; `fresh` drops the cached
+        list first (a name missing from it may be new)."""
+        mkio = self.mkio
+
+        async def load() -> ProjectsAnswer:
+            listed = await mkio.list_projects()
+            return ProjectsAnswer(tuple(p.name for p in listed), self._clock())
+
+        if fresh:
+            await self._cache.invalidate("org:projects")
+        answer = await self._cached("org:projects", load)
+        self.known_projects = answer.names
+        return answer.names
+
+    async def check_projects(self, projects: tuple[str, ...]) -> None:
+        """Raise `CommandError`, naming the nearest known ones, for the first of `projects`
+        MK.IO does not have: against the cached list, and a fresh one before refusing."""
+        if not projects:
+            return
+        names = await self.projects()
+        if any(p not in names for p in projects):
+            names = await self.projects(fresh=True)
+        for project in projects:
+            if project not in names:
+                raise unknown_project(project, names, None)
+
+    async def _of_project(self, project: str, command: str, answer: Awaitable[T]) -> T:
+        """`answer`; its 404 told as "no project `x`, did you mean …" when the project is
+        the unknown thing (and not, say, its payment method)."""
+        try:
+            return await answer
+        except NotFound:
+            try:
+                names = await self.projects(fresh=True)
+            except BillingBotError:
+                raise  # the 404 as MK.IO put it
+            if project in names:
+                raise
+            raise unknown_project(project, names, command) from None
 
     async def usage(self, project: str) -> UsageAnswer:
         """Month-to-date usage: quantities from the usage endpoint, cost from a report, and
@@ -175,7 +241,8 @@ class BillingService:
                 estimates=estimates,
             )
 
-        return await self._cached(f"project:{project}:usage:{start}:{end}", load)
+        key = f"project:{project}:usage:{start}:{end}"
+        return await self._of_project(project, "usage", self._cached(key, load))
 
     async def payment_methods(self) -> PaymentMethodsAnswer:
         mkio = self.mkio
@@ -188,12 +255,17 @@ class BillingService:
                 unidentified=[m for m in listed if m.id is None],
             )
 
-        return await self._cached("org:payment-methods", load)
+        answer = await self._cached("org:payment-methods", load)
+        self.known_payment_methods = tuple(_typed(m) for m in answer.methods)
+        return answer
 
-    async def find_payment_method(self, id_or_name: str) -> IdentifiedPaymentMethod:
+    async def find_payment_method(
+        self, id_or_name: str, *, command: str | None = None
+    ) -> IdentifiedPaymentMethod:
         """A payment method by ID, or by display name when exactly one has it. A name may be
         typed in any case, or as a slug (`azure-marketplace-contoso-media`) where a command
-        takes one word."""
+        takes one word. An unknown one is refused naming the nearest, and with `command`
+        (`ratecard`) suggesting it."""
         methods = (await self.payment_methods()).methods
         for method in methods:
             if method.id == id_or_name:
@@ -207,14 +279,19 @@ class BillingService:
                 f"{len(named)} payment methods are named that: use the ID instead.",
                 suggestion="/billing payment-methods",
             )
-        raise CommandError(
-            f"There is no payment method with that ID or name: `{quote(id_or_name)}`.",
-            suggestion="/billing payment-methods",
-        )
+        typed = {m.name: _typed(m) for m in methods} | {m.id: m.id for m in methods}
+        near = list(dict.fromkeys(typed[n] for n in nearest(id_or_name, typed)))
+        said = f"There is no payment method with that ID or name: `{quote(id_or_name)}`."
+        if near:
+            said += " Did you mean " + " or ".join(f"`{quote(n)}`" for n in near) + "?"
+        listing = "/billing payment-methods"
+        one = command is not None and len(near) == 1
+        raise CommandError(said, render_command((command, near[0])) if one and command else listing)
 
     async def report_query(self, command: Report) -> tuple[ReportQuery, tuple[str, ...]]:
         """The API query for a `report` command, and the names of its payment-method filter
         (given by ID or unique display name; resolved before anything is reported)."""
+        await self.check_projects(command.projects)
         methods = [await self.find_payment_method(m) for m in command.payment_methods]
         query = ReportQuery(
             start_date=command.range.start,
@@ -300,7 +377,7 @@ class BillingService:
 
     async def rate_card(self, id_or_name: str) -> RateCardAnswer:
         mkio = self.mkio
-        method = await self.find_payment_method(id_or_name)
+        method = await self.find_payment_method(id_or_name, command="ratecard")
 
         async def load() -> RateCardAnswer:
             card = await mkio.rate_card(method.id)
@@ -317,11 +394,12 @@ class BillingService:
                 project=project, method=method, fetched_at=self._clock()
             )
 
-        return await self._cached(f"project:{project}:payment-method", load)
+        key = f"project:{project}:payment-method"
+        return await self._of_project(project, "payment-method", self._cached(key, load))
 
     async def metrics(self, project: str, *, show_secrets: bool) -> MetricsAnswer:
         # Not cached: the answer may carry the endpoint password.
-        endpoint = await self.mkio.metrics_endpoint(project)
+        endpoint = await self._of_project(project, "metrics", self.mkio.metrics_endpoint(project))
         return MetricsAnswer(
             project=project, endpoint=endpoint, show_secrets=show_secrets, fetched_at=self._clock()
         )
@@ -383,4 +461,21 @@ class BillingService:
             )
 
         key = f"contro:records:{ref.period}:{ref.type}:{ref.token}:{ref.page_number}"
-        return await self._cached(key, load)
+        answer = await self._cached(key, load)
+        if ref.type and ref.page_number == 1 and not answer.page.records:
+            await self._check_contro_type(ref.period, ref.type)
+        return answer
+
+    async def _check_contro_type(self, period: str, kind: str) -> None:
+        """No records of type `kind`: refused naming the period's types when it has none of
+        that type (Contro's types are an open set; its summary lists those in use)."""
+        types = tuple(item.type for item in (await self.contro_summary(period)).summary.items)
+        if not types or kind.lower() in (t.lower() for t in types):
+            return
+        near = nearest(kind, types)
+        shown = ", ".join(f"`{quote(t)}`" for t in types[:15])
+        said = f"Contro has no usage type `{quote(kind)}` in {period}. Its types: {shown}."
+        if near:
+            said += " Did you mean " + " or ".join(f"`{quote(n)}`" for n in near) + "?"
+        command = ("contro", "records", period, "type", near[0]) if near else None
+        raise CommandError(said, render_command(command) if command else None)

@@ -15,6 +15,8 @@ from bot.core.language import commands as c
 from bot.core.language import grammar, words
 from bot.core.language.commands import (
     COMMANDS,
+    GUIDES,
+    HELP_ALIASES,
     HELP_TOPICS,
     CancelSchedule,
     ControRecords,
@@ -161,7 +163,9 @@ def test_the_help_and_the_dispatcher_name_the_same_commands() -> None:
     assert {"usage", "report", "contro summary", "contro records", "contro"} <= HELP_TOPICS
     for topic in HELP_TOPICS:
         assert parse(f"help {topic}", TODAY) == Help(topic)
-        assert specs_for(topic)
+        assert specs_for(topic) or topic in GUIDES
+    for alias, topic in HELP_ALIASES.items():
+        assert parse(f"help {alias}", TODAY) == Help(topic)
     assert [s.syntax for s in specs_for("contro")] == [
         "contro summary [YYYY-MM]",
         "contro records [YYYY-MM] [type <type>] [csv]",
@@ -412,7 +416,7 @@ def test_granularity_caps_are_inclusive() -> None:
         ("contro records type a type b", "given twice", "/billing contro records type a"),
         # missing arguments
         ("usage", "project name", "/billing usage my-project"),
-        ("ratecard", "payment method", f"/billing ratecard {METHOD}"),
+        ("ratecard", "payment method", "/billing payment-methods"),
         ("payment-method", "project name", "/billing payment-method my-project"),
         ("payment-method p set", "payment method", "/billing payment-methods"),
         ("payment-method set x", "project", None),

@@ -227,7 +227,7 @@ def test_a_command_word_after_politeness_gets_the_parsers_answer_too() -> None:
         ("hw much has acme-prod usd", "/billing usage acme-prod"),
         ("my-project", "/billing usage my-project"),
         ("metrics for my-project enable", "/billing metrics my-project enable"),
-        ("what ar the rate cards", f"/billing ratecard {METHOD}"),
+        ("what ar the rate cards", "/billing payment-methods"),
         ("contro stuff for march", "/billing contro summary march"),
         ("how much did we spnd in march", "/billing report march"),
         ("what's the weather like", "/billing help"),

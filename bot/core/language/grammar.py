@@ -26,6 +26,7 @@ from bot.core.language.vocabulary import (
     BUDGET_CURRENCY,
     COMMANDS,
     DAY_MAX_DAYS,
+    HELP_ALIASES,
     HELP_COMMAND,
     HELP_TOPICS,
     HOUR_MAX_DAYS,
@@ -838,6 +839,7 @@ def _parse_help(ctx: _Ctx) -> Help:
     if len(ctx.words) == 1:
         return Help()
     topic = " ".join(ctx.words[1:]).lower()
+    topic = HELP_ALIASES.get(topic.removeprefix("/billing "), topic)
     if topic in HELP_TOPICS:
         return Help(topic)
     fixes = [
@@ -986,6 +988,7 @@ _COMMAND_WORDS: dict[str, str] = {s.word: s.word for s in COMMANDS} | {
 # where a command that changes things went wrong beyond repair, reading comes first (as it
 # does in COMMANDS, whose order also ranks the topics `phrases` suggests)
 _LAST_RESORT = {
+    "ratecard": (f"{PREFIX} payment-methods",),  # the examples' method is not the org's
     "schedule": (f"{PREFIX} schedule list",),
     "budget": (f"{PREFIX} budget list",),
 }

@@ -30,6 +30,7 @@ from datetime import date
 from bot.core.language import commands
 from bot.core.language.commands import (
     COMMANDS,
+    EXAMPLE_PAYMENT_METHOD,
     HELP_TOPICS,
     MAX_TEXT,
     PREFIX,
@@ -940,6 +941,8 @@ def _suggestion(topic: _Topic, project: str | None, when: str | None, today: dat
     """The topic's first example, with the user's project and time where they fit."""
     spec = topic.spec
     example = spec.examples[0]
+    if EXAMPLE_PAYMENT_METHOD in example:  # not a method of this organization: list them
+        return f"{PREFIX} payment-methods"
     if project and "<project>" in spec.syntax:
         example = example.replace(_EXAMPLE_PROJECT, project)
     if spec.word == "report" and (when or project):
