@@ -5,6 +5,7 @@ word the user gave."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -177,3 +178,26 @@ def test_the_slash_command_and_a_mention_give_the_same_command(text: str, today:
     )
     if not isinstance(slash, CommandError):
         assert slash == mention
+
+
+@PROPERTY
+@given(texts, todays)
+@example("payment-method my-project aws-marketplace-contoso-media", TODAY)
+@example("budget my-project 5k", TODAY)
+@example("what ar the rate cards", TODAY)
+def test_every_suggestion_of_either_entry_point_is_a_command(text: str, today: date) -> None:
+    for reader in (read, understand):
+        suggestion = suggested(reader, text, today)
+        if suggestion is not None:
+            assert suggestion.startswith(c.PREFIX + " "), (text, suggestion)
+            read(suggestion, today)  # raises if the suggestion is not a command
+
+
+def suggested(reader: Callable[[str, date], c.Command], text: str, today: date) -> str | None:
+    """The suggestion of the error `reader` gives for `text` ("" when it has none), or None
+    when the text is a command."""
+    try:
+        reader(text, today)
+    except CommandError as error:
+        return error.suggestion or ""
+    return None
