@@ -151,6 +151,9 @@ def test_project_then_command_is_read_either_way() -> None:
     assert understand("my-project usage", TODAY) == c.Usage("my-project")
     assert read("my-project usage", TODAY) == c.Usage("my-project")
     assert read("my-project payment-method", TODAY) == c.ShowPaymentMethod("my-project")
+    with pytest.raises(CommandError) as strict:  # the command language alone suggests it
+        c.parse("my-project usage", TODAY)
+    assert strict.value.suggestion == "/billing usage my-project"
 
 
 @PROPERTY

@@ -1009,6 +1009,10 @@ def _unknown_command(ctx: _Ctx) -> NoReturn:
     fixes += [render_command((*match.split(), *rest)) for match in matches]
     if ctx.names_a_range(0):  # "/billing 2026-03", "/billing march"
         fixes.append(render_command(("report", *ctx.words)))
+    for at, later in enumerate(rest, start=1):  # "my-project usage": the command word first
+        if later.lower() in _PARSERS:
+            fixes.append(render_command((later, *ctx.words[:at], *ctx.words[at + 1 :])))
+            break
     fixes += [example for match in matches for example in _examples(match.split()[0])]
     ctx.fail(f"Unknown command {code(word)}.", *fixes, HELP_COMMAND)
 
