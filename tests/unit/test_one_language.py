@@ -14,6 +14,7 @@ from hypothesis import example, given
 from bot.core.language import commands as c
 from bot.core.language.phrases import read, understand
 from bot.errors import CommandError
+from bot.slack.render.help import SHORT_HELP
 from tests.unit.test_parser_properties import PROPERTY, texts, todays
 
 TODAY = date(2026, 12, 3)  # a Thursday
@@ -204,3 +205,8 @@ def suggested(reader: Callable[[str, date], c.Command], text: str, today: date) 
     except CommandError as error:
         return error.suggestion or ""
     return None
+
+
+def test_the_short_helps_examples_are_commands() -> None:
+    for words in SHORT_HELP:
+        read(words, TODAY)

@@ -312,6 +312,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "ratecard <payment-method-id>",
         "The per-meter prices of a payment method.",
         (f"{PREFIX} ratecard {EXAMPLE_PAYMENT_METHOD}",),
+        (
+            "<payment-method-id>: the ID `payment-methods` lists, or the display name in any "
+            "case, written as one word: `azure-marketplace-contoso-media`.",
+        ),
     ),
     CommandSpec(
         "payment-method <project>",

@@ -20,17 +20,17 @@ from bot.core.language.commands import (
 )
 from bot.slack.render.common import Message, context, finish, header, inert, lines
 
-# The everyday commands `help` alone shows, one line each.
-_SHORT = (
-    "usage",
-    "report",
-    "payment-methods",
-    "ratecard",
-    "payment-method",
-    "metrics",
-    "contro summary",
-    "contro records",
-)
+# The everyday commands `help` alone shows, one line each: an example and a few words.
+SHORT_HELP = {
+    f"usage {EXAMPLE_PROJECT}": "this month so far, per meter",
+    "report last-month csv": "a report in the channel, with the CSV file",
+    "payment-methods": "the organization's payment methods",
+    f"ratecard {EXAMPLE_PAYMENT_METHOD}": "a payment method's prices",
+    f"payment-method {EXAMPLE_PROJECT}": "a project's payment method",
+    f"metrics {EXAMPLE_PROJECT}": "whether metrics export is on",
+    "contro summary march": "Contro totals for a month",
+    "contro records last-month type kyc": "Contro records for a month",
+}
 _TOPICS = ("all", "report", "dates", "mentions", "dm", "home", "form", "budget", "schedule")
 _PLACEHOLDER_METHOD = "PAYMENT-METHOD-ID"
 _FOOTER = (
@@ -60,10 +60,9 @@ def _topics_line() -> str:
 
 def _short(examples: Mapping[str, str]) -> Message:
     items = []
-    for name in _SHORT:
-        spec = next(s for s in specs_for(name) if s.name == name)
-        example = _with_examples(spec.examples[-1], examples)
-        items.append(f"*`{PREFIX} {inert(spec.syntax)}`*  `{inert(example)}`")
+    for words, said in SHORT_HELP.items():
+        example = _with_examples(f"{PREFIX} {words}", examples)
+        items.append(f"`{inert(example)}`  {inert(said)}")
     blocks = [
         header("billing-bot"),
         *lines(items, max_items=len(items)),
