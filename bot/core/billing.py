@@ -260,12 +260,12 @@ class BillingService:
         return answer
 
     async def find_payment_method(
-        self, id_or_name: str, *, command: str | None = None
+        self, id_or_name: str, *, command: tuple[str, ...] = ()
     ) -> IdentifiedPaymentMethod:
         """A payment method by ID, or by display name when exactly one has it. A name may be
         typed in any case, or as a slug (`azure-marketplace-contoso-media`) where a command
         takes one word. An unknown one is refused naming the nearest, and with `command`
-        (`ratecard`) suggesting it."""
+        (the words before the method: `ratecard`) suggesting it."""
         methods = (await self.payment_methods()).methods
         for method in methods:
             if method.id == id_or_name:
@@ -285,8 +285,8 @@ class BillingService:
         if near:
             said += " Did you mean " + " or ".join(f"`{quote(n)}`" for n in near) + "?"
         listing = "/billing payment-methods"
-        one = command is not None and len(near) == 1
-        raise CommandError(said, render_command((command, near[0])) if one and command else listing)
+        one = bool(command) and len(near) == 1
+        raise CommandError(said, render_command((*command, near[0])) if one else listing)
 
     async def report_query(self, command: Report) -> tuple[ReportQuery, tuple[str, ...]]:
         """The API query for a `report` command, and the names of its payment-method filter
@@ -377,7 +377,7 @@ class BillingService:
 
     async def rate_card(self, id_or_name: str) -> RateCardAnswer:
         mkio = self.mkio
-        method = await self.find_payment_method(id_or_name, command="ratecard")
+        method = await self.find_payment_method(id_or_name, command=("ratecard",))
 
         async def load() -> RateCardAnswer:
             card = await mkio.rate_card(method.id)
@@ -463,12 +463,13 @@ class BillingService:
         key = f"contro:records:{ref.period}:{ref.type}:{ref.token}:{ref.page_number}"
         answer = await self._cached(key, load)
         if ref.type and ref.page_number == 1 and not answer.page.records:
-            await self._check_contro_type(ref.period, ref.type)
+            await self.check_contro_type(ref.period, ref.type)
         return answer
 
-    async def _check_contro_type(self, period: str, kind: str) -> None:
-        """No records of type `kind`: refused naming the period's types when it has none of
-        that type (Contro's types are an open set; its summary lists those in use)."""
+    async def check_contro_type(self, period: str, kind: str) -> None:
+        """Refused, naming the period's types, when Contro's summary of `period` has types
+        and `kind` is not one of them (Contro's types are an open set; its summary, which an
+        export reconciles with anyway, lists those in use)."""
         types = tuple(item.type for item in (await self.contro_summary(period)).summary.items)
         if not types or kind.lower() in (t.lower() for t in types):
             return

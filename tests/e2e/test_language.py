@@ -193,3 +193,21 @@ async def test_a_mention_with_nothing_understood_answers_briefly_and_sends_the_h
     assert brief.body["thread_ts"] == "1795000000.000100"
     assert "privately" in seen(brief)
     assert len(seen(brief).splitlines()) <= 3
+
+
+async def test_an_unknown_contro_type_in_an_export_is_told_privately_before_any_post(
+    stack: Stack,
+) -> None:
+    _, reply = await stack.ask("contro records 2026-10 type kcy csv")
+    assert "Did you mean `kyc`?" in seen(reply)
+    assert reply.ephemeral
+    assert not stack.slack.api_calls("chat.postMessage")
+    assert not [r for r in stack.sandbox.requests if r.path.endswith("/records")]
+
+
+async def test_an_unknown_method_to_assign_suggests_the_whole_command_with_the_nearest(
+    stack: Stack,
+) -> None:
+    _, reply = await stack.ask("payment-method my-project set aws", user_id=ADMIN)
+    said = seen(reply)
+    assert "Try: `/billing payment-method my-project set aws-marketplace-contoso-media`" in said
