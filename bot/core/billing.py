@@ -157,8 +157,8 @@ class BillingService:
         try:
             return await answer
         except NotFound:
-            try:
-                names = await self.projects(fresh=True)
+            try:  # MK.IO has just said the name is unknown: the cached list is enough to say so
+                names = await self.projects()
             except BillingBotError:
                 raise  # the 404 as MK.IO put it
             if project in names:

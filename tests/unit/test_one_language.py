@@ -13,6 +13,7 @@ from hypothesis import example, given
 
 from bot.core.language import commands as c
 from bot.core.language.phrases import read, understand
+from bot.core.language.words import nearest
 from bot.errors import CommandError
 from bot.slack.render.help import SHORT_HELP
 from tests.unit.test_parser_properties import PROPERTY, texts, todays
@@ -210,3 +211,18 @@ def suggested(reader: Callable[[str, date], c.Command], text: str, today: date) 
 def test_the_short_helps_examples_are_commands() -> None:
     for words in SHORT_HELP:
         read(words, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("word", "names", "expected"),
+    [
+        ("My-Project", ("my-project", "archive"), ["my-project"]),  # another case
+        ("my-projet", ("my-project", "archive"), ["my-project"]),  # a typo
+        ("vid", ("video-platform", "archive"), ["video-platform"]),  # a unique beginning
+        ("a", ("archive", "azure"), []),  # a beginning of two: no guess
+        ("azure", ("Azure Marketplace (X)", "AWS Marketplace (X)"), ["Azure Marketplace (X)"]),
+        ("nothing-like-it", ("my-project",), []),
+    ],
+)
+def test_nearest_names(word: str, names: tuple[str, ...], expected: list[str]) -> None:
+    assert nearest(word, names) == expected
