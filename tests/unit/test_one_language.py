@@ -143,6 +143,8 @@ def suggestion(text: str, today: date = TODAY) -> str:
         ),
         ("report lst-month csv", "/billing report last-month csv"),
         ("report marhc csv", "/billing report march csv"),
+        ("report csv lastmonth", "/billing report last-month csv"),
+        ("report by week marhc", "/billing report march by week"),
     ],
 )
 def test_a_suggestion_keeps_every_valid_word(text: str, suggested: str) -> None:

@@ -206,6 +206,7 @@ _RANGE_FORMS = (
     "`YYYY`, `yesterday`, `this-week`, `last-week`, `this-month` or `last-month`"
 )
 _RANGE_SEPARATORS = ("to", "until", "till", "-")
+_RANGE_WORDS = (*RELATIVE, *MONTH_NAMES)
 
 
 def _year(word: str) -> int:
@@ -283,7 +284,7 @@ def _range_at(
     if _YEARISH.fullmatch(word):
         year = ctx.parsed(i, word, _year)
         return DateRange(date(year, 1, 1), date(year + 1, 1, 1), str(year)), i + 1
-    fixes = [ctx.splice(i, i + 1, m) for m in close_matches(word, (*RELATIVE, *MONTH_NAMES))]
+    fixes = [ctx.splice(i, i + 1, m) for m in close_matches(word, _RANGE_WORDS)]
     if word.lower() in _REPORT_OPTIONS:
         fixes.append(ctx.splice(i, i, "this-month"))
     ctx.fail(f"{code(word)} is not a date range: use {_RANGE_FORMS}.", *fixes, *extra)
@@ -544,8 +545,10 @@ def _range_first(ctx: _Ctx, i: int) -> _Ctx:
     j = i
     while j < len(ctx.words) and (key := _REPORT_OPTIONS.get(ctx.low(j))) is not None:
         j += _option_width(ctx, key, j)
-    if j == i or j >= len(ctx.words) or not ctx.names_a_range(j):
+    if j == i or j >= len(ctx.words):
         return ctx
+    if not ctx.names_a_range(j) and not close_matches(ctx.low(j), _RANGE_WORDS, cutoff=0.75):
+        return ctx  # not a range, even misspelt ("lastmonth" is one)
     spoken = ctx.spoken(j)
     stop = j + spoken.width if spoken is not None else _range_end(ctx, j)
     if ".." in ctx.words[j] or (spoken is None and not _DATEISH.fullmatch(ctx.low(j))):
