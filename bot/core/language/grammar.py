@@ -7,7 +7,9 @@ before it is offered, and the examples of `COMMANDS` are the last resort.
 
 The grammar has one source: `COMMANDS` (in `bot.core.language.vocabulary`) describes each form
 for the help text, and `_PARSERS` dispatches on the same command words (a test keeps the two
-in step).
+in step). Ranges and months named in words (`yesterday`, `last-week`, `march`, `q1`) are read
+by `bot.core.language.when`, for every command that takes one; a report's range may stand
+anywhere among its options (`_range_first`).
 """
 
 from __future__ import annotations
@@ -551,8 +553,6 @@ def _range_first(ctx: _Ctx, i: int) -> _Ctx:
         return ctx  # not a range, even misspelt ("lastmonth" is one)
     spoken = ctx.spoken(j)
     stop = j + spoken.width if spoken is not None else _range_end(ctx, j)
-    if ".." in ctx.words[j] or (spoken is None and not _DATEISH.fullmatch(ctx.low(j))):
-        stop = j + 1
     words = ctx.words
     return dataclasses.replace(ctx, words=(*words[:i], *words[j:stop], *words[i:j], *words[stop:]))
 
