@@ -1,6 +1,10 @@
 """Plain phrasings to typed commands: what people type after an @-mention or in a DM.
 
 `understand(text, today)` is a small deterministic matcher: no LLM, no network, no state.
+Every entry point reads words through it, so the same words give the same command wherever
+they are typed: mentions and DMs call it, the slash command and Share call `read`, which
+differs only in the error for text nothing maps to (the command language's own, naming the
+wrong word and its fix, rather than "I didn't understand that").
 
 1. The command language comes first. A leading `<@U…>` mention and `/billing` are dropped and
    the text goes to `commands.parse` as it is; whatever parses is the answer.
@@ -11,8 +15,10 @@
    applies unchanged. The free parts of a phrase ("for March", "as csv", "by week", "for
    my-project") are read by `_details` with a second table, `_PIECES`; a word it does not know
    makes the rule step aside rather than be guessed at.
-3. What no rule maps raises CommandError: "I didn't understand that. Did you mean …?", naming
-   the closest commands (difflib between the user's words and the words of `COMMANDS`).
+3. What no rule maps raises NotUnderstood (a CommandError): "I didn't understand that. Did you
+   mean …?", naming the closest commands (difflib between the user's words and the words of
+   `COMMANDS`); a greeting gets a hello. Dates in phrases become the grammar's words
+   (`yesterday`, `last-week`, `march 2026`), which `bot.core.language.when` reads.
 
 A phrase never makes a billing change: "enable metrics for x" answers with the exact command to
 type, which then asks for confirmation as usual. Nothing but CommandError is raised, and user
