@@ -15,7 +15,8 @@ class BillingBotError(Exception):
 
 
 class CommandError(BillingBotError):
-    """The user typed something the bot cannot run. Nothing was sent upstream.
+    """The user typed something the bot cannot run: words it cannot read (nothing was sent
+    upstream), or a name the billing API does not know (told with the nearest known names).
 
     `suggestion` is a complete command to type instead (e.g. "/billing report 2026-03 by day").
     """

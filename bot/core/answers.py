@@ -28,6 +28,14 @@ class MeterUsage:
 
 
 @dataclass(frozen=True)
+class ProjectsAnswer:
+    """The organization's project names, for "did you mean" (never shown as an answer)."""
+
+    names: tuple[str, ...]
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
 class UsageAnswer:
     project: str
     start: date  # inclusive, UTC

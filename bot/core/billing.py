@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -34,6 +33,7 @@ from bot.core.answers import (
     MetricsAnswer,
     PaymentMethodsAnswer,
     ProjectPaymentMethodAnswer,
+    ProjectsAnswer,
     RateCardAnswer,
     RecordsPageRef,
     UsageAnswer,
@@ -42,6 +42,7 @@ from bot.core.cache import AnswerCache
 from bot.core.exports import ControExport, ExportProgress, export_contro_records, reconcile
 from bot.core.figures import known_month, known_rows, known_usage
 from bot.core.language.commands import Period, Report, ScopeKind, quote
+from bot.core.language.words import nearest, render_command, slug
 from bot.core.reports.compare import Baseline, baseline_query, compare, unavailable
 from bot.core.reports.estimate import daily_costs, estimate_month_end, has_estimate
 from bot.core.reports.fold import ReportFold
@@ -76,9 +77,24 @@ async def _none() -> tuple[None, None]:
     return None, None
 
 
-def slug(name: str) -> str:
-    """ "Azure Marketplace (Contoso)" -> "azure-marketplace-contoso"."""
-    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+def _typed(method: IdentifiedPaymentMethod) -> str:
+    """How a payment method is typed in one word: its name's slug, or its ID."""
+    return slug(method.name) if method.display_name and slug(method.name) else method.id
+
+
+def unknown_project(project: str, names: tuple[str, ...], command: str | None) -> CommandError:
+    """MK.IO has no `project`: the nearest of `names`, and with `command` (`usage`) the
+    command again with the nearest name."""
+    near = nearest(project, names)
+    said = f"MK.IO has no project `{quote(project)}`."
+    if near:
+        options = " or ".join(f"`{quote(n)}`" for n in near)
+        said += f" Did you mean {options}? Project names are case-sensitive."
+    elif names:
+        shown = ", ".join(f"`{quote(n)}`" for n in names[:10])
+        said += f" Its projects: {shown}{', …' if len(names) > 10 else ''}."
+    suggestion = render_command((command, near[0])) if command and near else None
+    return CommandError(said, suggestion)
 
 
 class BillingService:
@@ -98,6 +114,9 @@ class BillingService:
         self._contro = contro
         self._cache = cache
         self._clock = clock
+        # the last lists seen, for help's examples: no call upstream to fill them
+        self.known_projects: tuple[str, ...] = ()
+        self.known_payment_methods: tuple[str, ...] = ()
 
     @property
     def mkio(self) -> MkioClient:
@@ -127,11 +146,53 @@ class BillingService:
 
     async def require_project(self, project: str, *, help_topic: str) -> None:
         """Raise `CommandError` unless MK.IO has `project` (asked each time: never stale)."""
-        names = {p.name for p in await self.mkio.list_projects()}
+        names = tuple(p.name for p in await self.mkio.list_projects())
         if project not in names:
+            error = unknown_project(project, names, None)
             raise CommandError(
-                f"MK.IO has no project `{project}`.", suggestion=f"/billing help {help_topic}"
+                error.user_message, suggestion=error.suggestion or f"/billing help {help_topic}"
             )
+
+    async def projects(self, *, fresh: bool = False) -> tuple[str, ...]:
+        """The organization's project names, cached like any answer; `fresh` drops the cached
+        list first (a name missing from it may be new)."""
+        mkio = self.mkio
+
+        async def load() -> ProjectsAnswer:
+            listed = await mkio.list_projects()
+            return ProjectsAnswer(tuple(p.name for p in listed), self._clock())
+
+        if fresh:
+            await self._cache.invalidate("org:projects")
+        answer = await self._cached("org:projects", load)
+        self.known_projects = answer.names
+        return answer.names
+
+    async def check_projects(self, projects: tuple[str, ...]) -> None:
+        """Raise `CommandError`, naming the nearest known ones, for the first of `projects`
+        MK.IO does not have: against the cached list, and a fresh one before refusing."""
+        if not projects:
+            return
+        names = await self.projects()
+        if any(p not in names for p in projects):
+            names = await self.projects(fresh=True)
+        for project in projects:
+            if project not in names:
+                raise unknown_project(project, names, None)
+
+    async def _of_project(self, project: str, command: str, answer: Awaitable[T]) -> T:
+        """`answer`; its 404 told as "no project `x`, did you mean …" when the project is
+        the unknown thing (and not, say, its payment method)."""
+        try:
+            return await answer
+        except NotFound:
+            try:  # MK.IO has just said the name is unknown: the cached list is enough to say so
+                names = await self.projects()
+            except BillingBotError:
+                raise  # the 404 as MK.IO put it
+            if project in names:
+                raise
+            raise unknown_project(project, names, command) from None
 
     async def usage(self, project: str) -> UsageAnswer:
         """Month-to-date usage: quantities from the usage endpoint, cost from a report, and
@@ -209,7 +270,8 @@ class BillingService:
                 estimates=estimates,
             )
 
-        answer = await self._cached(f"project:{project}:usage:{start}:{end}", load)
+        key = f"project:{project}:usage:{start}:{end}"
+        answer = await self._of_project(project, "usage", self._cached(key, load))
         if self._metrics is not None:
             known_usage(self._metrics, answer)
         return answer
@@ -225,12 +287,17 @@ class BillingService:
                 unidentified=[m for m in listed if m.id is None],
             )
 
-        return await self._cached("org:payment-methods", load)
+        answer = await self._cached("org:payment-methods", load)
+        self.known_payment_methods = tuple(_typed(m) for m in answer.methods)
+        return answer
 
-    async def find_payment_method(self, id_or_name: str) -> IdentifiedPaymentMethod:
+    async def find_payment_method(
+        self, id_or_name: str, *, command: tuple[str, ...] = ()
+    ) -> IdentifiedPaymentMethod:
         """A payment method by ID, or by display name when exactly one has it. A name may be
         typed in any case, or as a slug (`azure-marketplace-contoso-media`) where a command
-        takes one word."""
+        takes one word. An unknown one is refused naming the nearest, and with `command`
+        (the words before the method: `ratecard`) suggesting it."""
         methods = (await self.payment_methods()).methods
         for method in methods:
             if method.id == id_or_name:
@@ -244,14 +311,19 @@ class BillingService:
                 f"{len(named)} payment methods are named that: use the ID instead.",
                 suggestion="/billing payment-methods",
             )
-        raise CommandError(
-            f"There is no payment method with that ID or name: `{quote(id_or_name)}`.",
-            suggestion="/billing payment-methods",
-        )
+        typed = {m.name: _typed(m) for m in methods} | {m.id: m.id for m in methods}
+        near = list(dict.fromkeys(typed[n] for n in nearest(id_or_name, typed)))
+        said = f"There is no payment method with that ID or name: `{quote(id_or_name)}`."
+        if near:
+            said += " Did you mean " + " or ".join(f"`{quote(n)}`" for n in near) + "?"
+        listing = "/billing payment-methods"
+        one = bool(command) and len(near) == 1
+        raise CommandError(said, render_command((*command, near[0])) if one else listing)
 
     async def report_query(self, command: Report) -> tuple[ReportQuery, tuple[str, ...]]:
         """The API query for a `report` command, and the names of its payment-method filter
         (given by ID or unique display name; resolved before anything is reported)."""
+        await self.check_projects(command.projects)
         methods = [await self.find_payment_method(m) for m in command.payment_methods]
         query = ReportQuery(
             start_date=command.range.start,
@@ -378,7 +450,7 @@ class BillingService:
 
     async def rate_card(self, id_or_name: str) -> RateCardAnswer:
         mkio = self.mkio
-        method = await self.find_payment_method(id_or_name)
+        method = await self.find_payment_method(id_or_name, command=("ratecard",))
 
         async def load() -> RateCardAnswer:
             card = await mkio.rate_card(method.id)
@@ -395,11 +467,12 @@ class BillingService:
                 project=project, method=method, fetched_at=self._clock()
             )
 
-        return await self._cached(f"project:{project}:payment-method", load)
+        key = f"project:{project}:payment-method"
+        return await self._of_project(project, "payment-method", self._cached(key, load))
 
     async def metrics(self, project: str, *, show_secrets: bool) -> MetricsAnswer:
         # Not cached: the answer may carry the endpoint password.
-        endpoint = await self.mkio.metrics_endpoint(project)
+        endpoint = await self._of_project(project, "metrics", self.mkio.metrics_endpoint(project))
         return MetricsAnswer(
             project=project, endpoint=endpoint, show_secrets=show_secrets, fetched_at=self._clock()
         )
@@ -547,4 +620,22 @@ class BillingService:
             )
 
         key = f"contro:records:{ref.period}:{ref.type}:{ref.token}:{ref.page_number}"
-        return await self._cached(key, load)
+        answer = await self._cached(key, load)
+        if ref.type and ref.page_number == 1 and not answer.page.records:
+            await self.check_contro_type(ref.period, ref.type)
+        return answer
+
+    async def check_contro_type(self, period: str, kind: str) -> None:
+        """Refused, naming the period's types, when Contro's summary of `period` has types
+        and `kind` is not one of them (Contro's types are an open set; its summary, which an
+        export reconciles with anyway, lists those in use)."""
+        types = tuple(item.type for item in (await self.contro_summary(period)).summary.items)
+        if not types or kind.lower() in (t.lower() for t in types):
+            return
+        near = nearest(kind, types)
+        shown = ", ".join(f"`{quote(t)}`" for t in types[:15])
+        said = f"Contro has no usage type `{quote(kind)}` in {period}. Its types: {shown}."
+        if near:
+            said += " Did you mean " + " or ".join(f"`{quote(n)}`" for n in near) + "?"
+        command = ("contro", "records", period, "type", near[0]) if near else None
+        raise CommandError(said, render_command(command) if command else None)

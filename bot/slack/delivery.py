@@ -289,8 +289,10 @@ class EphemeralOrDirectMessage:
     Slack refuses that (the bot cannot post there), in the user's direct messages with the
     bot, which Slack keeps, so never a secret."""
 
-    def __init__(self, client: AsyncWebClient, channel: str, user: str) -> None:
-        self._ephemeral = EphemeralReply(client, channel, user)
+    def __init__(
+        self, client: AsyncWebClient, channel: str, user: str, *, thread_ts: str | None = None
+    ) -> None:
+        self._ephemeral = EphemeralReply(client, channel, user, thread_ts=thread_ts)
         self._client = client
 
     async def post(self, message: Message) -> None:

@@ -385,7 +385,8 @@ async def test_an_unknown_project_is_named_in_the_reply(stack: Stack, words: str
     _, reply = await stack.ask(words)
     text = seen(reply)
     assert "no project `no-such-project`" in text
-    assert "404" in text
+    assert "`my-project`" in text  # the nearest known name
+    assert "Reference" not in text  # a typo is not an incident
     assert_clean(stack, text)
 
 

@@ -431,3 +431,11 @@ def test_a_period_not_over_or_of_another_length_says_it_is_not_like_for_like() -
         _summary([_row("10")]), previous, previous_period(date(2026, 10, 1), date(2026, 11, 1))
     )
     assert done.partial is None
+
+
+def test_this_week_is_compared_with_the_same_days_of_the_week_before() -> None:
+    # Monday 2026-11-30 to Thursday 2026-12-03 included
+    so_far = DateRange(date(2026, 11, 30), date(2026, 12, 4), "this-week")
+    b = baseline_for(so_far)
+    assert (b.start, b.end) == (date(2026, 11, 23), date(2026, 11, 27))
+    assert b.how == "the same days of the week before"

@@ -55,8 +55,21 @@ def test_not_configured_and_not_allowed() -> None:
     assert "Only billing admins can change payment methods." in denied
 
 
-@pytest.mark.parametrize("cls", [NotFound, Unauthorized, Unavailable])
-def test_upstream_errors_show_detail_and_reference(cls: type[NotFound]) -> None:
+def test_a_not_found_shows_the_apis_words_once_and_no_reference() -> None:
+    exc = NotFound(
+        "MK.IO",
+        "MK.IO has no project `acme` (404): Project <acme> does not exist",
+        status=404,
+        detail="Project <acme> does not exist",
+        ref="abc-123",
+    )
+    shown = texts(render_error(exc))
+    said = "MK.IO has no project `acme` (404): Project &lt;acme&gt; does not exist"
+    assert shown == [f":warning: {said}"]
+
+
+@pytest.mark.parametrize("cls", [Unauthorized, Unavailable])
+def test_upstream_errors_show_detail_and_reference(cls: type[Unavailable]) -> None:
     exc = cls(
         "MK.IO",
         "MK.IO could not find project `acme`.",

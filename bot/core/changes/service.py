@@ -68,7 +68,9 @@ class ChangeService:
         self, project: str, method: str, *, user: str, channel: str
     ) -> PaymentMethodPreview:
         await self._billing.require_project(project, help_topic="payment-method")
-        new = await self._billing.find_payment_method(method)
+        new = await self._billing.find_payment_method(
+            method, command=("payment-method", project, "set")
+        )
         current = await self._current_method(project)
         if current is not None and current.id == new.id:
             raise already_assigned(project, new)

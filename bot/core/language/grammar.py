@@ -7,11 +7,14 @@ before it is offered, and the examples of `COMMANDS` are the last resort.
 
 The grammar has one source: `COMMANDS` (in `bot.core.language.vocabulary`) describes each form
 for the help text, and `_PARSERS` dispatches on the same command words (a test keeps the two
-in step).
+in step). Ranges and months named in words (`yesterday`, `last-week`, `march`, `q1`) are read
+by `bot.core.language.when`, for every command that takes one; a report's range may stand
+anywhere among its options (`_range_first`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,12 +23,13 @@ from decimal import Decimal
 from typing import NoReturn, TypeVar
 
 from bot.apis.mkio.models import Granularity
-from bot.clock import month_start, month_to_date, next_month_start
+from bot.clock import next_month_start
 from bot.core.language.vocabulary import (
     BUDGET_CURRENCY,
     COMMANDS,
     DAY_MAX_DAYS,
     DEFAULT_THRESHOLDS,
+    HELP_ALIASES,
     HELP_COMMAND,
     HELP_TOPICS,
     HOUR_MAX_DAYS,
@@ -60,6 +64,14 @@ from bot.core.language.vocabulary import (
     ShowPaymentMethod,
     Usage,
 )
+from bot.core.language.when import (
+    MONTH_NAMES,
+    MOVING,
+    RELATIVE,
+    Spoken,
+    relative_range,
+    spoken_at,
+)
 from bot.core.language.words import (
     AMOUNT_EXAMPLE,
     DIGIT_START,
@@ -76,6 +88,7 @@ from bot.core.language.words import (
     read_date,
     read_period,
     render_command,
+    slug,
     split_words,
 )
 from bot.errors import CommandError
@@ -143,13 +156,20 @@ class _Ctx:
             self.name(j, what)
         return " ".join(self.words[i:])
 
-    def relative(self, i: int) -> tuple[str, int] | None:
-        """`this-month` / `last-month` (also as two words) at i: its label and word count."""
-        if self.low(i) in ("this-month", "last-month"):
-            return self.low(i), 1
-        if self.low(i) in ("this", "last") and self.low(i + 1) in ("month", "months"):
-            return f"{self.low(i)}-month", 2
-        return None
+    def spoken(self, i: int) -> Spoken | None:
+        """The range named at word i (`yesterday`, `last week`, `march 2026`, `q1`), if any."""
+        try:
+            return spoken_at(self.words, i, self.today)
+        except BadWord as bad:
+            self.fail(bad.message, self.splice(i, i + 1, bad.fix) if bad.fix else None)
+
+    def names_a_range(self, i: int) -> bool:
+        """Word i starts a range, well written or not: a named one, or digits."""
+        try:
+            named = spoken_at(self.words, i, self.today) is not None
+        except BadWord:
+            named = True
+        return named or bool(DIGIT_START.match(self.low(i)))
 
     def parsed(
         self, i: int, part: str, parse: Callable[[str], _T], rebuild: Callable[[str], str] = str
@@ -193,20 +213,11 @@ _PERIODISH = re.compile(r"[0-9]+-[0-9]+")
 _YEARISH = re.compile(r"[0-9]+")
 _DASHED_RANGE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-([0-9]{4}-[0-9]{2}-[0-9]{2})")
 _RANGE_FORMS = (
-    "`YYYY-MM-DD..YYYY-MM-DD`, two dates, `YYYY-MM`, `YYYY`, `this-month` or `last-month`"
+    "`YYYY-MM-DD..YYYY-MM-DD`, two dates, `YYYY-MM`, a month (`march`, `march 2026`), `q1`, "
+    "`YYYY`, `yesterday`, `this-week`, `last-week`, `this-month` or `last-month`"
 )
 _RANGE_SEPARATORS = ("to", "until", "till", "-")
-
-
-def _relative_range(label: str, today: date) -> DateRange:
-    if label == "this-month":  # up to and including today
-        return DateRange(*month_to_date(today), label)
-    this_month = month_start(today)
-    return DateRange(month_start(this_month - timedelta(days=1)), this_month, label)
-
-
-def _relative_period(label: str, today: date) -> Period:
-    return Period.containing(_relative_range(label, today).start)
+_RANGE_WORDS = (*RELATIVE, *MONTH_NAMES)
 
 
 def _year(word: str) -> int:
@@ -214,16 +225,6 @@ def _year(word: str) -> int:
         raise BadWord(f"{code(word)} is not a year: write it as YYYY, like `2026`.")
     check_year(word, int(word))
     return int(word)
-
-
-def _range_hints(today: date) -> dict[str, str]:
-    """Ranges people type that the language spells differently."""
-    return {
-        "this-year": str(today.year),
-        "last-year": str(today.year - 1),
-        "today": f"{today}..{today + timedelta(days=1)}",
-        "yesterday": f"{today - timedelta(days=1)}..{today}",
-    }
 
 
 def _span(ctx: _Ctx, i: int, stop: int, start: date, end: date) -> DateRange:
@@ -276,9 +277,9 @@ def _range_at(
     word = ctx.word(i)
     if word is None:
         ctx.fail(f"`{what}` needs a date range: {_RANGE_FORMS}.", *extra)
-    relative = ctx.relative(i)
-    if relative is not None:
-        return _relative_range(relative[0], ctx.today), i + relative[1]
+    spoken = ctx.spoken(i)
+    if spoken is not None:
+        return spoken.range, i + spoken.width
     if ".." in word:
         return _dotted_range(ctx, i), i + 1
     dashed = _DASHED_RANGE.fullmatch(word)
@@ -294,20 +295,28 @@ def _range_at(
     if _YEARISH.fullmatch(word):
         year = ctx.parsed(i, word, _year)
         return DateRange(date(year, 1, 1), date(year + 1, 1, 1), str(year)), i + 1
-    hints = _range_hints(ctx.today)
-    fixes = [ctx.splice(i, i + 1, hints[word.lower()])] if word.lower() in hints else []
-    fixes += [ctx.splice(i, i + 1, m) for m in close_matches(word, ("this-month", "last-month"))]
+    fixes = [ctx.splice(i, i + 1, m) for m in close_matches(word, _RANGE_WORDS)]
     if word.lower() in _REPORT_OPTIONS:
         fixes.append(ctx.splice(i, i, "this-month"))
     ctx.fail(f"{code(word)} is not a date range: use {_RANGE_FORMS}.", *fixes, *extra)
 
 
 def _period_at(ctx: _Ctx, i: int) -> tuple[Period, int]:
-    """The billing period at word i (`YYYY-MM`, `this-month`, `last-month`), and its length."""
-    relative = ctx.relative(i)
-    if relative is not None:
-        return _relative_period(relative[0], ctx.today), relative[1]
-    return ctx.parsed(i, ctx.words[i], read_period), 1
+    """The billing period at word i (`YYYY-MM`, `march`, `2026/03`, `this-month`,
+    `last-month`), and its length."""
+    spoken = ctx.spoken(i)
+    if spoken is None:
+        return ctx.parsed(i, ctx.words[i], read_period), 1
+    if spoken.range.label in ("this-month", "last-month"):
+        return Period.containing(spoken.range.start), spoken.width
+    if spoken.period is None:
+        month = Period.containing(spoken.range.start)
+        ctx.fail(
+            f"{code(' '.join(ctx.words[i : i + spoken.width]))} is not a month: Contro counts "
+            "by calendar month, `YYYY-MM`, `march` or `last-month`.",
+            ctx.splice(i, i + spoken.width, str(month)),
+        )
+    return spoken.period, spoken.width
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -449,8 +458,15 @@ def _unknown_report_word(
     if granularity is not None and options.granularity is None:
         fixes.append(ctx.splice(i, i + 1, "by", granularity))
     if options.list_at is not None and options.list_at[1] == i:  # "project a b": "a,b"?
+        start = options.list_at[0]
+        stop = i + 1
+        while stop < len(ctx.words) and ctx.low(stop) not in _REPORT_OPTIONS:
+            stop += 1
+        if options.payment_methods and slug(" ".join(ctx.words[start:stop])):
+            # a display name with spaces, "Azure Marketplace (Contoso)": one word, as its slug
+            fixes.append(ctx.splice(start, stop, slug(" ".join(ctx.words[start:stop]))))
         names = (*options.projects, *options.payment_methods, word)
-        fixes.append(ctx.splice(options.list_at[0], i + 1, ",".join(names)))
+        fixes.append(ctx.splice(start, i + 1, ",".join(names)))
     fixes.append(ctx.splice(i, i + 1))
     ctx.fail(
         f"Unknown word {code(word)} in `report`: after the range come `by <granularity>`, "
@@ -533,7 +549,25 @@ def _report(ctx: _Ctx, span: DateRange, options: _ReportOptions) -> Report:
     )
 
 
+def _range_first(ctx: _Ctx, i: int) -> _Ctx:
+    """The words with the report's range moved to word i: `report csv last-month` reads as
+    `report last-month csv`. The range is the first word from i on that is neither an option
+    nor an option's value; the options keep their order, and so does every suggestion."""
+    j = i
+    while j < len(ctx.words) and (key := _REPORT_OPTIONS.get(ctx.low(j))) is not None:
+        j += _option_width(ctx, key, j)
+    if j == i or j >= len(ctx.words):
+        return ctx
+    if not ctx.names_a_range(j) and not close_matches(ctx.low(j), _RANGE_WORDS, cutoff=0.75):
+        return ctx  # not a range, even misspelt ("lastmonth" is one)
+    spoken = ctx.spoken(j)
+    stop = j + spoken.width if spoken is not None else _range_end(ctx, j)
+    words = ctx.words
+    return dataclasses.replace(ctx, words=(*words[:i], *words[j:stop], *words[i:j], *words[stop:]))
+
+
 def _parse_report(ctx: _Ctx) -> Report:
+    ctx = _range_first(ctx, 1)
     span, i = _range_at(ctx, 1)
     return _report(ctx, span, _report_options(ctx, i, span))
 
@@ -562,14 +596,13 @@ _SCHEDULE_FIXES = {  # words people use for the words `schedule` takes
     "all": "list",
 }
 _NOT_OFFERED = frozenset({"hourly", "yearly", "annually", "quarterly", "biweekly", "fortnightly"})
-_MOVING = ("this-month", "last-month")  # the ranges a schedule reads again at each run
 _SCHEDULE_WORDS = "`monthly`, `weekly` or `daily`"
 
 
 def _default_range(frequency: Frequency, today: date) -> DateRange:
     """What a schedule reports on when its words give no range, for a run on `today`."""
     if frequency is Frequency.MONTHLY:
-        return _relative_range("last-month", today)
+        return relative_range("last-month", today)
     start = today - timedelta(days=7 if frequency is Frequency.WEEKLY else 1)
     return DateRange(start, today, f"{start}..{today}")
 
@@ -597,7 +630,7 @@ def _moving_only(ctx: _Ctx, frequency: Frequency, start: int, stop: int, *fixes:
     ctx.fail(
         f"A schedule reports on dates that move with each run, so {shown} cannot be used: "
         f"leave it out (a {frequency} schedule reports on {_COVERS[frequency]}), or use "
-        "`this-month` or `last-month`.",
+        "`yesterday`, `last-week`, `last-month` (or `today`, `this-week`, `this-month`).",
         *fixes,
     )
 
@@ -607,13 +640,16 @@ def _schedule_range(ctx: _Ctx, i: int, frequency: Frequency) -> tuple[DateRange,
     low = ctx.low(i)
     if low in ("", *_REPORT_OPTIONS):
         return _default_range(frequency, ctx.today), i
-    relative = ctx.relative(i)
-    if relative is not None:
-        return _relative_range(relative[0], ctx.today), i + relative[1]
-    if low in _range_hints(ctx.today):  # "yesterday", "this-year"
-        _moving_only(ctx, frequency, i, i + 1, ctx.splice(i, i + 1))
+    spoken = ctx.spoken(i)
+    if spoken is not None and spoken.moving:
+        return spoken.range, i + spoken.width
+    if spoken is not None:  # "march", "this-year": dates that do not move
+        stop = i + spoken.width
+        _moving_only(
+            ctx, frequency, i, stop, ctx.splice(i, stop), ctx.splice(i, stop, "last-month")
+        )
     if not DIGIT_START.match(low):
-        moving = [ctx.splice(i, i + 1, m) for m in close_matches(low, _MOVING)]
+        moving = [ctx.splice(i, i + 1, m) for m in close_matches(low, MOVING)]
         _unknown_report_word(ctx, i, _ReportOptions(), moving)
     stop = _range_end(ctx, i)
     _moving_only(ctx, frequency, i, stop, ctx.splice(i, stop), ctx.splice(i, stop, "last-month"))
@@ -623,7 +659,7 @@ def _scheduled(ctx: _Ctx, i: int, frequency: Frequency) -> Report:
     """The report of a schedule's words from word i, as a run on `ctx.today` would make it."""
     span, j = _schedule_range(ctx, i, frequency)
     options = _report_options(ctx, j, span, moving=True)
-    if options.versus is not None and options.vs_at and options.versus.label not in _MOVING:
+    if options.versus is not None and options.vs_at and options.versus.label not in MOVING:
         start, stop = options.vs_at
         _moving_only(
             ctx,
@@ -658,13 +694,7 @@ def _unknown_frequency(ctx: _Ctx) -> NoReturn:
     low = word.lower()
     fixes = [ctx.splice(1, 2, _SCHEDULE_FIXES[low])] if low in _SCHEDULE_FIXES else []
     fixes += [ctx.splice(1, 2, m) for m in close_matches(low, (*_FREQUENCIES, "list", "cancel"))]
-    if (
-        low == "report"
-        or low in _REPORT_OPTIONS
-        or ctx.relative(1)
-        or DIGIT_START.match(low)
-        or low in _range_hints(ctx.today)
-    ):
+    if low == "report" or low in _REPORT_OPTIONS or ctx.names_a_range(1):
         fixes.append(ctx.splice(1, 1, "monthly"))
     if low in _NOT_OFFERED:
         ctx.fail(
@@ -696,6 +726,7 @@ def _parse_schedule(ctx: _Ctx) -> ScheduleReport | ListSchedules | CancelSchedul
     if frequency is None:
         _unknown_frequency(ctx)
     i = 3 if ctx.low(2) == "report" else 2  # "schedule monthly report last-month"
+    ctx = _range_first(ctx, i)
     report = _scheduled(ctx, i, frequency)
     return ScheduleReport(frequency, " ".join(ctx.words[i:]), report)
 
@@ -719,6 +750,8 @@ _OTHER_CURRENCIES = frozenset(
 )
 _USD_WORDS = frozenset({"usd", "us$", "$", "dollar", "dollars"})
 MAX_PERCENT = 1000  # a threshold past 10× the budget is no threshold
+_SCALED = re.compile(r"([0-9]+(?:\.[0-9]+)?)([km])")  # "5k", "1.5m"
+_EXAMPLE_AMOUNT = "5000"
 
 
 def _amount_at(ctx: _Ctx, i: int) -> tuple[Decimal, int]:
@@ -728,6 +761,7 @@ def _amount_at(ctx: _Ctx, i: int) -> tuple[Decimal, int]:
     if word is None:
         ctx.fail(
             f"{code(ctx.head(i))} needs the monthly amount in {BUDGET_CURRENCY}, {AMOUNT_EXAMPLE}.",
+            ctx.splice(i, i, _EXAMPLE_AMOUNT),
             listing,
         )
     low = word.lower()
@@ -738,12 +772,26 @@ def _amount_at(ctx: _Ctx, i: int) -> tuple[Decimal, int]:
             ctx.splice(i, i + 1),
         )
     glued = low.lstrip("$+-.,0123456789")  # "500eur"
-    if {low, glued, ctx.low(i + 1)} & _OTHER_CURRENCIES:
+    if {low, glued, ctx.low(i + 1), low[:1]} & _OTHER_CURRENCIES:
+        if low in _OTHER_CURRENCIES:  # "EUR 5000"
+            fix = ctx.splice(i, i + 2, ctx.words[i + 1]) if ctx.word(i + 1) else None
+        elif ctx.low(i + 1) in _OTHER_CURRENCIES:  # "5000 EUR"
+            fix = ctx.splice(i, i + 2, word)
+        elif low[:1] in _OTHER_CURRENCIES:  # "€5000"
+            fix = ctx.splice(i, i + 1, word[1:])
+        else:  # "5000eur"
+            fix = ctx.splice(i, i + 1, word[: len(word) - len(glued)])
         ctx.fail(
             f"Budgets are in {BUDGET_CURRENCY}: give the amount in {BUDGET_CURRENCY}, "
             f"{AMOUNT_EXAMPLE}.",
+            fix,
             listing,
         )
+    scaled = _SCALED.fullmatch(low)
+    if scaled is not None:
+        factor = 1000 if scaled[2] == "k" else 1_000_000
+        full = format((Decimal(scaled[1]) * factor).normalize(), "f")
+        ctx.fail(f"Write {code(word)} in full: `{full}`.", ctx.splice(i, i + 1, full))
     if not _AMOUNTISH.match(low):
         ctx.fail(
             f"{code(word)} is not an amount: a budget is in {BUDGET_CURRENCY}, {AMOUNT_EXAMPLE}.",
@@ -866,6 +914,11 @@ def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
         swapped = ctx.splice(1, 3, after, word) if after is not None else None
         ctx.fail("Name the project first, then the amount: `budget <project> <amount>`.", swapped)
     scope, i = _budget_scope(ctx, 1)
+    if ctx.low(i) in ("remove", "delete", "cancel", "clear", "unset", "rm", "drop", "stop"):
+        ctx.fail(
+            "Say `remove` before what the budget is for: `budget remove <scope>`.",
+            render_command(("budget", "remove", *ctx.words[1:i])),
+        )
     amount, i = _amount_at(ctx, i)
     thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
     notify: tuple[str, ...] = ()
@@ -916,6 +969,15 @@ def _parse_anomalies(ctx: _Ctx) -> ListAnomalies | AnomalyAlerts | CheckAnomalie
         )
     ctx.end(2)
     return command
+    project = ctx.name(1, "project name")
+    if ctx.low(2) in ("remove", "delete", "cancel", "clear", "unset", "rm", "drop", "stop"):
+        ctx.fail(
+            "Say `remove` before the project: `budget remove <project>`.",
+            render_command(("budget", "remove", project)),
+        )
+    amount, stop = _amount_at(ctx, 2)
+    ctx.end(stop)
+    return SetBudget(project, amount)
 
 
 # --- The other commands ---------------------------------------------------------------------
@@ -925,6 +987,7 @@ def _parse_help(ctx: _Ctx) -> Help:
     if len(ctx.words) == 1:
         return Help()
     topic = " ".join(ctx.words[1:]).lower()
+    topic = HELP_ALIASES.get(topic.removeprefix("/billing "), topic)
     if topic in HELP_TOPICS:
         return Help(topic)
     fixes = [
@@ -949,12 +1012,22 @@ def _parse_ratecard(ctx: _Ctx) -> RateCard:
 
 
 def _parse_payment_method(ctx: _Ctx) -> ShowPaymentMethod | SetPaymentMethod:
-    if ctx.low(1) == "set" and len(ctx.words) == 3:
-        ctx.fail("Name the project before `set`: `payment-method <project> set <id>`.")
+    if ctx.low(1) == "set" and len(ctx.words) >= 3:
+        ctx.fail(
+            "Name the project before `set`: `payment-method <project> set <id>`.",
+            ctx.splice(1, 3, ctx.words[2], "set") if len(ctx.words) > 3 else None,
+        )
     project = ctx.name(1, "project name")
     if ctx.word(2) is None:
         return ShowPaymentMethod(project)
     if ctx.low(2) != "set":
+        method = ctx.words[2]  # "payment-method my-project <method>": `set` left out
+        if name_problem(method) is None and not close_matches(method, ("set",)):
+            ctx.fail(
+                f"To assign {code(' '.join(ctx.words[2:]))} to {code(project)}, say `set` "
+                "before it (admins; I ask you to confirm first).",
+                ctx.splice(2, 2, "set"),
+            )
         ctx.unknown(2, ("set",))
     if ctx.word(3) is None:
         ctx.fail(
@@ -990,9 +1063,9 @@ def _contro_records(ctx: _Ctx) -> ControRecords:
     period, kind, csv = Period.containing(ctx.today), None, False
     i = 2
     while i < len(ctx.words):
-        word, relative = ctx.words[i], ctx.relative(i)
-        key = "period" if relative or DIGIT_START.match(word) else word.lower()
-        width = {"period": relative[1] if relative else 1, "type": 2, "csv": 1}.get(key)
+        word, spoken = ctx.words[i], ctx.spoken(i)
+        key = "period" if spoken or DIGIT_START.match(word) else word.lower()
+        width = {"period": spoken.width if spoken else 1, "type": 2, "csv": 1}.get(key)
         if width is None:
             fixes = [ctx.splice(i, i + 1, m) for m in close_matches(word, ("type", "csv"))]
             if name_problem(word) is None:
@@ -1032,7 +1105,7 @@ def _parse_contro(ctx: _Ctx) -> ControSummary | ControRecords:
     parser = _CONTRO.get(word.lower())
     if parser is None:
         fixes = [ctx.splice(1, 2, m) for m in close_matches(word, _CONTRO)]
-        if ctx.relative(1) or DIGIT_START.match(word):
+        if ctx.names_a_range(1):
             fixes.insert(0, ctx.splice(1, 1, "summary"))
         ctx.fail(f"Unknown word {code(word)} after `contro`: use `summary` or `records`.", *fixes)
     return parser(ctx)
@@ -1092,6 +1165,7 @@ _COMMAND_WORDS: dict[str, str] = {s.word: s.word for s in COMMANDS} | {
 # where a command that changes things went wrong beyond repair, reading comes first (as it
 # does in COMMANDS, whose order also ranks the topics `phrases` suggests)
 _LAST_RESORT = {
+    "ratecard": (f"{PREFIX} payment-methods",),  # the examples' method is not the org's
     "schedule": (f"{PREFIX} schedule list",),
     "budget": (f"{PREFIX} budget list",),
     "anomalies": (f"{PREFIX} anomalies",),
@@ -1111,8 +1185,12 @@ def _unknown_command(ctx: _Ctx) -> NoReturn:
                 fixes.append(render_command((*_COMMAND_WORDS[joined].split(), *rest[1:])))
     matches = [_COMMAND_WORDS[m] for m in close_matches(word, _COMMAND_WORDS)]
     fixes += [render_command((*match.split(), *rest)) for match in matches]
-    if ctx.relative(0) or DIGIT_START.match(word):  # "/billing 2026-03"
+    if ctx.names_a_range(0):  # "/billing 2026-03", "/billing march"
         fixes.append(render_command(("report", *ctx.words)))
+    for at, later in enumerate(rest, start=1):  # "my-project usage": the command word first
+        if later.lower() in _PARSERS:
+            fixes.append(render_command((later, *ctx.words[:at], *ctx.words[at + 1 :])))
+            break
     fixes += [example for match in matches for example in _examples(match.split()[0])]
     ctx.fail(f"Unknown command {code(word)}.", *fixes, HELP_COMMAND)
 

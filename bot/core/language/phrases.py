@@ -1,6 +1,10 @@
 """Plain phrasings to typed commands: what people type after an @-mention or in a DM.
 
 `understand(text, today)` is a small deterministic matcher: no LLM, no network, no state.
+Every entry point reads words through it, so the same words give the same command wherever
+they are typed: mentions and DMs call it, the slash command and Share call `read`, which
+differs only in the error for text nothing maps to (the command language's own, naming the
+wrong word and its fix, rather than "I didn't understand that").
 
 1. The command language comes first. A leading `<@U…>` mention and `/billing` are dropped and
    the text goes to `commands.parse` as it is; whatever parses is the answer.
@@ -11,8 +15,10 @@
    applies unchanged. The free parts of a phrase ("for March", "as csv", "by week", "for
    my-project") are read by `_details` with a second table, `_PIECES`; a word it does not know
    makes the rule step aside rather than be guessed at.
-3. What no rule maps raises CommandError: "I didn't understand that. Did you mean …?", naming
-   the closest commands (difflib between the user's words and the words of `COMMANDS`).
+3. What no rule maps raises NotUnderstood (a CommandError): "I didn't understand that. Did you
+   mean …?", naming the closest commands (difflib between the user's words and the words of
+   `COMMANDS`); a greeting gets a hello. Dates in phrases become the grammar's words
+   (`yesterday`, `last-week`, `march 2026`), which `bot.core.language.when` reads.
 
 A phrase never makes a billing change: "enable metrics for x" answers with the exact command to
 type, which then asks for confirmation as usual. Nothing but CommandError is raised, and user
@@ -25,22 +31,23 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from bot.core.language import commands
 from bot.core.language.commands import (
     COMMANDS,
+    EXAMPLE_PAYMENT_METHOD,
     HELP_TOPICS,
     MAX_TEXT,
     PREFIX,
     Command,
     CommandSpec,
-    Help,
     quote,
 )
+from bot.core.language.when import MONTH_NAMES
 from bot.errors import CommandError
 
-__all__ = ["phrase_examples", "understand"]
+__all__ = ["NotUnderstood", "phrase_examples", "read", "understand"]
 
 _EXAMPLES = (
     "how much has my-project used this month?",
@@ -55,6 +62,27 @@ _EXAMPLES = (
 def phrase_examples() -> tuple[str, ...]:
     """A few plain phrasings `understand` takes, for the help text."""
     return _EXAMPLES
+
+
+class NotUnderstood(CommandError):
+    """Nothing in the text maps to a command (a greeting, a sentence about something else).
+    `strict` is what the command language alone says about the same words."""
+
+    def __init__(self, message: str, suggestion: str, strict: CommandError) -> None:
+        super().__init__(message, suggestion)
+        self.strict = strict
+
+
+def read(text: str, today: date) -> Command:
+    """The slash command's reading: the same as `understand` (the same words give the same
+    command wherever they are typed), but where nothing maps, the command language's own
+    error, which names the word that is wrong and its fix."""
+    if _MENTIONS.match(text):  # only a mention's own text starts with one, never a command
+        return commands.parse(text, today)
+    try:
+        return understand(text, today)
+    except NotUnderstood as error:
+        raise error.strict from None
 
 
 def understand(text: str, today: date) -> Command:
@@ -73,7 +101,12 @@ def understand(text: str, today: date) -> Command:
         raise as_command
     tidy = _tidy(said)
     if not tidy:  # "hi", "thanks", "?"
-        return Help()
+        raise NotUnderstood(
+            f"Hello! I answer billing questions, like `{PREFIX} usage {_EXAMPLE_PROJECT}` or "
+            f"`{PREFIX} report last-month`.",
+            f"{PREFIX} help",
+            as_command,
+        )
     if tidy != " ".join(said.split()):  # "usage my-project?", "please report last month"
         try:
             return commands.parse(tidy, today)
@@ -95,7 +128,7 @@ def understand(text: str, today: date) -> Command:
         raise first_error
     if _looks_like_a_command(tidy):
         raise as_command
-    raise _not_understood(tidy, today)
+    raise _not_understood(tidy, today, as_command)
 
 
 # --- Tidying --------------------------------------------------------------------------------
@@ -165,39 +198,19 @@ def _wordset(*lines: str) -> frozenset[str]:
 _NAME = r"[^\W_][\w.\-]*"  # a project name as people write it; a trailing "'s" is not part of it
 _NAME_LIST = rf"{_NAME}(?:\s*,\s*{_NAME}|\s+and\s+{_NAME}|\s*&\s*{_NAME})*"
 _NAME_SPLIT = re.compile(r"\s*,\s*|\s+and\s+|\s*&\s*", re.IGNORECASE)
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sept", "sep"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 _NOT_NAMES = _wordset(
     "a an the this that these those it its all any every each some",
     "we i me us you our my your their they them everyone everybody everything",
     "org organization organisation company team account total overall",
     "current recent latest full complete detailed estimated actual average hourly daily weekly",
     "monthly yearly annual annually csv export q1 q2 q3 q4",
-    "today yesterday now month months year years week day last next so far date",
+    "today yesterday now month months year years week weeks day last next so far date",
+    "this-week last-week this-year last-year",
     "this-month last-month project projects usage cost costs spend spending",
     "report reports billing bill payment method methods payment-method",
     "payment-methods metrics ratecard rate card prices price contro csv help",
     "please what which how much is are and or for of on in by from to with",
-    *_MONTHS,
+    *MONTH_NAMES,
 )
 
 
@@ -261,29 +274,11 @@ def _fixed(when: str) -> _Piece:
     return piece
 
 
-def _year_ago(years: int) -> _Piece:
-    def piece(match: re.Match[str], details: _Details, today: date) -> bool:
-        return _set_when(details, str(today.year - years))
-
-    return piece
-
-
-def _day_ago(days: int) -> _Piece:
-    def piece(match: re.Match[str], details: _Details, today: date) -> bool:
-        day = today - timedelta(days=days)
-        return _set_when(details, f"{day}..{day + timedelta(days=1)}")
-
-    return piece
-
-
-def _month_name(match: re.Match[str], details: _Details, today: date) -> bool:
-    """A month by name: that month this year, or last year while this year's is to come."""
-    month = _MONTHS[match["month"].lower()]
-    if match["year"]:
-        year = int(match["year"])
-    else:
-        year = today.year if month <= today.month else today.year - 1
-    return _set_when(details, f"{year:04d}-{month:02d}")
+def _named(match: re.Match[str], details: _Details, today: date) -> bool:
+    """A month or quarter by name, with its year if one was given: the grammar reads it
+    (`bot.core.language.when`), as it does from the slash command."""
+    year = match["year"]
+    return _set_when(details, f"{match['name'].lower()} {year}" if year else match["name"].lower())
 
 
 def _as_typed(match: re.Match[str], details: _Details, today: date) -> bool:
@@ -354,7 +349,7 @@ def _filler(match: re.Match[str], details: _Details, today: date) -> bool:
 
 _PREP = r"(?:(?:in|for|during|over|of|from|since|on|at|about|within)\s+)?(?:the\s+)?"
 _DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_NAMES = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
 
 _TIME_PIECES: tuple[tuple[re.Pattern[str], _Piece], ...] = (
     (
@@ -362,13 +357,24 @@ _TIME_PIECES: tuple[tuple[re.Pattern[str], _Piece], ...] = (
         _fixed("this-month"),
     ),
     (_word(rf"{_PREP}(?:last|previous|past|prior)[\s-]+month"), _fixed("last-month")),
-    (_word(rf"{_PREP}(?:this|current)[\s-]+year|year[\s-]+to[\s-]+date|ytd"), _year_ago(0)),
-    (_word(rf"{_PREP}(?:last|previous|past|prior)[\s-]+year"), _year_ago(1)),
-    (_word(r"(?:for\s+)?today"), _day_ago(0)),
-    (_word(r"(?:for\s+)?yesterday"), _day_ago(1)),
     (
-        _word(rf"{_PREP}(?P<month>{_MONTH_NAMES})(?:,?\s+(?:of\s+)?(?P<year>[0-9]{{4}}))?"),
-        _month_name,
+        _word(rf"{_PREP}(?:this|current)[\s-]+week|week[\s-]+to[\s-]+date|wtd"),
+        _fixed("this-week"),
+    ),
+    (_word(rf"{_PREP}(?:last|previous|past|prior)[\s-]+week"), _fixed("last-week")),
+    (_word(rf"{_PREP}(?:this|current)[\s-]+year|year[\s-]+to[\s-]+date|ytd"), _fixed("this-year")),
+    (_word(rf"{_PREP}(?:last|previous|past|prior)[\s-]+year"), _fixed("last-year")),
+    (_word(r"(?:for\s+)?today"), _fixed("today")),
+    (_word(r"(?:for\s+)?yesterday"), _fixed("yesterday")),
+    (
+        _word(rf"{_PREP}(?P<name>{_MONTH_NAMES}|q[1-4])(?:,?\s+(?:of\s+)?(?P<year>[0-9]{{4}}))?"),
+        _named,
+    ),
+    (
+        _word(
+            rf"{_PREP}(?P<when>[0-9]{{4}}/[0-9]{{1,2}}|[0-9]{{1,2}}/[0-9]{{4}}|[0-9]{{4}}-?q[1-4])"
+        ),
+        _as_typed,
     ),
     (_word(rf"{_PREP}(?P<when>{_DATE}\s*(?:\.{{2,3}}|…)\s*{_DATE})"), _as_typed),
     (
@@ -941,6 +947,8 @@ def _suggestion(topic: _Topic, project: str | None, when: str | None, today: dat
     """The topic's first example, with the user's project and time where they fit."""
     spec = topic.spec
     example = spec.examples[0]
+    if EXAMPLE_PAYMENT_METHOD in example:  # not a method of this organization: list them
+        return f"{PREFIX} payment-methods"
     if project and "<project>" in spec.syntax:
         example = example.replace(_EXAMPLE_PROJECT, project)
     if spec.word == "report" and (when or project):
@@ -965,14 +973,15 @@ def _closest(text: str, today: date) -> list[str]:
     return list(dict.fromkeys(_suggestion(t, project, when, today) for t in ranked))[:2]
 
 
-def _not_understood(text: str, today: date) -> CommandError:
+def _not_understood(text: str, today: date, strict: CommandError) -> NotUnderstood:
     closest = _closest(text, today)
     if not closest:
         help_command = f"{PREFIX} help"
-        return CommandError(
+        return NotUnderstood(
             f"I didn't understand that. `{help_command}` shows what I can answer, "
             f"like `{PREFIX} usage {_EXAMPLE_PROJECT}`.",
             help_command,
+            strict,
         )
     options = " or ".join(f"`{_shown(option)}`" for option in closest)
-    return CommandError(f"I didn't understand that. Did you mean {options}?", closest[0])
+    return NotUnderstood(f"I didn't understand that. Did you mean {options}?", closest[0], strict)

@@ -20,6 +20,10 @@ __all__ = [
     "COMMANDS",
     "DAY_MAX_DAYS",
     "DEFAULT_THRESHOLDS",
+    "EXAMPLE_PAYMENT_METHOD",
+    "EXAMPLE_PROJECT",
+    "GUIDES",
+    "HELP_ALIASES",
     "HELP_COMMAND",
     "HELP_TOPICS",
     "HOUR_MAX_DAYS",
@@ -338,13 +342,17 @@ class CommandSpec:
         return self.syntax.split()[0]
 
 
-_EXAMPLE_PAYMENT_METHOD = "6f1c2a9e-3b4d-4c8e-9a7f-2d5b8e0c1f34"
+# The examples' payment method and project: help shows the organization's own in their place
+# when it knows them (`bot.slack.render.help`), else a placeholder.
+EXAMPLE_PAYMENT_METHOD = "6f1c2a9e-3b4d-4c8e-9a7f-2d5b8e0c1f34"
+EXAMPLE_PROJECT = "my-project"
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "help [topic]",
-        "List the commands, or explain one of them.",
-        (f"{PREFIX} help", f"{PREFIX} help report"),
+        "The main commands, or one topic: a command, `dates`, `mentions`, `dm`, `home`, "
+        "`form`, or `all` for every command.",
+        (f"{PREFIX} help", f"{PREFIX} help all"),
     ),
     CommandSpec(
         "usage <project>",
@@ -358,8 +366,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "the period before; `csv` uploads the full file.",
         (f"{PREFIX} report last-month", f"{PREFIX} report 2026-01-01..2026-02-01 by week csv"),
         (
-            "<range>: `YYYY-MM-DD..YYYY-MM-DD` or two dates (start inclusive, end exclusive, "
-            "UTC), `YYYY-MM` (a month), `YYYY` (a year), `this-month` (up to today), `last-month`.",
+            "<range>: `yesterday`, `today`, `this-week`, `last-week`, `this-month` (up to "
+            "today), `last-month`, a month (`march`, `march 2026`, `2026-03`, `2026/03`), a "
+            "quarter (`q1`, `q1 2026`), a year (`2026`), or `YYYY-MM-DD..YYYY-MM-DD` (start "
+            "inclusive, end exclusive, UTC); `help dates` has them all. The words may come in "
+            "any order: `report csv last-month`.",
             f"<granularity>: `hour` (up to {HOUR_MAX_DAYS} days), `day` (up to {DAY_MAX_DAYS} "
             "days), `week`, `month` or `year`; the default is `day`, or `month` for ranges "
             f"over {DAY_MAX_DAYS} days.",
@@ -378,7 +389,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "ratecard <payment-method-id>",
         "The per-meter prices of a payment method.",
-        (f"{PREFIX} ratecard {_EXAMPLE_PAYMENT_METHOD}",),
+        (f"{PREFIX} ratecard {EXAMPLE_PAYMENT_METHOD}",),
+        (
+            "<payment-method-id>: the ID `payment-methods` lists, or the display name in any "
+            "case, written as one word: `azure-marketplace-contoso-media`.",
+        ),
     ),
     CommandSpec(
         "payment-method <project>",
@@ -388,7 +403,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "payment-method <project> set <payment-method-id>",
         "Assign a payment method to a project (admins; asks for confirmation first).",
-        (f"{PREFIX} payment-method my-project set {_EXAMPLE_PAYMENT_METHOD}",),
+        (f"{PREFIX} payment-method my-project set {EXAMPLE_PAYMENT_METHOD}",),
         (
             "A payment method can be replaced but never removed, and assigning one activates "
             "the project.",
@@ -406,8 +421,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "contro summary [YYYY-MM]",
-        "Contro totals and counts per usage type for a month (default: this month).",
-        (f"{PREFIX} contro summary", f"{PREFIX} contro summary 2026-03"),
+        "Contro totals and counts per usage type for a month (`2026-03`, `march`, "
+        "`last-month`; default: this month).",
+        (f"{PREFIX} contro summary", f"{PREFIX} contro summary march"),
     ),
     CommandSpec(
         "contro records [YYYY-MM] [type <type>] [csv]",
@@ -435,7 +451,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "schedule <monthly|weekly|daily> [<report words>]",
         "Post a report in this channel on a schedule (admins): the words after how often are "
-        "those of `report`, the range left out or `this-month` / `last-month`.",
+        "those of `report`, the range left out or one that moves with each run "
+        "(`yesterday`, `last-week`, `last-month` …).",
         (f"{PREFIX} schedule monthly", f"{PREFIX} schedule weekly project my-project by day"),
         (
             "`monthly` posts on the 1st of each month at 08:00 UTC, for the month just ended "
@@ -443,8 +460,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "`weekly` posts on Mondays at 08:00 UTC, for the week just ended: the 7 days "
             "before the run, Monday to Sunday.",
             "`daily` posts every day at 08:00 UTC, for the day before.",
-            "The range may only be `this-month` or `last-month` (read again at each run), or "
-            "left out; a run missed while the bot was down is made up once when it is back.",
+            "The range may only be one that moves: `today`, `yesterday`, `this-week`, "
+            "`last-week`, `this-month` or `last-month` (read again at each run), or left out; "
+            "a run missed while the bot was down is made up once when it is back.",
         ),
     ),
     CommandSpec(
@@ -510,10 +528,72 @@ COMMANDS: tuple[CommandSpec, ...] = (
 
 
 def specs_for(topic: str | None) -> tuple[CommandSpec, ...]:
-    """The forms `help <topic>` covers: all of them for no topic, else those named by it."""
-    if topic is None:
+    """The forms `help <topic>` covers: all of them for no topic or `all`, else those named by
+    it (none for a guide)."""
+    if topic in (None, "all"):
         return COMMANDS
     return tuple(s for s in COMMANDS if topic in (s.name, s.word))
 
 
-HELP_TOPICS: frozenset[str] = frozenset({s.name for s in COMMANDS} | {s.word for s in COMMANDS})
+# `help <topic>` on what is not one command: how to ask, and the words for dates.
+GUIDES: dict[str, tuple[str, ...]] = {
+    "dates": (
+        "Every command that takes a date range or a month takes the same words: "
+        "`yesterday`, `today`, `this-week`, `last-week` (weeks run Monday to Sunday), "
+        "`this-month`, `last-month`, `this-year`, `last-year`.",
+        "A month: `march`, `march 2026`, `2026-03`, `2026/03`; a month named without a year is "
+        "the latest one that has begun. A quarter: `q1`, `q1 2026`, `2026-q1`. A year: `2026`.",
+        "Dates: `2026-03-01..2026-03-15` or two dates, the end exclusive. All dates are UTC.",
+        "The range may come anywhere among the other words: `report csv last-month` is "
+        "`report last-month csv`.",
+    ),
+    "mentions": (
+        "Mention the bot in a channel with the same words as the slash command, or in plain "
+        "words: `@billing how much has my-project used this month?`. It answers in the thread.",
+        "Billing changes, schedules and budgets are only made with the slash command, whose "
+        "replies only you see; connection details are only sent to you privately.",
+    ),
+    "dm": (
+        "Write to the bot in a direct message with the same words as the slash command, or "
+        "in plain words: `what did we spend last month?`. It answers in the conversation.",
+        "Billing changes, schedules and budgets are only made with the slash command.",
+    ),
+    "home": (
+        "The bot's Home tab (open the app in Slack's sidebar) shows this month's spend so far, "
+        "and buttons for last month's report and the payment methods.",
+    ),
+    "form": (
+        f"`{PREFIX} report` with nothing after it opens a form: pick the dates, the "
+        "granularity, projects or payment methods, and the channel to post the report in.",
+        "The form checks each field in place; the report is posted as `report` would post it.",
+    ),
+}
+
+# Other words people use for the topics.
+HELP_ALIASES: dict[str, str] = {
+    "commands": "all",
+    "everything": "all",
+    "reports": "report",
+    "budgets": "budget",
+    "schedules": "schedule",
+    "date": "dates",
+    "ranges": "dates",
+    "range": "dates",
+    "time": "dates",
+    "mention": "mentions",
+    "channels": "mentions",
+    "dms": "dm",
+    "direct": "dm",
+    "direct-message": "dm",
+    "messages": "dm",
+    "home-tab": "home",
+    "app-home": "home",
+    "modal": "form",
+    "report-form": "form",
+    "rate-card": "ratecard",
+    "ratecards": "ratecard",
+}
+
+HELP_TOPICS: frozenset[str] = frozenset(
+    {s.name for s in COMMANDS} | {s.word for s in COMMANDS} | set(GUIDES) | {"all"}
+)

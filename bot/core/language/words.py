@@ -28,11 +28,13 @@ __all__ = [
     "code",
     "dedupe",
     "name_problem",
+    "nearest",
     "quote",
     "read_amount",
     "read_date",
     "read_period",
     "render_command",
+    "slug",
     "split_words",
 ]
 
@@ -94,6 +96,31 @@ def close_matches(word: str, choices: Iterable[str], cutoff: float = 0.6) -> lis
 
 def dedupe(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for item in items if item))
+
+
+def slug(name: str) -> str:
+    """ "Azure Marketplace (Contoso)" -> "azure-marketplace-contoso"."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def nearest(word: str, names: Iterable[str], limit: int = 3) -> list[str]:
+    """The known names `word` may have meant: the same name in another case (or spelt as its
+    slug), else the one name it begins, else the names it is a word of (`azure` for "Azure
+    Marketplace (Contoso)"), else the closest spellings."""
+    known = list(dict.fromkeys(names))
+    low, wanted = word.lower(), slug(word)
+    same = [n for n in known if n.lower() == low or (wanted and slug(n) == wanted)]
+    if same:
+        return same[:limit]
+    begun = [n for n in known if n.lower().startswith(low)]
+    if len(begun) == 1:
+        return begun
+    parts = set(wanted.split("-")) - {""}
+    worded = [n for n in known if parts and parts <= set(slug(n).split("-"))]
+    if worded:
+        return worded[:limit]
+    lowered = {n.lower(): n for n in known}
+    return [lowered[m] for m in difflib.get_close_matches(low, list(lowered), n=limit, cutoff=0.6)]
 
 
 # --- Values: dates, periods, granularities, names -------------------------------------------

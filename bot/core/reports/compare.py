@@ -82,6 +82,10 @@ def baseline_for(period: DateRange, versus: DateRange | None = None) -> Baseline
         start = _months_back(period.start, 1)
         end = min(start + timedelta(days=period.days), period.start)
         return Baseline(start, end, BaselineKind.SAME_DAYS, (end - start).days)
+    if period.label == "this-week":  # Monday to today against Monday to that day a week ago
+        start = period.start - timedelta(days=7)
+        end = start + timedelta(days=period.days)
+        return Baseline(start, end, BaselineKind.SAME_WEEKDAYS, period.days)
     return previous_period(period.start, period.end)
 
 

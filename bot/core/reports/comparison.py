@@ -20,6 +20,7 @@ class BaselineKind(StrEnum):
     PREVIOUS_DAYS = "previous-days"  # the same number of days before
     VERSUS = "versus"  # the range the command asked for
     SAME_DAYS = "same-days"  # `this-month`: the same days of the month before
+    SAME_WEEKDAYS = "same-weekdays"  # `this-week`: the same days of the week before
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Baseline:
             return "the range asked for"
         if self.kind is BaselineKind.SAME_DAYS:
             return "the same days of the month before"
+        if self.kind is BaselineKind.SAME_WEEKDAYS:
+            return "the same days of the week before"
         unit = "month" if self.kind is BaselineKind.PREVIOUS_MONTHS else "day"
         if self.length == 1:
             return f"the {unit} before"

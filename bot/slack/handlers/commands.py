@@ -1,4 +1,6 @@
-"""The `/billing` slash command: ack at once, parse, and do what the command's route says."""
+"""The `/billing` slash command: ack at once, read the words as a mention or a DM would be
+(`bot.core.language.phrases.read`: one reader for every entry point), and do what the
+command's route says."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.language import commands as c
+from bot.core.language.phrases import read
 from bot.errors import CommandError
 from bot.slack.delivery import Posting, ResponseUrlMessage, ResponseUrlReply
 from bot.slack.handlers import report_form, routes
@@ -44,7 +47,7 @@ async def on_billing(
         )
         return
     try:
-        parsed = c.parse(command.get("text") or "", today=deps.today())
+        parsed = read(command.get("text") or "", deps.today())
     except CommandError as exc:
         await respond(**render_error(exc).to_slack(), response_type="ephemeral")
         return

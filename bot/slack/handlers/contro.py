@@ -16,7 +16,7 @@ from bot.core.language import commands as c
 from bot.slack.delivery import ChannelMessage, Delivery, Posting, spooled
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
-from bot.slack.handlers.reply import answer, in_channel
+from bot.slack.handlers.reply import answer, in_channel, words_for
 from bot.slack.ids import ActionId
 from bot.slack.render.common import Message
 from bot.slack.render.contro import render_contro_records, render_contro_summary
@@ -40,8 +40,15 @@ async def records(command: c.ControRecords, asker: Asker, deps: Deps) -> Message
 
 
 async def post_export(command: c.ControRecords, asker: Asker, deps: Deps, posting: Posting) -> None:
-    """Every record of the period as a CSV file in the channel, with progress on the way."""
+    """Every record of the period as a CSV file in the channel, with progress on the way.
+    A type the period does not have is told to the asker alone, before anything is posted."""
     period, kind = str(command.period), command.type
+    if kind is not None:
+        try:
+            await deps.billing.check_contro_type(period, kind)
+        except Exception as exc:
+            await posting.note.post(words_for(exc))
+            return
 
     async def work(post: Delivery) -> None:
         async def progress(done: ExportProgress) -> None:

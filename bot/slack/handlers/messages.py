@@ -10,14 +10,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.language.phrases import understand
+from bot.core.language.phrases import NotUnderstood, understand
 from bot.errors import CommandError
-from bot.slack.delivery import ChannelMessage, Posting
+from bot.slack.delivery import ChannelMessage, EphemeralOrDirectMessage, EphemeralReply, Posting
 from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
+from bot.slack.handlers.help import full_help
 from bot.slack.handlers.reply import answer_in_conversation
 from bot.slack.handlers.routes import Answered, Posted, Reach, route_of, slash_form
 from bot.slack.render.errors import render_error
@@ -38,21 +40,35 @@ async def converse(event: dict[str, Any], client: AsyncWebClient, deps: Deps) ->
     thread = str(event.get("thread_ts") or event["ts"])
     post = ChannelMessage(client, channel, thread_ts=thread)
     text = MENTION.sub(" ", str(event.get("text") or ""))
+    user = str(event["user"])
     try:
         command = understand(text, deps.today())
         route = route_of(command)
         if route.reach is Reach.SLASH_COMMAND:
             raise CHANGES_NEED_A_COMMAND
+    except NotUnderstood as exc:
+        # A short answer for the thread; every command for the asker alone.
+        private = EphemeralReply(client, channel, user, thread_ts=thread)
+        try:
+            await private.post(full_help(deps))
+        except SlackApiError:
+            await post.post(render_error(exc))
+            return
+        sent = CommandError(f"{exc.user_message} I sent you every command privately.", None)
+        await post.post(render_error(sent))
+        return
     except CommandError as exc:
         await post.post(render_error(exc))
         return
     # A thread or a DM's history is not a place for secrets: only an answer the asker alone
     # will see (ephemeral) may hold one.
-    asker = Asker(str(event["user"]), channel, private=route.reach is Reach.ASKER, thread_ts=thread)
+    asker = Asker(user, channel, private=route.reach is Reach.ASKER, thread_ts=thread)
     match route.does:
         case Posted():
-            # Words for the asker alone go in the thread: a conversation has no private reply.
-            posting = Posting(client, note=post, fallback=None)
+            # Words for the asker alone (their mistyped filter, say) go to them privately;
+            # in their DMs with the bot when Slack refuses an ephemeral message there.
+            note = EphemeralOrDirectMessage(client, channel, user, thread_ts=thread)
+            posting = Posting(client, note=note, fallback=None)
             await routes.post(command, asker, deps, posting)
         case Answered(working=working):
             await answer_in_conversation(

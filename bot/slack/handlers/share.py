@@ -9,7 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.core.language import commands as c
+from bot.core.language.phrases import read
 from bot.errors import CommandError
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
@@ -21,7 +21,7 @@ from bot.slack.render.share import render_already_shared, render_shared
 
 
 async def shared(text: str, user_id: str, channel_id: str, deps: Deps) -> Message:
-    command = c.parse(text, today=deps.today())
+    command = read(text, deps.today())
     if not route_of(command).shareable:
         raise CommandError("That answer cannot be shared in the channel.")
     # private=False: whatever the sharer may see, the channel gets no secret.

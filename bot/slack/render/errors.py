@@ -6,7 +6,14 @@ import re
 
 from slack_sdk.models.blocks import Block
 
-from bot.errors import BillingBotError, CommandError, NotAllowed, NotConfigured, UpstreamError
+from bot.errors import (
+    BillingBotError,
+    CommandError,
+    NotAllowed,
+    NotConfigured,
+    NotFound,
+    UpstreamError,
+)
 from bot.slack.render.common import Message, code, context, escape, finish, inert, section, truncate
 
 MAX_DETAIL = 500
@@ -41,10 +48,13 @@ def render_error(exc: BillingBotError) -> Message:
     else:
         icon = ":warning:"
     if isinstance(exc, UpstreamError):
-        if exc.detail:
+        # The API's words once: most messages already end with them.
+        if exc.detail and exc.detail not in exc.user_message:
             detail = escape(truncate(_redact(exc.detail), MAX_DETAIL))
             notes.append(f"{escape(exc.api)} said: {detail}")
-        if exc.ref:
+        # A reference is for the provider's support: a fault needs one, a 404 for a name
+        # that was mistyped does not.
+        if exc.ref and not isinstance(exc, NotFound):
             notes.append(f"Reference: {code(exc.ref)}, quote it to support")
             fallback += f" Reference: {exc.ref}"
     blocks: list[Block] = [section(f"{icon} {said}")]
