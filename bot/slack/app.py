@@ -27,6 +27,7 @@ from bot.core.billing import BillingService
 from bot.core.changes.service import ChangeService
 from bot.core.scheduled.scheduler import Scheduler
 from bot.logs import redact
+from bot.slack.delivery import ChannelGuard
 from bot.slack.handlers import register_all
 from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
@@ -175,6 +176,7 @@ def build_app(
         budgets=backends.budgets,
         settings=settings,
         clock=clock,
+        guard=ChannelGuard(app.client, backends.external_channels),
     )
     app.use(use_retrying_respond)
     app.use(deps.middleware())

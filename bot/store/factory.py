@@ -21,6 +21,7 @@ from bot.core.changes.model import MemoryPendingStore, PendingStore
 from bot.core.scheduled.budgets import BudgetStore
 from bot.core.scheduled.schedules import ScheduleStore
 from bot.store.dedupe import Dedupe, MemoryDedupe
+from bot.store.external_channels import ExternalChannelStore, SqliteExternalChannelStore
 from bot.store.sqlite_budgets import SqliteBudgetStore
 from bot.store.sqlite_schedules import SqliteScheduleStore
 
@@ -34,6 +35,7 @@ class Backends:
     dedupe: Dedupe
     schedules: ScheduleStore
     budgets: BudgetStore
+    external_channels: ExternalChannelStore
     # backend name ("redis", "sqlite") -> whether it answers; one entry per backend in use
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -58,9 +60,10 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
     cache = MemoryCache(settings.cache_ttl_seconds)
     schedules = SqliteScheduleStore(settings.sqlite_path)
     budgets = SqliteBudgetStore(settings.sqlite_path)
+    external = SqliteExternalChannelStore(settings.sqlite_path)
 
     async def sqlite() -> bool:
-        return all(await asyncio.gather(schedules.ping(), budgets.ping()))
+        return all(await asyncio.gather(schedules.ping(), budgets.ping(), external.ping()))
 
     return Backends(
         cache=cache,
@@ -68,8 +71,9 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
         dedupe=MemoryDedupe(),
         schedules=schedules,
         budgets=budgets,
+        external_channels=external,
         checks={"sqlite": sqlite},
-        closers=[schedules.aclose, budgets.aclose, cache.aclose],
+        closers=[schedules.aclose, budgets.aclose, external.aclose, cache.aclose],
     )
 
 
@@ -77,6 +81,7 @@ def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Back
     # Imported here: redis-py is not loaded by a bot that does not use it.
     from bot.store.redis_budgets import RedisBudgetStore
     from bot.store.redis_client import NAMESPACE, ping, redis_client
+    from bot.store.redis_external_channels import RedisExternalChannelStore
     from bot.store.redis_schedules import RedisScheduleStore
     from bot.store.redis_store import RedisCache, RedisDedupe, RedisPendingStore
     from bot.store.signing import Signer
@@ -96,6 +101,7 @@ def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Back
         dedupe=RedisDedupe(client, namespace=space),
         schedules=RedisScheduleStore(client, signer=signer, namespace=space),
         budgets=RedisBudgetStore(client, signer=signer, namespace=space),
+        external_channels=RedisExternalChannelStore(client, signer=signer, namespace=space),
         checks={"redis": redis},
         closers=[client.aclose, cache.aclose],  # run in reverse: the cache, then the client
     )

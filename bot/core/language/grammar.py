@@ -29,6 +29,7 @@ from bot.core.language.vocabulary import (
     HELP_TOPICS,
     HOUR_MAX_DAYS,
     PREFIX,
+    AllowExternalChannel,
     CancelSchedule,
     Command,
     ControRecords,
@@ -808,6 +809,14 @@ def _parse_payment_methods(ctx: _Ctx) -> PaymentMethods:
     return PaymentMethods()
 
 
+def _parse_allow_external_channel(ctx: _Ctx) -> AllowExternalChannel:
+    if ctx.low(1) == "off":
+        ctx.end(2)
+        return AllowExternalChannel(allow=False)
+    ctx.end(1)
+    return AllowExternalChannel()
+
+
 def _parse_ratecard(ctx: _Ctx) -> RateCard:
     return RateCard(ctx.rest(1, "payment method ID or name"))
 
@@ -915,6 +924,7 @@ _PARSERS: dict[str, Callable[[_Ctx], Command]] = {
     "contro": _parse_contro,
     "schedule": _parse_schedule,
     "budget": _parse_budget,
+    "allow-external-channel": _parse_allow_external_channel,
 }
 
 # every word a command can start with, and also the later words of two-word commands

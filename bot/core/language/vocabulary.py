@@ -23,6 +23,7 @@ __all__ = [
     "HELP_TOPICS",
     "HOUR_MAX_DAYS",
     "PREFIX",
+    "AllowExternalChannel",
     "CancelSchedule",
     "Command",
     "CommandSpec",
@@ -211,6 +212,14 @@ class RemoveBudget:
     project: str
 
 
+@dataclass(frozen=True)
+class AllowExternalChannel:
+    """Allow billing data in this channel although it is shared with another organization
+    (`allow` False: `off`, refuse it again)."""
+
+    allow: bool = True
+
+
 Command = (
     Help
     | Usage
@@ -229,6 +238,7 @@ Command = (
     | SetBudget
     | ListBudgets
     | RemoveBudget
+    | AllowExternalChannel
 )
 
 
@@ -382,6 +392,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "budget remove <project>",
         "Remove a project's budget, and its alerts (admins).",
         (f"{PREFIX} budget remove my-project",),
+    ),
+    CommandSpec(
+        "allow-external-channel [off]",
+        "Allow billing data in this channel although it is shared with another organization "
+        "(Slack Connect); `off` refuses it again (admins; recorded in the audit channel).",
+        (f"{PREFIX} allow-external-channel", f"{PREFIX} allow-external-channel off"),
+        (
+            "By default nothing is posted in a channel shared with another organization: "
+            "reports, shares, scheduled reports and alerts are refused there.",
+        ),
     ),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -26,8 +27,16 @@ def message_text(message: Mapping[str, Any]) -> str:
         for block in blocks:
             lines.extend(_render_block(block, counter))
     if not lines:
-        return str(message.get("text") or "")
-    return "\n".join(lines)
+        return local_dates(str(message.get("text") or ""))
+    return local_dates("\n".join(lines))
+
+
+_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+
+
+def local_dates(text: str) -> str:
+    """`<!date^…|fallback>` as its fallback text (UTC): what a reader in UTC sees."""
+    return _DATE.sub(r"\1", text)
 
 
 def _render_block(block: Mapping[str, Any], counter: Iterator[int]) -> list[str]:

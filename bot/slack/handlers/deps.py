@@ -14,6 +14,7 @@ from bot.core.billing import BillingService
 from bot.core.changes.service import ChangeService
 from bot.core.scheduled.budgets import BudgetStore
 from bot.core.scheduled.schedules import ScheduleStore
+from bot.slack.delivery import ChannelGuard
 from bot.store.dedupe import Dedupe
 
 _KEY = "billing_bot_deps"
@@ -28,6 +29,7 @@ class Deps:
     budgets: BudgetStore
     settings: Settings
     clock: Clock
+    guard: ChannelGuard  # no billing data in channels shared with another organization
 
     def is_admin(self, user_id: str | None) -> bool:
         return user_id is not None and user_id in self.settings.billing_admins

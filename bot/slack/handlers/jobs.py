@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.language import commands as c
@@ -9,11 +11,14 @@ from bot.core.scheduled.budgets import Budget, BudgetFigures, MonthSpend, Thresh
 from bot.core.scheduled.scheduler import Scheduler
 from bot.core.scheduled.schedules import Schedule
 from bot.money import Money
-from bot.slack.delivery import Logged, Posting
+from bot.slack.delivery import ChannelMessage, ExternalChannel, Logged, Posting
 from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
+from bot.slack.render.common import Message
 from bot.slack.render.schedules import render_budget_alert, render_budget_check_failed
+
+log = logging.getLogger(__name__)
 
 
 def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
@@ -22,7 +27,7 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
     async def run_report(schedule: Schedule, report: c.Report) -> None:
         asker = Asker(schedule.created_by, schedule.channel, private=False)
         note = Logged(f"scheduled report {schedule.id}")  # nobody to answer privately
-        posting = Posting(client, note=note, fallback=None, scheduled=True)
+        posting = Posting(client, deps.guard, note=note, fallback=None, scheduled=True)
         await routes.post(report, asker, deps, posting)
 
     async def month_to_date(project: str) -> MonthSpend:
@@ -30,13 +35,20 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
         highs = tuple(Money(e.total.high, e.currency) for e in usage.estimates)
         return MonthSpend(usage.totals, highs)
 
+    async def post_unasked(channel: str, message: Message, about: str) -> None:
+        """Nobody asked: where the guard refuses the channel, it is logged and skipped."""
+        try:
+            await ChannelMessage(client, channel, guard=deps.guard).post(message)
+        except ExternalChannel:
+            log.warning("%s: not posted in %s, shared with another organization", about, channel)
+
     async def alert(budget: Budget, threshold: Threshold, figures: BudgetFigures) -> None:
         message = render_budget_alert(budget, threshold, figures)
-        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
+        await post_unasked(budget.channel, message, f"budget alert of {budget.project}")
 
     async def check_failed(budget: Budget, error: Exception) -> None:
         message = render_budget_check_failed(budget, error)
-        await client.chat_postMessage(channel=budget.channel, **message.to_slack())
+        await post_unasked(budget.channel, message, f"budget check of {budget.project}")
 
     return Scheduler(
         deps.schedules,

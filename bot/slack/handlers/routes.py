@@ -17,6 +17,7 @@ from bot.slack.delivery import Posting
 from bot.slack.handlers import (
     changes,
     contro,
+    external_channels,
     help,
     metrics,
     payment_methods,
@@ -125,6 +126,9 @@ ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
     c.SetBudget: Route(Answered(schedules.run, MKIO), ADMIN, SLASH, shareable=False),
     c.ListBudgets: Route(Answered(schedules.run, STORE), ANYONE, SLASH, shareable=False),
     c.RemoveBudget: Route(Answered(schedules.run, STORE), ADMIN, SLASH, shareable=False),
+    c.AllowExternalChannel: Route(
+        Answered(external_channels.run, STORE), ADMIN, SLASH, shareable=False
+    ),
 }
 
 # `contro records … csv`: every record as a file, which only a channel's thread can take.

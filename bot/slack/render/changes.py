@@ -49,6 +49,7 @@ from bot.slack.render.common import (
     finish,
     header,
     inert,
+    local_time,
     section,
     table,
     truncate,
@@ -74,13 +75,18 @@ _MENTIONABLE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _hm(at: datetime) -> str:
-    """ "20:41 UTC"."""
+    """20:41 UTC, in each reader's own zone (`local_time`)."""
+    return local_time(at)
+
+
+def _hm_utc(at: datetime) -> str:
+    """ "20:41 UTC", for text that is escaped whole."""
     return f"{as_utc(at):%H:%M} UTC"
 
 
 def _stamp(at: datetime) -> str:
-    """ "2026-11-21 20:41 UTC"."""
-    return f"{as_utc(at):%Y-%m-%d %H:%M} UTC"
+    """2026-11-21 20:41 UTC, in each reader's own zone (`local_time`)."""
+    return local_time(at)
 
 
 def _mention(user: str) -> str:
@@ -382,7 +388,7 @@ def render_metrics_preview(p: MetricsPreview, *, now: datetime) -> Message:
     blocks.append(_decision(change, confirm=confirm))
     text = (
         f"Enable metrics export for {change.project}? It is billable. "
-        f"Confirm by {_hm(change.expires_at)}."
+        f"Confirm by {_hm_utc(change.expires_at)}."
     )
     return finish(escape(text), blocks)
 

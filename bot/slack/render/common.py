@@ -214,10 +214,21 @@ def month_bounds(period: str) -> tuple[date, date] | None:
     return start, next_month_start(start)
 
 
-def fetched_text(at: datetime) -> str:
-    """ "Fetched 2026-11-21 20:15:03 UTC" (a naive time is taken as UTC)."""
+def local_time(at: datetime, *, seconds: bool = False) -> str:
+    """`at` in each reader's own time zone, as Slack shows `<!date^…>` ("Nov 21, 2026 9:15
+    PM"); the fallback text (old clients, notifications, the demo) is UTC:
+    "2026-11-21 20:15 UTC". A naive time is taken as UTC. The one way a time is shown;
+    files (CSV) and report bounds stay UTC."""
     utc = as_utc(at)
-    return f"Fetched {utc:%Y-%m-%d %H:%M:%S} UTC"
+    clock = "{time_secs}" if seconds else "{time}"
+    fallback = f"{utc:%Y-%m-%d %H:%M:%S} UTC" if seconds else f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {clock}|{fallback}>"
+
+
+def fetched_text(at: datetime) -> str:
+    """ "Fetched Nov 21, 2026 8:15:03 PM" in the reader's zone (fallback "Fetched 2026-11-21
+    20:15:03 UTC")."""
+    return f"Fetched {local_time(at, seconds=True)}"
 
 
 def facts(fetched_at: datetime, period: tuple[date, date] | str | None = None) -> ContextBlock:

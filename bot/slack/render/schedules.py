@@ -20,6 +20,7 @@ from bot.slack.render.common import (
     fetched_text,
     finish,
     header,
+    local_time,
     section,
     table,
 )
@@ -36,7 +37,7 @@ BUDGET_COLUMNS = (Column("Project"), Column("Monthly budget", Align.RIGHT), Colu
 
 
 def _at(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return local_time(moment)
 
 
 def render_schedule_created(schedule: Schedule, next_run: datetime) -> Message:
