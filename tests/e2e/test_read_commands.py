@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from decimal import Decimal
 
-from tests.e2e.stack import ADMIN, MEMBER, Stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, row_of, seen
 
 MONTH_TO_DATE = {
     "startDate": "2026-11-01",
@@ -46,10 +46,9 @@ async def test_usage_shows_each_meter_with_quantity_unit_and_cost_and_the_total(
     assert set(costs) == set(quantities)
     assert len(costs) >= 3
 
-    lines = text.splitlines()
     shown = Decimal(0)
     for meter, cost in costs.items():
-        line = next(line for line in lines if line.strip().startswith(meter))
+        line = row_of(text, meter)
         # the cost cell: within a cent of the exact cost, rounded so the rows add up to the total
         cell = Decimal(line.split(" USD")[0].split()[-1].replace(",", ""))
         assert abs(cell - cost) < Decimal("0.01"), (meter, line)

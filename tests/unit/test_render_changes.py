@@ -23,6 +23,7 @@ from bot.core.changes.model import (
     PendingChange,
     PriceComparison,
 )
+from bot.devtools.fakeslack.reading import local_dates
 from bot.money import Money, Totals
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.render.changes import (
@@ -35,7 +36,7 @@ from bot.slack.render.changes import (
     render_payment_method_preview,
 )
 from bot.slack.render.common import Message
-from tests.unit.test_render_common import code_lines, dump, visible
+from tests.unit.test_render_common import dump, joined_rows, visible
 
 REQUESTED = datetime(2026, 11, 21, 20, 31, 0, tzinfo=UTC)
 NOW = REQUESTED
@@ -203,7 +204,7 @@ def _cells(row: str) -> list[str]:
 
 
 def test_preview_prices_each_meter_both_ways() -> None:
-    rows = code_lines(render_payment_method_preview(_preview(), now=NOW))
+    rows = joined_rows(render_payment_method_preview(_preview(), now=NOW))
     assert _cells(rows[0]) == [
         "Meter",
         "Quantity",
@@ -313,7 +314,9 @@ def test_preview_shows_period_and_expiry() -> None:
     shown = visible(render_payment_method_preview(_preview(), now=NOW)).split("\n")
     assert "Period: 2026-11-01 → 2026-11-22 (UTC, end exclusive)" in shown
     assert "Fetched 2026-11-21 20:31:00 UTC" in shown
-    assert any("Confirm by 20:41 UTC — this request expires in 10 minutes" in s for s in shown)
+    assert any(
+        "Confirm by 2026-11-21 20:41 UTC — this request expires in 10 minutes" in s for s in shown
+    )
 
 
 def test_preview_expiry_counts_down_from_now() -> None:
@@ -357,10 +360,10 @@ def test_preview_dialog_stays_within_slack_limits_with_long_names() -> None:
 
 
 def test_preview_fallback_text_sums_up() -> None:
-    text = render_payment_method_preview(_preview(), now=NOW).text
+    text = local_dates(render_payment_method_preview(_preview(), now=NOW).text)
     assert "Switch the payment method of acme-prod from Acme Azure (azure) to Acme Direct" in text
     assert "6.82 USD now, 3.85 USD with the new card" in text
-    assert "Confirm by 20:41 UTC" in text
+    assert "Confirm by 2026-11-21 20:41 UTC" in text
 
 
 # -- metrics preview ------------------------------------------------------------------------
@@ -372,7 +375,7 @@ def test_metrics_preview_warns_and_offers_buttons() -> None:
     assert "Enable metrics export for acme-prod?" in shown
     assert "Metrics export is *billable*" in shown
     assert "(URL, username, password) will be shown *only to you, privately*" in shown
-    assert "Confirm by 20:41 UTC — this request expires in 10 minutes" in shown
+    assert "Confirm by 2026-11-21 20:41 UTC — this request expires in 10 minutes" in shown
     buttons = _buttons(message)
     confirm = buttons[ActionId.CHANGE_CONFIRM.value]
     assert confirm["text"]["text"] == "Enable export"
@@ -414,7 +417,8 @@ def test_expired_says_when_and_how_to_ask_again(kind: ChangeKind, command: str) 
     later = NOW + timedelta(minutes=15)
     message = render_outcome(Outcome(change=_change(kind), refused="expired"), now=later)
     assert (
-        "This confirmation expired at 20:41 UTC; nothing was changed. Ask again: " + command
+        "This confirmation expired at 2026-11-21 20:41 UTC; nothing was changed. Ask again: "
+        + command
         in visible(message)
     )
     assert not _actions(message)

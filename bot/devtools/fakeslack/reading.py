@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -162,3 +163,33 @@ def maybe_json(value: object) -> object:
         except ValueError:
             return value
     return value
+
+
+# What a code block may hold per line before Slack wraps it on a phone (the renderers'
+# `MAX_TABLE_WIDTH`; product code is not imported here).
+CODE_LINE_LIMIT = 60
+
+
+def _columns(line: str) -> int:
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in line
+    )
+
+
+def wide_code_lines(value: object, limit: int = CODE_LINE_LIMIT) -> list[str]:
+    """Every line inside a ``` block, anywhere in `value` (a call's body, a view), that is
+    wider than `limit` as a reader sees it (Slack's three escapes shown as characters)."""
+    if isinstance(value, Mapping):
+        return [line for item in value.values() for line in wide_code_lines(item, limit)]
+    if isinstance(value, list | tuple):
+        return [line for item in value for line in wide_code_lines(item, limit)]
+    if not isinstance(value, str) or "```" not in value:
+        return []
+    inside = value.split("```")[1::2]
+    seen = (
+        line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        for block in inside
+        for line in block.splitlines()
+    )
+    return [line for line in seen if _columns(line) > limit]

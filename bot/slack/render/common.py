@@ -17,6 +17,7 @@ Rules for renderers:
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -62,6 +63,11 @@ MAX_FALLBACK = 3000
 ELLIPSIS = "…"
 FENCE = "```"
 DEFAULT_MAX_ROWS = 100
+# A monospace table wider than this wraps in Slack on a phone, or a laptop with the sidebar
+# open, and its columns fall apart: `table` keeps every line within it.
+MAX_TABLE_WIDTH = 60
+MIN_WRAPPED_WIDTH = 8  # a text column is not wrapped narrower than this
+MIN_KEY_WIDTH = 24  # nor the first column (what each row is): splitting the table comes first
 
 _T = TypeVar("_T", bound=TextObject)
 
@@ -256,6 +262,9 @@ class Align(StrEnum):
 
 @dataclass(frozen=True)
 class Column:
+    """A table column. A left-aligned (text) column is wrapped onto more lines when the table
+    would be wider than MAX_TABLE_WIDTH; a right-aligned one (numbers) never is."""
+
     header: str
     align: Align = Align.LEFT
     max_width: int = 40  # longer cells are cut with "…" so the table stays readable
@@ -294,6 +303,64 @@ def _pad(text: str, width: int, align: Align) -> str:
     return gap + text if align is Align.RIGHT else text + gap
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken after a space, `_`, `-`, `/`, `(`
+    or `,` when one is near, else anywhere."""
+    out: list[str] = []
+    rest = text
+    while _width(rest) > width:
+        cut = ""
+        for ch in rest:
+            if _width(cut + ch) > width:
+                break
+            cut += ch
+        soft = max(cut.rfind(c) for c in " _-/(,")
+        if soft >= width // 2:
+            cut = cut[: soft + 1]
+        out.append(cut.rstrip())
+        rest = rest[len(cut) :].lstrip()
+    if rest or not out:
+        out.append(rest)
+    return out
+
+
+def _fit_widths(columns: Sequence[Column], natural: list[int]) -> list[int] | None:
+    """Column widths within MAX_TABLE_WIDTH, the widest text columns narrowed first (never
+    a number column, nor a text column below MIN_WRAPPED_WIDTH, nor the first one below
+    MIN_KEY_WIDTH); None when that cannot fit."""
+    widths = list(natural)
+    floors = [min(w, MIN_KEY_WIDTH if i == 0 else MIN_WRAPPED_WIDTH) for i, w in enumerate(widths)]
+    budget = MAX_TABLE_WIDTH - 2 * (len(widths) - 1)
+    while sum(widths) > budget:
+        narrowable = [
+            i for i, c in enumerate(columns) if c.align is Align.LEFT and widths[i] > floors[i]
+        ]
+        if not narrowable:
+            return None
+        widest = max(narrowable, key=lambda i: widths[i])
+        second = max([widths[i] for i in narrowable if i != widest] + [floors[widest]])
+        excess = sum(widths) - budget
+        widths[widest] -= max(1, min(excess, widths[widest] - second))
+    return widths
+
+
+def _column_groups(columns: Sequence[Column], natural: list[int]) -> list[list[int]]:
+    """The columns (by index) split into as few tables as fit, as evenly as they go: every
+    one repeats the first column, so each row can still be told apart."""
+
+    def fits(group: list[int]) -> bool:
+        return _fit_widths([columns[k] for k in group], [natural[k] for k in group]) is not None
+
+    rest = list(range(1, len(columns)))
+    for parts in range(2, len(rest) + 1):
+        size, extra = divmod(len(rest), parts)
+        bounds = [k * size + min(k, extra) for k in range(parts + 1)]
+        groups = [[0, *rest[a:b]] for a, b in itertools.pairwise(bounds)]
+        if all(fits(g) for g in groups):
+            return groups
+    return [[0, k] for k in rest]
+
+
 def table(
     columns: Sequence[Column],
     rows: Sequence[Sequence[str]],
@@ -302,9 +369,14 @@ def table(
     max_rows: int = DEFAULT_MAX_ROWS,
     noun: str = "rows",
 ) -> list[Block]:
-    """An aligned monospace table in code-formatted sections of at most 3,000 characters each
-    (the column headings repeat in every section); rows past `max_rows` become a final
-    "…and N more <noun>" note. `title` (mrkdwn, escaped by the caller) opens the first section.
+    """The one way a table is shown: an aligned monospace table, at most MAX_TABLE_WIDTH
+    characters wide, in code-formatted sections of at most 3,000 characters each (the column
+    headings repeat in every section); rows past `max_rows` become a final "…and N more
+    <noun>" note. `title` (mrkdwn, escaped by the caller) opens the first section.
+
+    A table wider than MAX_TABLE_WIDTH has its widest text columns wrapped onto more lines;
+    if the number columns alone are too wide for that, the columns are split into several
+    tables that each repeat the first column.
 
     Cells may hold anything: backticks and line breaks are replaced and `&<>` escaped, so a
     cell cannot leave the code block or mention anyone.
@@ -314,15 +386,36 @@ def table(
     cells = [
         [_cell(value, c.max_width) for value, c in zip(row, columns, strict=True)] for row in shown
     ]
-    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headings)]
+    natural = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headings)]
+    if _fit_widths(columns, natural) is None and len(columns) > 2:
+        blocks: list[Block] = []
+        for n, group in enumerate(_column_groups(columns, natural)):
+            part = table(
+                [columns[i] for i in group],
+                [[row[i] for i in group] for row in shown],
+                title=title if n == 0 else None,
+                max_rows=max_rows,
+                noun=noun,
+            )
+            blocks += [b for b in part if isinstance(b, TableSection)]
+        if len(rows) > len(shown):
+            blocks.append(context(f"{ELLIPSIS}and {len(rows) - len(shown):,} more {noun}"))
+        return blocks
+    widths = _fit_widths(columns, natural) or natural
 
     def line(values: Sequence[str]) -> str:
-        padded = (_pad(v, w, c.align) for v, w, c in zip(values, widths, columns, strict=True))
-        return escape("  ".join(padded).rstrip())
+        """One row, on as many lines as its wrapped cells need."""
+        wrapped = [_wrap(v, w) for v, w in zip(values, widths, strict=True)]
+        out = []
+        for k in range(max(len(w) for w in wrapped)):
+            parts = [w[k] if k < len(w) else "" for w in wrapped]
+            padded = (_pad(v, w, c.align) for v, w, c in zip(parts, widths, columns, strict=True))
+            out.append(escape("  ".join(padded).rstrip()))
+        return "\n".join(out)
 
     head = [line(headings), "  ".join("-" * w for w in widths)]
     prefix = f"{title}\n" if title else ""
-    blocks: list[Block] = []
+    blocks = []
     chunk: list[str] = []
 
     def flush() -> None:
