@@ -36,7 +36,7 @@ from bot.slack.render.changes import (
     render_payment_method_preview,
 )
 from bot.slack.render.common import Message
-from tests.unit.test_render_common import dump, joined_rows, visible
+from tests.unit.test_render_common import code_lines, dump, joined_rows, visible
 
 REQUESTED = datetime(2026, 11, 21, 20, 31, 0, tzinfo=UTC)
 NOW = REQUESTED
@@ -235,6 +235,23 @@ def test_preview_prices_each_meter_both_ways() -> None:
         "0.15 USD",
     ]
     assert by_meter["Live"] == ["Live", "2", "h", "1.25 USD", "no price", "2.50 USD", "no price"]
+
+
+def test_a_meter_priced_on_several_lines_says_which_line_each_is() -> None:
+    encoding = "video_encoding_ondemand"
+    meters = [
+        MeterPrices(encoding, "SD", Decimal(10), "min", Decimal(1), Decimal(1), "Advanced SD"),
+        MeterPrices(encoding, "HD", Decimal(10), "min", Decimal(2), Decimal(2), "Advanced HD"),
+        MeterPrices(encoding, "4K", Decimal(10), "min", Decimal(3), Decimal(3)),
+        MeterPrices("Streaming", None, Decimal(5), "GB", Decimal(1), Decimal(1), "Egress"),
+    ]
+    preview = _preview(prices=_prices(meters=meters))
+    rows = code_lines(render_payment_method_preview(preview, now=NOW))
+    first_table = rows[: [k for k, r in enumerate(rows) if r.startswith("Meter")][1]]
+    assert [r.split()[0] for r in first_table if r.startswith(encoding)] == [encoding] * 3
+    labels = re.findall(r"\((.+?)\)", "\n".join(first_table))
+    assert labels == ["Advanced SD", "Advanced HD", "4K"], "each line labelled (or by SKU)"
+    assert any(r.split()[0] == "Streaming" for r in first_table), "one line: its name alone"
 
 
 def test_preview_totals_difference_and_billed() -> None:

@@ -29,6 +29,7 @@ from bot.core.changes.audit import audit_line as audit_line  # re-exported: the 
 from bot.core.changes.model import (
     ChangeKind,
     ChangeStatus,
+    MeterPrices,
     MethodRef,
     MetricsPreview,
     Outcome,
@@ -221,9 +222,19 @@ def _price_rows(prices: PriceComparison) -> list[list[str]]:
     def cost(value: Decimal | None, currency: str) -> str:
         return NO_PRICE if value is None else format_money(value, currency)
 
+    repeated = {
+        m.meter for m in prices.meters if sum(n.meter == m.meter for n in prices.meters) > 1
+    }
+
+    def name(m: MeterPrices) -> str:
+        """A meter priced on several lines (SD and HD encoding) says which line it is."""
+        if m.meter not in repeated:
+            return m.meter
+        return f"{m.meter} ({m.label or m.sku or 'no SKU'})"
+
     return [
         [
-            m.meter,
+            name(m),
             format_quantity(m.quantity),
             m.unit or "",
             price(m.current_price, now),

@@ -304,8 +304,8 @@ def _pad(text: str, width: int, align: Align) -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` columns, broken after a space, `_`, `-`, `/`, `(`
-    or `,` when one is near, else anywhere."""
+    """`text` in lines of at most `width` columns, broken after a space, `_`, `-`, `/` or
+    `,`, or before a `(`, when one is near; else anywhere."""
     out: list[str] = []
     rest = text
     while _width(rest) > width:
@@ -314,9 +314,9 @@ def _wrap(text: str, width: int) -> list[str]:
             if _width(cut + ch) > width:
                 break
             cut += ch
-        soft = max(cut.rfind(c) for c in " _-/(,")
+        soft = max([i + 1 for i, ch in enumerate(cut) if ch in " _-/,"] + [cut.rfind("(")])
         if soft >= width // 2:
-            cut = cut[: soft + 1]
+            cut = cut[:soft]
         out.append(cut.rstrip())
         rest = rest[len(cut) :].lstrip()
     if rest or not out:
