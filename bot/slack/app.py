@@ -33,6 +33,7 @@ from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.jobs import make_scheduler
 from bot.slack.middleware import drop_event_retries
+from bot.slack.render.common import use_table_blocks
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
 from bot.store.factory import Backends, make_backends
 
@@ -144,6 +145,7 @@ def build_app(
         else None
     )
     backends = make_backends(settings)
+    use_table_blocks(settings.slack_table_blocks)
     billing = BillingService(
         mkio=mkio,
         contro=contro,

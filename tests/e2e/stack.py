@@ -30,6 +30,7 @@ from bot.devtools.fakeslack import (
 )
 from bot.devtools.sandbox import RecordedRequest, Sandbox, start
 from bot.slack.app import BillingBot, build_app
+from bot.slack.render.common import use_table_blocks
 from bot.slack.server import start_server
 from tests import waiting
 
@@ -145,6 +146,7 @@ async def close_stack(stack: Stack) -> None:
     for runner in stack.runners:
         await runner.cleanup()
     await stack.slack.aclose()
+    use_table_blocks(False)  # a process-wide setting: the next test starts without
     assert_tables_fit(stack)
 
 

@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from decimal import Decimal
 
-from tests.e2e.stack import ADMIN, MEMBER, Stack, row_of, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, make_stack, row_of, seen
 
 MONTH_TO_DATE = {
     "startDate": "2026-11-01",
@@ -230,3 +230,18 @@ async def test_the_health_endpoint_answers(stack: Stack) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.get(url)
     assert response.status_code == 200
+
+
+async def test_where_the_workspace_shows_table_blocks_usage_is_one() -> None:
+    stack = await make_stack(slack_table_blocks=True)
+    try:
+        _, reply = await stack.ask("usage my-project")
+    finally:
+        await close_stack(stack)
+    [table_block] = [b for b in reply.body["blocks"] if b["type"] == "table"]
+    heading = [cell["text"] for cell in table_block["rows"][0]]
+    assert heading[:4] == ["Meter", "Quantity", "Unit", "Cost"]
+    meters = [row[0]["text"] for row in table_block["rows"][1:]]
+    assert "video_encoding_ondemand" in meters
+    assert "```" not in str(reply.body["blocks"]), "no monospace copy of it"
+    assert "video_encoding_ondemand" in seen(reply)

@@ -24,6 +24,7 @@ from bot.slack.render.common import (
     FENCE,
     MAX_BLOCKS,
     MAX_TABLE_WIDTH,
+    TABLE_BLOCKS,
     Align,
     Column,
     Message,
@@ -41,6 +42,7 @@ from bot.slack.render.common import (
     period_text,
     section,
     table,
+    use_table_blocks,
 )
 
 # -- helpers for every render test ------------------------------------------------------------
@@ -407,3 +409,49 @@ def test_header_helper_never_exceeds_150() -> None:
 
 def test_the_renderers_escape_is_the_one_slack_free_escape() -> None:
     assert common.escape is mrkdwn.escape
+
+
+def test_the_first_table_becomes_a_table_block_where_the_workspace_shows_them() -> None:
+    columns = [Column("Meter"), Column("Quantity", Align.RIGHT), Column("Cost", Align.RIGHT)]
+    long_name = "video_encoding_ondemand_with_a_name_too_long_for_a_phone"
+    first = table(columns, [[long_name, "1,234.5", "9.99 USD"]], title="*Cost per meter*")
+    second = table(COLUMNS, [["b", "1.00"]], title="*Other*")
+    message = finish("t", [header("Usage"), *first, *second])
+    assert not TABLE_BLOCKS.enabled
+    monospace = message.to_slack()["blocks"]
+    assert [b["type"] for b in monospace] == ["header", "section", "section"]
+    use_table_blocks(True)
+    try:
+        blocks = message.to_slack()["blocks"]
+    finally:
+        use_table_blocks(False)
+    assert [b["type"] for b in blocks] == ["header", "section", "table", "section"]
+    assert blocks[1]["text"]["text"] == "*Cost per meter*"
+    table_block = blocks[2]
+    cells = [[c["text"] for c in row] for row in table_block["rows"]]
+    assert cells == [["Meter", "Quantity", "Cost"], [long_name, "1,234.5", "9.99 USD"]]
+    assert [s["align"] for s in table_block["column_settings"]] == ["left", "right", "right"]
+    assert "```" in blocks[3]["text"]["text"], "Slack takes one table a message: the next stays"
+
+
+def test_a_table_split_to_fit_a_phone_is_one_table_block() -> None:
+    columns = [Column("Project"), *(Column(f"Figure {n}", Align.RIGHT) for n in range(1, 8))]
+    rows = [["video-platform", *(f"{n},000,000.00" for n in range(1, 8))]]
+    use_table_blocks(True)
+    try:
+        blocks = finish("t", table(columns, rows)).to_slack()["blocks"]
+    finally:
+        use_table_blocks(False)
+    assert [b["type"] for b in blocks] == ["table"]
+    assert len(blocks[0]["rows"][1]) == 8
+
+
+def test_a_table_block_cell_cannot_mention() -> None:
+    use_table_blocks(True)
+    try:
+        out = json.dumps(finish("t", table(COLUMNS, [["<!here>", "<@U1>"]])).to_slack())
+    finally:
+        use_table_blocks(False)
+    assert '"table"' in out
+    assert "<!here>" not in out
+    assert "<@U1>" not in out

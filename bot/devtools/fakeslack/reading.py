@@ -65,11 +65,33 @@ def _render_block(block: Mapping[str, Any], counter: Iterator[int]) -> list[str]
         return [str(block.get("text") or "")]
     if kind == "rich_text":
         return ["\n".join(_rich(e) for e in block.get("elements") or [])]
+    if kind == "table":
+        return [_table(block)]
     if kind == "input":
         return [f"{text_of(block.get('label'))}: [input]"]
     if kind == "file":
         return [f"[file] {block.get('external_id', '')}"]
     return [f"[{kind}]"]
+
+
+def _table(block: Mapping[str, Any]) -> str:
+    """A `table` block as aligned text, the way Slack lays it out in columns."""
+    rows = [[text_of(cell) for cell in row] for row in block.get("rows") or []]
+    if not rows:
+        return ""
+    aligns = [
+        str(s.get("align") or "left") if s else "left" for s in block.get("column_settings") or []
+    ]
+    widths = [max(len(row[i]) if i < len(row) else 0 for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: list[str]) -> str:
+        cells = [
+            v.rjust(w) if i < len(aligns) and aligns[i] == "right" else v.ljust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        return " | ".join(cells).rstrip()
+
+    return "\n".join(line(row) for row in rows)
 
 
 def _element(element: Mapping[str, Any], counter: Iterator[int]) -> str:

@@ -36,7 +36,10 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
+    RawTextObject,
     SectionBlock,
+    TableBlock,
+    TableBlockColumnSettings,
     TextObject,
 )
 
@@ -132,14 +135,17 @@ class Message:
 
         `ephemeral`: the caller sends it only to its asker, as an ephemeral message (a
         response_url's "ephemeral" response, chat.postEphemeral). A `secret` message can
-        only be sent so: otherwise this raises `SecretNotPostable`."""
+        only be sent so: otherwise this raises `SecretNotPostable`.
+
+        Where the workspace shows Slack's `table` block (`use_table_blocks`), the message's
+        first table is sent as one; the others stay monospace (Slack takes one a message)."""
         if not ephemeral:
             refuse_secret(self.blocks, "a message others could see")
         elif self.secret:
             # Shown now, so masked in every log line from now on (slack-sdk's DEBUG dump of
             # this very request included); a secret never shown is never registered.
             redact(*(s.text for s in _secrets_in(self.blocks) if isinstance(s, SecretText)))
-        fitted = fit(self)
+        fitted = fit(with_table_block(self) if TABLE_BLOCKS.enabled else self)
         blocks = [block.to_dict() for block in fitted.blocks]
         return {"text": fitted.text, "blocks": PrivateBlocks(blocks) if self.secret else blocks}
 
@@ -270,12 +276,83 @@ class Column:
     max_width: int = 40  # longer cells are cut with "…" so the table stays readable
 
 
-class TableSection(SectionBlock):
-    """A section showing part of a table in a code block; knows how many rows it holds."""
+@dataclass(frozen=True)
+class TableData:
+    """A whole table, as `table` was given it (cells cleaned, not cut): for a `table` block."""
 
-    def __init__(self, *, text: str, row_count: int) -> None:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str | None
+
+
+class TableSection(SectionBlock):
+    """A section showing part of a table in a code block; knows how many rows it holds, and
+    which table it is part of (`data`, the same object in every section of one table)."""
+
+    def __init__(self, *, text: str, row_count: int, data: TableData | None = None) -> None:
         super().__init__(text=md(text))
         self.row_count = row_count
+        self.data = data
+
+
+@dataclass
+class TableBlocks:
+    """Whether the workspace shows Slack's `table` block: set once at start
+    (`SLACK_TABLE_BLOCKS`)."""
+
+    enabled: bool = False
+
+
+TABLE_BLOCKS = TableBlocks()
+MAX_TABLE_BLOCK_ROWS = 100  # Slack: rows of a table block, its heading row included
+MAX_TABLE_BLOCK_COLUMNS = 20
+
+
+def use_table_blocks(enabled: bool) -> None:
+    TABLE_BLOCKS.enabled = enabled
+
+
+def _table_block(data: TableData) -> TableBlock:
+    def cell(text: str) -> RawTextObject:
+        # Raw text is shown as it is; whether Slack could still read `<!here>` in it is
+        # undocumented, so angle brackets become look-alikes, as in a header.
+        shown = text.replace("<", "‹").replace(">", "›").strip()
+        return RawTextObject(text=shown or " ")
+
+    settings = [
+        TableBlockColumnSettings(align=c.align.value, is_wrapped=c.align is Align.LEFT)
+        for c in data.columns
+    ]
+    rows = [[cell(c.header) for c in data.columns], *([cell(v) for v in r] for r in data.rows)]
+    return TableBlock(rows=rows, column_settings=settings)
+
+
+def with_table_block(message: Message) -> Message:
+    """`message` with its first table that a `table` block can hold sent as one: its title
+    (if any) in a section above it; every other table stays as it is."""
+    data = next(
+        (
+            b.data
+            for b in message.blocks
+            if isinstance(b, TableSection)
+            and b.data is not None
+            and len(b.data.rows) < MAX_TABLE_BLOCK_ROWS
+            and len(b.data.columns) <= MAX_TABLE_BLOCK_COLUMNS
+        ),
+        None,
+    )
+    if data is None:
+        return message
+    blocks: list[Block] = []
+    placed = False
+    for block in message.blocks:
+        if not (isinstance(block, TableSection) and block.data is data):
+            blocks.append(block)
+        elif not placed:
+            blocks += [section(data.title)] if data.title else []
+            blocks.append(_table_block(data))
+            placed = True
+    return Message(text=message.text, blocks=blocks)
 
 
 def _width(text: str) -> int:
@@ -387,6 +464,9 @@ def table(
         [_cell(value, c.max_width) for value, c in zip(row, columns, strict=True)] for row in shown
     ]
     natural = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headings)]
+    data = TableData(
+        tuple(columns), tuple(tuple(_clean(v).strip() for v in row) for row in shown), title
+    )
     if _fit_widths(columns, natural) is None and len(columns) > 2:
         blocks: list[Block] = []
         for n, group in enumerate(_column_groups(columns, natural)):
@@ -398,6 +478,9 @@ def table(
                 noun=noun,
             )
             blocks += [b for b in part if isinstance(b, TableSection)]
+        for block in blocks:
+            if isinstance(block, TableSection):
+                block.data = data  # one table, whole, for a `table` block
         if len(rows) > len(shown):
             blocks.append(context(f"{ELLIPSIS}and {len(rows) - len(shown):,} more {noun}"))
         return blocks
@@ -420,7 +503,9 @@ def table(
 
     def flush() -> None:
         text = f"{prefix if not blocks else ''}{FENCE}\n" + "\n".join(head + chunk) + f"\n{FENCE}"
-        blocks.append(TableSection(text=_truncate_mrkdwn(text, MAX_SECTION), row_count=len(chunk)))
+        blocks.append(
+            TableSection(text=_truncate_mrkdwn(text, MAX_SECTION), row_count=len(chunk), data=data)
+        )
         chunk.clear()
 
     overhead = len(prefix) + len(FENCE) * 2 + 2 + len("\n".join(head)) + 1

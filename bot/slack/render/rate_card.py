@@ -12,12 +12,14 @@ from bot.slack.render.common import (
     Column,
     Message,
     code,
+    context,
     escape,
     facts,
     finish,
     header,
     section,
     table,
+    truncate,
 )
 
 COLUMNS = (
@@ -72,6 +74,10 @@ def render_rate_card(a: RateCardAnswer) -> Message:
             for row in _rows(entry, currency, before.family if before else None)
         ]
         blocks += table(COLUMNS, rows, noun="prices")
+        renamed = [p for e in entries for p in e.prices if price_name(p) != p.name]
+        if renamed:
+            names = ", ".join(f"{escape(price_name(p))} {code(p.name)}" for p in renamed)
+            blocks.append(context(f"As named in usage reports: {truncate(names, 2500)}"))
     else:
         blocks.append(section("This rate card lists no prices."))
     blocks.append(facts(a.fetched_at))
