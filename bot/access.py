@@ -32,6 +32,9 @@ BOT_SCOPES = (
     "channels:join",
     "app_mentions:read",
     "im:history",
+    "channels:read",
+    "groups:read",
+    "mpim:read",
 )
 
 # What each feature needs of the MK.IO token, as MK.IO's document names the capability each

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     ready_grace_seconds: float = Field(0.0, ge=0)
     # A usage report with more rows is refused, with a word on asking for less.
     report_max_rows: int = Field(2_000_000, ge=1)
+    # The workspace shows Slack's `table` block: a message's first table is sent as one
+    # (columns aligned, numbers right-aligned); without it, tables are monospace text.
+    slack_table_blocks: bool = False
 
     @classmethod
     def settings_customise_sources(

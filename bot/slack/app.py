@@ -31,6 +31,7 @@ from bot.core.scheduled.scheduler import Scheduler
 from bot.logs import redact
 from bot.observe import tracing
 from bot.observe.metrics import Metrics
+from bot.slack.delivery import ChannelGuard
 from bot.slack.expiry import make_expiry_watch
 from bot.slack.handlers import register_all
 from bot.slack.handlers.anomalies import make_watch
@@ -39,6 +40,7 @@ from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.jobs import make_scheduler
 from bot.slack.middleware import drop_event_retries
 from bot.slack.observed import SlackCallsHeard
+from bot.slack.render.common import use_table_blocks
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
 from bot.store.factory import Backends, make_backends
 
@@ -164,6 +166,7 @@ def build_app(
         else None
     )
     backends = make_backends(settings)
+    use_table_blocks(settings.slack_table_blocks)
     billing = BillingService(
         mkio=mkio,
         contro=contro,
@@ -189,6 +192,7 @@ def build_app(
             request_verification_enabled=True,
             logger=logging.getLogger("billing_bot.bolt"),
         )
+    guard = ChannelGuard(app.client, backends.external_channels)
     deps = Deps(
         billing=billing,
         changes=changes,
@@ -196,11 +200,17 @@ def build_app(
         schedules=backends.schedules,
         budgets=backends.budgets,
         watch=make_watch(
-            app.client, backends.anomalies, mkio=mkio, contro=contro, settings=settings
+            app.client,
+            backends.anomalies,
+            guard=guard,
+            mkio=mkio,
+            contro=contro,
+            settings=settings,
         ),
         settings=settings,
         clock=clock,
         metrics=metrics,
+        guard=guard,
     )
     app.use(use_retrying_respond)
     app.use(deps.middleware())

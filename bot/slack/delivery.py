@@ -11,6 +11,12 @@ a slash command's ephemeral reply, or `EphemeralReply` in a conversation.
 
 A `Posting` says where an answer for the channel goes, and where the words meant for its
 asker alone go (a `Reply`: why nothing was posted, which files could not be attached).
+
+No billing data goes to a channel shared with another organization (Slack Connect) unless a
+billing admin allowed it there (`/billing allow-external-channel`): every `ChannelMessage`
+asks its `ChannelGuard` before its first post, so whoever posts (a report, a scheduled
+report, a budget or anomaly alert, a mention's answer) is held by the same rule. The share
+button asks the same guard before its in-channel response.
 """
 
 from __future__ import annotations
@@ -23,14 +29,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import aiohttp
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BillingBotError
 from bot.slack.render.common import Message, refuse_secret
+from bot.store.external_channels import ExternalChannelStore
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,88 @@ class ChannelUnavailable(BillingBotError):
             f"I can't post in <#{channel}> because I'm not a member of it. "
             "Invite me with `/invite @billing` and ask again."
         )
+
+
+class ExternalChannel(BillingBotError):
+    """The channel is shared with another organization (or that cannot be told), and no
+    billing admin allowed billing data there: nothing is posted."""
+
+    def __init__(self, channel: str, *, unknown: bool = False) -> None:
+        self.channel = channel
+        if unknown:
+            said = (
+                f":lock: I could not check whether <#{channel}> is shared with another "
+                "organization, so I posted nothing there. Invite me with `/invite @billing` "
+                "and ask again."
+            )
+        else:
+            said = (
+                f":lock: <#{channel}> is shared with another organization (Slack Connect), so "
+                "I post no billing data there. A billing admin can allow it with "
+                "`/billing allow-external-channel` in that channel."
+            )
+        super().__init__(said)
+
+
+# How long a channel's "shared with another organization" answer is reused: a channel can
+# be shared (or stop being) at any time.
+SHARED_MEMORY_SECONDS: Final = 600.0
+
+
+class ChannelGuard:
+    """Whether billing data may be posted in a channel: not where it is shared with another
+    organization (conversations.info's `is_ext_shared`, asked once per channel and reused for
+    SHARED_MEMORY_SECONDS; an event's `is_ext_shared_channel` is remembered too), unless a
+    billing admin allowed that channel (`allowed`, read at every check so that a change is
+    seen at once on every replica). A channel whose status cannot be read is refused.
+
+    Direct messages (IDs starting with `D`) are not checked: the bot's DM is its asker's,
+    and a slash command's answer in someone's DM reaches only its two members."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        allowed: ExternalChannelStore,
+        *,
+        ttl: float = SHARED_MEMORY_SECONDS,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.allowed = allowed
+        self._shared: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=ttl, timer=timer)
+
+    def remember(self, channel: str, shared: bool) -> None:
+        """What an event said (`is_ext_shared_channel`), saving a conversations.info call."""
+        self._shared[channel] = shared
+
+    def forget(self, channel: str) -> None:
+        self._shared.pop(channel, None)
+
+    async def is_shared(self, channel: str) -> bool | None:
+        """Whether `channel` is shared with another organization; None when Slack won't say."""
+        if channel.startswith("D"):
+            return False
+        if channel in self._shared:
+            return self._shared[channel]
+        try:
+            response = await self.client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            log.warning("could not tell whether %s is shared: %s", channel, _error_of(exc))
+            return None
+        info = response.get("channel") or {}
+        shared = bool(info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
+        self._shared[channel] = shared
+        return shared
+
+    async def check(self, channel: str) -> None:
+        """Raises `ExternalChannel` unless billing data may be posted in `channel`."""
+        shared = await self.is_shared(channel)
+        if shared is False:
+            return
+        if shared is True and await self.allowed.get(channel) is not None:
+            return
+        log.info("refused to post billing data in %s (shared: %s)", channel, shared)
+        raise ExternalChannel(channel, unknown=shared is None)
 
 
 class SlackRefused(BillingBotError):
@@ -97,20 +187,34 @@ def _error_of(exc: SlackApiError) -> str:
 
 
 class ChannelMessage:
-    """One message in `channel`: posted once, then edited; files go in its thread."""
+    """One message in `channel`: posted once, then edited; files go in its thread. Nothing
+    is posted where `guard` refuses (`ExternalChannel`)."""
 
     takes_files = True
 
     def __init__(
-        self, client: AsyncWebClient, channel: str, *, thread_ts: str | None = None
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        *,
+        guard: ChannelGuard,
+        thread_ts: str | None = None,
     ) -> None:
         self.client = client
         self.channel = channel
+        self.guard = guard
         self.thread_ts = thread_ts  # post inside this thread (an answer to a mention)
         self.ts: str | None = None
         self._last_progress = 0.0
+        self._checked = False
+
+    async def _check(self) -> None:
+        if not self._checked:
+            await self.guard.check(self.channel)
+            self._checked = True
 
     async def post(self, message: Message) -> str:
+        await self._check()
         try:
             self.ts = await self._post(message)
         except SlackApiError as exc:
@@ -155,12 +259,14 @@ class ChannelMessage:
 
     async def reply(self, message: Message) -> None:
         """A message in this message's thread."""
+        await self._check()
         await self.client.chat_postMessage(
             channel=self.channel, thread_ts=self._thread, **message.to_slack()
         )
 
     async def upload_bytes(self, data: bytes, *, filename: str, title: str, comment: str) -> None:
         """Upload a small file held in memory (a chart) into this message's thread."""
+        await self._check()
         await self.client.files_upload_v2(
             channel=self.channel,
             thread_ts=self._thread,
@@ -172,6 +278,7 @@ class ChannelMessage:
 
     async def upload(self, path: Path, *, comment: str) -> None:
         """Upload `path` into this message's thread, named and titled by its file name."""
+        await self._check()
         filename = title = path.name
         size = (await asyncio.to_thread(path.stat)).st_size
         if size <= STREAM_UPLOADS_OVER_BYTES:
@@ -324,9 +431,15 @@ class Posting:
     """Where an answer for a channel goes: the asker's channel (and thread) with `client`;
     `note` takes what only the asker should read; `fallback`, if any, carries the answer when
     the bot cannot post in the channel (a slash command's response_url). `scheduled`: the
-    scheduler asked, and the answer says so."""
+    scheduler asked, and the answer says so. `guard` holds every channel message it makes
+    (`message`) out of channels shared with another organization."""
 
     client: AsyncWebClient
+    guard: ChannelGuard
     note: Reply
     fallback: Delivery | None
     scheduled: bool = False
+
+    def message(self, channel: str, *, thread_ts: str | None = None) -> ChannelMessage:
+        """A message for everyone in `channel`, posted only where the guard allows."""
+        return ChannelMessage(self.client, channel, guard=self.guard, thread_ts=thread_ts)

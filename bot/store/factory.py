@@ -23,6 +23,7 @@ from bot.core.scheduled.expiry import ExpiryClaims, MemoryExpiryClaims
 from bot.core.scheduled.schedules import ScheduleStore
 from bot.core.watch.lifecycle import AnomalyStore
 from bot.store.dedupe import Dedupe, MemoryDedupe
+from bot.store.external_channels import ExternalChannelStore, SqliteExternalChannelStore
 from bot.store.sqlite_anomalies import SqliteAnomalyStore
 from bot.store.sqlite_budgets import SqliteBudgetStore
 from bot.store.sqlite_claims import SqliteClaims
@@ -39,6 +40,7 @@ class Backends:
     schedules: ScheduleStore
     budgets: BudgetStore
     anomalies: AnomalyStore
+    external_channels: ExternalChannelStore
     # backend name ("redis", "sqlite") -> whether it answers; one entry per backend in use
     checks: dict[str, HealthCheck] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -67,9 +69,11 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
     budgets = SqliteBudgetStore(settings.sqlite_path)
     claims = SqliteClaims(settings.sqlite_path)
     anomalies = SqliteAnomalyStore(settings.sqlite_path)
+    external = SqliteExternalChannelStore(settings.sqlite_path)
 
     async def sqlite() -> bool:
-        return all(await asyncio.gather(schedules.ping(), budgets.ping(), anomalies.ping()))
+        pings = (schedules.ping(), budgets.ping(), anomalies.ping(), external.ping())
+        return all(await asyncio.gather(*pings))
 
     return Backends(
         cache=cache,
@@ -78,8 +82,16 @@ def make_backends(settings: Settings, *, namespace: str | None = None) -> Backen
         schedules=schedules,
         budgets=budgets,
         anomalies=anomalies,
+        external_channels=external,
         checks={"sqlite": sqlite},
-        closers=[schedules.aclose, budgets.aclose, anomalies.aclose, claims.aclose, cache.aclose],
+        closers=[
+            schedules.aclose,
+            budgets.aclose,
+            anomalies.aclose,
+            external.aclose,
+            claims.aclose,
+            cache.aclose,
+        ],
         claims=claims,
     )
 
@@ -90,6 +102,7 @@ def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Back
     from bot.store.redis_budgets import RedisBudgetStore
     from bot.store.redis_claims import RedisClaims
     from bot.store.redis_client import NAMESPACE, ping, redis_client
+    from bot.store.redis_external_channels import RedisExternalChannelStore
     from bot.store.redis_schedules import RedisScheduleStore
     from bot.store.redis_store import RedisCache, RedisDedupe, RedisPendingStore
     from bot.store.signing import Signer
@@ -110,6 +123,7 @@ def _on_redis(settings: Settings, url: SecretStr, namespace: str | None) -> Back
         schedules=RedisScheduleStore(client, signer=signer, namespace=space),
         budgets=RedisBudgetStore(client, signer=signer, namespace=space),
         anomalies=RedisAnomalyStore(client, signer=signer, namespace=space),
+        external_channels=RedisExternalChannelStore(client, signer=signer, namespace=space),
         checks={"redis": redis},
         closers=[client.aclose, cache.aclose],  # run in reverse: the cache, then the client
         claims=RedisClaims(client, namespace=space),

@@ -20,9 +20,17 @@ from pydantic import SecretStr
 
 from bot.apis.http import RetryPolicy
 from bot.config import Settings
-from bot.devtools.fakeslack import LocalSlack, SentRequest, SlackCall, SlackSender, message_text
+from bot.devtools.fakeslack import (
+    LocalSlack,
+    SentRequest,
+    SlackCall,
+    SlackSender,
+    message_text,
+    wide_code_lines,
+)
 from bot.devtools.sandbox import RecordedRequest, Sandbox, start
 from bot.slack.app import BillingBot, build_app
+from bot.slack.render.common import use_table_blocks
 from bot.slack.server import start_server
 from tests import waiting
 
@@ -138,6 +146,28 @@ async def close_stack(stack: Stack) -> None:
     for runner in stack.runners:
         await runner.cleanup()
     await stack.slack.aclose()
+    use_table_blocks(False)  # a process-wide setting: the next test starts without
+    assert_tables_fit(stack)
+
+
+def row_of(text: str, first: str) -> str:
+    """A table's row whose first cell is `first`, whole: a table too wide for a phone is
+    split into tables that each repeat the first column, and their lines are joined here."""
+    parts = [line.strip() for line in text.splitlines() if line.strip().split()[:1] == [first]]
+    if not parts:
+        raise StopIteration(first)
+    return "  ".join([parts[0], *(part[len(first) :].strip() for part in parts[1:])])
+
+
+def assert_tables_fit(stack: Stack) -> None:
+    """No line of a code block (a monospace table) in anything the bot sent is wider than a
+    phone shows: checked for every stack of the suite as it closes."""
+    wide = [
+        f"{call.method}: {line}"
+        for call in stack.slack.calls
+        for line in wide_code_lines(call.body)
+    ]
+    assert not wide, "monospace lines over 60 characters:\n" + "\n".join(wide[:10])
 
 
 def upload_named(stack: Stack, suffix: str) -> Callable[[SlackCall], bool]:

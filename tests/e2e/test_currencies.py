@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from bot.devtools.sandbox import catalog
-from tests.e2e.stack import ADMIN, Stack, seen
+from tests.e2e.stack import ADMIN, Stack, row_of, seen
 
 MONTH_TO_DATE: dict[str, object] = {
     "startDate": "2026-11-01",
@@ -58,7 +58,7 @@ async def test_usage_totals_and_estimates_each_currency_apart(stack: Stack) -> N
     for currency in ("USD", "EUR"):
         low, *_ = amounts(estimate, currency)
         assert low >= sums[currency].quantize(Decimal("0.01")), estimate  # never below to date
-    egress = next(line for line in text.splitlines() if line.strip().startswith("streaming_egress"))
+    egress = row_of(text, "streaming_egress")
     assert money(sums["EUR"], "EUR") in egress
     assert "2 currencies" in text
 

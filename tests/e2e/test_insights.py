@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.devtools.fakeslack import SlackCall
 from bot.money import to_cents
-from tests.e2e.stack import Stack, seen
+from tests.e2e.stack import Stack, row_of, seen
 
 TODAY = date(2026, 11, 21)  # the stack's clock: 2026-11-21 15:30 UTC
 USAGE_DAYS = {
@@ -66,7 +66,7 @@ def amount(cell: str) -> Decimal:
 
 
 def line_of(text: str, first: str) -> str:
-    return next(line for line in text.splitlines() if line.strip().split()[:1] == [first])
+    return row_of(text, first)
 
 
 # -- the month-end estimate -----------------------------------------------------------------

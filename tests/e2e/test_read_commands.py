@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from decimal import Decimal
 
-from tests.e2e.stack import ADMIN, MEMBER, Stack, seen
+from tests.e2e.stack import ADMIN, MEMBER, Stack, close_stack, make_stack, row_of, seen
 
 MONTH_TO_DATE = {
     "startDate": "2026-11-01",
@@ -46,10 +46,9 @@ async def test_usage_shows_each_meter_with_quantity_unit_and_cost_and_the_total(
     assert set(costs) == set(quantities)
     assert len(costs) >= 3
 
-    lines = text.splitlines()
     shown = Decimal(0)
     for meter, cost in costs.items():
-        line = next(line for line in lines if line.strip().startswith(meter))
+        line = row_of(text, meter)
         # the cost cell: within a cent of the exact cost, rounded so the rows add up to the total
         cell = Decimal(line.split(" USD")[0].split()[-1].replace(",", ""))
         assert abs(cell - cost) < Decimal("0.01"), (meter, line)
@@ -231,3 +230,18 @@ async def test_the_health_endpoint_answers(stack: Stack) -> None:
     async with httpx.AsyncClient() as client:
         response = await client.get(url)
     assert response.status_code == 200
+
+
+async def test_where_the_workspace_shows_table_blocks_usage_is_one() -> None:
+    stack = await make_stack(slack_table_blocks=True)
+    try:
+        _, reply = await stack.ask("usage my-project")
+    finally:
+        await close_stack(stack)
+    [table_block] = [b for b in reply.body["blocks"] if b["type"] == "table"]
+    heading = [cell["text"] for cell in table_block["rows"][0]]
+    assert heading[:4] == ["Meter", "Quantity", "Unit", "Cost"]
+    meters = [row[0]["text"] for row in table_block["rows"][1:]]
+    assert "video_encoding_ondemand" in meters
+    assert "```" not in str(reply.body["blocks"]), "no monospace copy of it"
+    assert "video_encoding_ondemand" in seen(reply)

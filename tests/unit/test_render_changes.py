@@ -23,6 +23,7 @@ from bot.core.changes.model import (
     PendingChange,
     PriceComparison,
 )
+from bot.devtools.fakeslack.reading import local_dates
 from bot.money import Money, Totals
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.render.changes import (
@@ -35,7 +36,7 @@ from bot.slack.render.changes import (
     render_payment_method_preview,
 )
 from bot.slack.render.common import Message
-from tests.unit.test_render_common import code_lines, dump, visible
+from tests.unit.test_render_common import code_lines, dump, joined_rows, visible
 
 REQUESTED = datetime(2026, 11, 21, 20, 31, 0, tzinfo=UTC)
 NOW = REQUESTED
@@ -203,7 +204,7 @@ def _cells(row: str) -> list[str]:
 
 
 def test_preview_prices_each_meter_both_ways() -> None:
-    rows = code_lines(render_payment_method_preview(_preview(), now=NOW))
+    rows = joined_rows(render_payment_method_preview(_preview(), now=NOW))
     assert _cells(rows[0]) == [
         "Meter",
         "Quantity",
@@ -234,6 +235,23 @@ def test_preview_prices_each_meter_both_ways() -> None:
         "0.15 USD",
     ]
     assert by_meter["Live"] == ["Live", "2", "h", "1.25 USD", "no price", "2.50 USD", "no price"]
+
+
+def test_a_meter_priced_on_several_lines_says_which_line_each_is() -> None:
+    encoding = "video_encoding_ondemand"
+    meters = [
+        MeterPrices(encoding, "SD", Decimal(10), "min", Decimal(1), Decimal(1), "Advanced SD"),
+        MeterPrices(encoding, "HD", Decimal(10), "min", Decimal(2), Decimal(2), "Advanced HD"),
+        MeterPrices(encoding, "4K", Decimal(10), "min", Decimal(3), Decimal(3)),
+        MeterPrices("Streaming", None, Decimal(5), "GB", Decimal(1), Decimal(1), "Egress"),
+    ]
+    preview = _preview(prices=_prices(meters=meters))
+    rows = code_lines(render_payment_method_preview(preview, now=NOW))
+    first_table = rows[: [k for k, r in enumerate(rows) if r.startswith("Meter")][1]]
+    assert [r.split()[0] for r in first_table if r.startswith(encoding)] == [encoding] * 3
+    labels = re.findall(r"\((.+?)\)", "\n".join(first_table))
+    assert labels == ["Advanced SD", "Advanced HD", "4K"], "each line labelled (or by SKU)"
+    assert any(r.split()[0] == "Streaming" for r in first_table), "one line: its name alone"
 
 
 def test_preview_totals_difference_and_billed() -> None:
@@ -313,7 +331,9 @@ def test_preview_shows_period_and_expiry() -> None:
     shown = visible(render_payment_method_preview(_preview(), now=NOW)).split("\n")
     assert "Period: 2026-11-01 → 2026-11-22 (UTC, end exclusive)" in shown
     assert "Fetched 2026-11-21 20:31:00 UTC" in shown
-    assert any("Confirm by 20:41 UTC — this request expires in 10 minutes" in s for s in shown)
+    assert any(
+        "Confirm by 2026-11-21 20:41 UTC — this request expires in 10 minutes" in s for s in shown
+    )
 
 
 def test_preview_expiry_counts_down_from_now() -> None:
@@ -357,10 +377,10 @@ def test_preview_dialog_stays_within_slack_limits_with_long_names() -> None:
 
 
 def test_preview_fallback_text_sums_up() -> None:
-    text = render_payment_method_preview(_preview(), now=NOW).text
+    text = local_dates(render_payment_method_preview(_preview(), now=NOW).text)
     assert "Switch the payment method of acme-prod from Acme Azure (azure) to Acme Direct" in text
     assert "6.82 USD now, 3.85 USD with the new card" in text
-    assert "Confirm by 20:41 UTC" in text
+    assert "Confirm by 2026-11-21 20:41 UTC" in text
 
 
 # -- metrics preview ------------------------------------------------------------------------
@@ -372,7 +392,7 @@ def test_metrics_preview_warns_and_offers_buttons() -> None:
     assert "Enable metrics export for acme-prod?" in shown
     assert "Metrics export is *billable*" in shown
     assert "(URL, username, password) will be shown *only to you, privately*" in shown
-    assert "Confirm by 20:41 UTC — this request expires in 10 minutes" in shown
+    assert "Confirm by 2026-11-21 20:41 UTC — this request expires in 10 minutes" in shown
     buttons = _buttons(message)
     confirm = buttons[ActionId.CHANGE_CONFIRM.value]
     assert confirm["text"]["text"] == "Enable export"
@@ -414,7 +434,8 @@ def test_expired_says_when_and_how_to_ask_again(kind: ChangeKind, command: str) 
     later = NOW + timedelta(minutes=15)
     message = render_outcome(Outcome(change=_change(kind), refused="expired"), now=later)
     assert (
-        "This confirmation expired at 20:41 UTC; nothing was changed. Ask again: " + command
+        "This confirmation expired at 2026-11-21 20:41 UTC; nothing was changed. Ask again: "
+        + command
         in visible(message)
     )
     assert not _actions(message)

@@ -18,10 +18,13 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import mrkdwn
+from bot.devtools.fakeslack.reading import local_dates, wide_code_lines
 from bot.slack.render import common
 from bot.slack.render.common import (
     FENCE,
     MAX_BLOCKS,
+    MAX_TABLE_WIDTH,
+    TABLE_BLOCKS,
     Align,
     Column,
     Message,
@@ -34,18 +37,21 @@ from bot.slack.render.common import (
     fit,
     header,
     lines,
+    local_time,
     month_bounds,
     period_text,
     section,
     table,
+    use_table_blocks,
 )
 
 # -- helpers for every render test ------------------------------------------------------------
 
 
 def _strings(node: Any) -> list[str]:
+    """Times as a reader in UTC sees them: a `<!date^…>` as its fallback text."""
     if isinstance(node, dict):
-        out = [node["text"]] if isinstance(node.get("text"), str) else []
+        out = [local_dates(node["text"])] if isinstance(node.get("text"), str) else []
         for key, value in node.items():
             if key != "text" or not isinstance(value, str):
                 out += _strings(value)
@@ -77,6 +83,22 @@ def code_lines(message: Message) -> list[str]:
         for inside in parts[1::2]:
             out += [line for line in inside.split("\n") if line]
     return out
+
+
+def joined_rows(message: Message) -> list[str]:
+    """`code_lines`, with a table split into several (each repeating the first column, as a
+    wide table is) joined again: the heading line, the rule, then one line per row."""
+    lines = code_lines(message)
+    starts = [i for i in range(len(lines) - 1) if set(lines[i + 1]) <= {"-", " "}]
+    tables = [lines[a : b - 0] for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+    joined = list(tables[0])
+    for part in tables[1:]:
+        for k, line in enumerate(part):
+            if k == 1:
+                continue
+            key = line.split("  ")[0]
+            joined[k] = joined[k] + "  " + line[len(key) :].strip()
+    return joined
 
 
 # -- Message --------------------------------------------------------------------------------
@@ -135,20 +157,20 @@ def test_period_text_says_utc_and_exclusive_end() -> None:
     )
 
 
-def test_fetched_text_is_in_utc() -> None:
-    assert fetched_text(datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)) == (
-        "Fetched 2026-11-21 20:15:03 UTC"
-    )
+def test_fetched_text_is_in_each_readers_zone_with_utc_as_the_fallback() -> None:
+    local = "<!date^1795292103^{date_short_pretty} {time_secs}|2026-11-21 20:15:03 UTC>"
+    assert fetched_text(datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)) == f"Fetched {local}"
     paris = timezone(timedelta(hours=1))
-    assert fetched_text(datetime(2026, 11, 21, 21, 15, 3, tzinfo=paris)) == (
-        "Fetched 2026-11-21 20:15:03 UTC"
+    assert fetched_text(datetime(2026, 11, 21, 21, 15, 3, tzinfo=paris)) == f"Fetched {local}"
+    assert fetched_text(datetime(2026, 11, 21, 20, 15, 3)) == f"Fetched {local}"
+    assert local_time(datetime(2026, 11, 21, 20, 15, 3, tzinfo=UTC)) == (
+        "<!date^1795292103^{date_short_pretty} {time}|2026-11-21 20:15 UTC>"
     )
-    assert fetched_text(datetime(2026, 11, 21, 20, 15, 3)) == "Fetched 2026-11-21 20:15:03 UTC"
 
 
 def test_facts_context_variants() -> None:
     at = datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
-    now = [e["text"] for e in facts(at).to_dict()["elements"]]
+    now = [local_dates(e["text"]) for e in facts(at).to_dict()["elements"]]
     assert now == ["As of now", "Fetched 2026-12-31 23:59:59 UTC"]
     month = [e["text"] for e in facts(at, "2026-12").to_dict()["elements"]]
     assert month[0] == "Period: 2026-12-01 → 2027-01-01 (UTC, end exclusive)"
@@ -165,6 +187,40 @@ def test_month_bounds() -> None:
 # -- tables ---------------------------------------------------------------------------------
 
 COLUMNS = [Column("Name"), Column("Amount", Align.RIGHT)]
+
+
+def test_a_wide_table_wraps_its_text_columns_within_sixty_characters() -> None:
+    columns = [Column("Meter"), Column("Note", max_width=80), Column("Cost", Align.RIGHT)]
+    note = "charged at the list price of the card, per region, rounded to cents"
+    rows = [["video_encoding_ondemand", note, "1,234,567.89 USD"], ["drm", "short", "1.00 USD"]]
+    got = code_lines(finish("t", table(columns, rows)))
+    assert max(len(line) for line in got) <= MAX_TABLE_WIDTH
+    assert got[2].startswith("video_encoding_ondemand"), "the first column is kept whole"
+    assert got[2].endswith("1,234,567.89 USD"), "numbers are never wrapped"
+    words = " ".join(line[25:].split("  ")[0].strip() for line in got[2:-1])
+    assert words.replace("  ", " ").startswith("charged at the list"), got
+    assert got[-1].split() == ["drm", "short", "1.00", "USD"]
+
+
+def test_a_table_of_too_many_numbers_is_split_repeating_its_first_column() -> None:
+    columns = [Column("Project"), *(Column(f"Figure {n}", Align.RIGHT) for n in range(1, 8))]
+    rows = [["video-platform", *(f"{n},000,000.00" for n in range(1, 8))]]
+    blocks = table(columns, rows, title="*Costs*")
+    got = code_lines(finish("t", blocks))
+    assert max(len(line) for line in got) <= MAX_TABLE_WIDTH
+    headings = [line for line in got if line.startswith("Project")]
+    assert len(headings) == 3, "three tables, each headed by the first column"
+    rows_shown = [line for line in got if line.startswith("video-platform")]
+    assert [len(line.split()) - 1 for line in rows_shown] == [3, 2, 2], "split evenly"
+    assert sum(len(line.split()) - 1 for line in rows_shown) == 7, "every figure once"
+    assert visible(finish("t", blocks)).startswith("*Costs*"), "the title once, first"
+
+
+def test_wide_code_lines_finds_what_a_phone_would_wrap() -> None:
+    narrow = {"blocks": [{"text": {"type": "mrkdwn", "text": "```\n" + "x" * 60 + "\n```"}}]}
+    wide = {"text": "a\n```\n" + "&amp;" * 61 + "\n```\n" + "y" * 99}
+    assert wide_code_lines(narrow) == []
+    assert wide_code_lines(wide) == ["&" * 61], "escapes count as the character shown"
 
 
 def test_table_aligns_columns() -> None:
@@ -353,3 +409,49 @@ def test_header_helper_never_exceeds_150() -> None:
 
 def test_the_renderers_escape_is_the_one_slack_free_escape() -> None:
     assert common.escape is mrkdwn.escape
+
+
+def test_the_first_table_becomes_a_table_block_where_the_workspace_shows_them() -> None:
+    columns = [Column("Meter"), Column("Quantity", Align.RIGHT), Column("Cost", Align.RIGHT)]
+    long_name = "video_encoding_ondemand_with_a_name_too_long_for_a_phone"
+    first = table(columns, [[long_name, "1,234.5", "9.99 USD"]], title="*Cost per meter*")
+    second = table(COLUMNS, [["b", "1.00"]], title="*Other*")
+    message = finish("t", [header("Usage"), *first, *second])
+    assert not TABLE_BLOCKS.enabled
+    monospace = message.to_slack()["blocks"]
+    assert [b["type"] for b in monospace] == ["header", "section", "section"]
+    use_table_blocks(True)
+    try:
+        blocks = message.to_slack()["blocks"]
+    finally:
+        use_table_blocks(False)
+    assert [b["type"] for b in blocks] == ["header", "section", "table", "section"]
+    assert blocks[1]["text"]["text"] == "*Cost per meter*"
+    table_block = blocks[2]
+    cells = [[c["text"] for c in row] for row in table_block["rows"]]
+    assert cells == [["Meter", "Quantity", "Cost"], [long_name, "1,234.5", "9.99 USD"]]
+    assert [s["align"] for s in table_block["column_settings"]] == ["left", "right", "right"]
+    assert "```" in blocks[3]["text"]["text"], "Slack takes one table a message: the next stays"
+
+
+def test_a_table_split_to_fit_a_phone_is_one_table_block() -> None:
+    columns = [Column("Project"), *(Column(f"Figure {n}", Align.RIGHT) for n in range(1, 8))]
+    rows = [["video-platform", *(f"{n},000,000.00" for n in range(1, 8))]]
+    use_table_blocks(True)
+    try:
+        blocks = finish("t", table(columns, rows)).to_slack()["blocks"]
+    finally:
+        use_table_blocks(False)
+    assert [b["type"] for b in blocks] == ["table"]
+    assert len(blocks[0]["rows"][1]) == 8
+
+
+def test_a_table_block_cell_cannot_mention() -> None:
+    use_table_blocks(True)
+    try:
+        out = json.dumps(finish("t", table(COLUMNS, [["<!here>", "<@U1>"]])).to_slack())
+    finally:
+        use_table_blocks(False)
+    assert '"table"' in out
+    assert "<!here>" not in out
+    assert "<@U1>" not in out

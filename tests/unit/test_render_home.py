@@ -15,6 +15,7 @@ from bot.apis.mkio.models import Granularity, IdentifiedPaymentMethod, ReportQue
 from bot.core.answers import PaymentMethodsAnswer
 from bot.core.language import commands as c
 from bot.core.reports.summary import ReportSummary, summarize
+from bot.devtools.fakeslack.reading import local_dates
 from bot.errors import NotConfigured, UpstreamError
 from bot.money import format_money
 from bot.slack.ids import ActionId, BlockId
@@ -71,7 +72,7 @@ def _home(
 
 def _text(view: dict[str, Any]) -> str:
     """Everything a person sees in the view, in order."""
-    return "\n".join(_strings(view["blocks"]))
+    return local_dates("\n".join(_strings(view["blocks"])))
 
 
 def _strings(node: Any) -> list[str]:

@@ -53,7 +53,7 @@ ENTRIES: list[dict[str, Any]] = [
 ]
 
 
-def test_prices_are_shown_exactly_per_family() -> None:
+def test_prices_are_shown_exactly_in_one_table_by_family_with_readable_names() -> None:
     method = IdentifiedPaymentMethod.model_validate(
         {"metadata": {"id": METHOD_ID, "displayName": "Acme"}}
     )
@@ -61,15 +61,15 @@ def test_prices_are_shown_exactly_per_family() -> None:
     shown = texts(message)
     assert shown[0] == "Rate card — Acme"
     assert shown[1] == f"Currency *USD* · publication mkio-payg · payment method `{METHOD_ID}`"
-    assert shown[2].startswith("*encoding / vod*\n```")
-    assert shown[3].startswith("*storage*\n```")
+    assert shown[2].startswith("```"), "one table"
+    assert "```" not in shown[3]
     lines = code_lines(message)
-    assert lines[0].split() == ["Price", "name", "Unit", "Price"]
-    assert lines[2].split() == ["advanced_sd(video_encoding_ondemand)", "minute", "0.0035", "USD"]
+    assert lines[0].split() == ["Family", "Meter", "Unit", "Price"]
+    assert lines[2].split() == ["encoding", "Advanced", "SD", "minute", "0.0035", "USD"]
     assert lines[3].split() == ["↳", "europe", "0.0042", "USD"]
     assert lines[4].split() == ["premium_4k", "minute", "1,200.00", "USD"]
-    assert lines[7].split() == ["storage_gb", "GB/month", "0.02", "USD"]
-    assert len({len(ln) for ln in lines[2:5]}) == 1  # prices right-aligned
+    assert lines[5].split() == ["storage", "storage_gb", "GB/month", "0.02", "USD"]
+    assert len({len(ln) for ln in lines[2:6]}) == 1  # prices right-aligned
     assert "As of now" in visible(message)
     assert message.text == "Rate card for Acme: 3 prices in USD"
 
@@ -77,7 +77,7 @@ def test_prices_are_shown_exactly_per_family() -> None:
 def test_card_currency_is_used_and_unknown_method_named_by_publication() -> None:
     message = render_rate_card(RateCardAnswer(None, _card(ENTRIES[1:], currency="EUR"), AT))
     assert texts(message)[0] == "Rate card — mkio-payg"
-    assert code_lines(message)[2].split() == ["storage_gb", "GB/month", "0.02", "EUR"]
+    assert code_lines(message)[2].split() == ["storage", "storage_gb", "GB/month", "0.02", "EUR"]
 
 
 def test_empty_card() -> None:
@@ -91,3 +91,14 @@ def test_price_names_cannot_break_the_table_or_mention() -> None:
     assert "<!here>" not in out
     assert "<!channel>" not in out
     assert out.count("```") == 2
+
+
+def test_a_default_region_at_the_headline_price_is_not_repeated() -> None:
+    price = {"name": "egress", "unit": "GB", "price": "0.05"}
+    regions = [
+        {"locationGroup": "default", "price": "0.05"},
+        {"locationGroup": "apac", "price": "0.07"},
+    ]
+    entries = [{"family": "delivery", "prices": [{**price, "locationPrices": regions}]}]
+    lines = code_lines(render_rate_card(RateCardAnswer(None, _card(entries), AT)))
+    assert [line.split()[:2] for line in lines[2:]] == [["delivery", "egress"], ["↳", "apac"]]

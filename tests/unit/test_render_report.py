@@ -3,6 +3,7 @@ comment."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -154,7 +155,7 @@ def test_a_single_period_has_no_period_table() -> None:
             Granularity.WEEK,
             ["2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z"],
             "*Cost per week*",
-            ["week of 2026-03-02", "week of 2026-03-09"],
+            ["2026 Mar 2–8", "2026 Mar 9–15"],  # the range spans years: each says its own
         ),
         (
             Granularity.MONTH,
@@ -178,7 +179,24 @@ def test_periods_are_formatted_by_granularity(
     message = render_report(_summary([_row("2.5", day=days[1]), _row("1", day=days[0])], query))
     assert heading in visible(message)
     period_lines = [line for line in code_lines(message) if line.endswith(" USD")][-2:]
-    assert period_lines == [f"{labels[0]}  1.00 USD", f"{labels[1]}  2.50 USD"]
+    assert [re.split(r"\s{2,}", line) for line in period_lines] == [
+        [labels[0], "1.00 USD"],
+        [labels[1], "2.50 USD"],
+    ]
+
+
+def test_weeks_are_labelled_with_their_days_in_the_range() -> None:
+    november = (date(2026, 11, 1), date(2026, 12, 1))
+    at = datetime(2026, 10, 26, tzinfo=UTC)  # the Monday of the week holding Sunday 1 November
+    assert format_period(at, Granularity.WEEK, november) == "Nov 1"
+    assert format_period(datetime(2026, 11, 2), Granularity.WEEK, november) == "Nov 2–8"
+    assert format_period(datetime(2026, 11, 30), Granularity.WEEK, november) == "Nov 30"
+    october_1_to_15 = (date(2026, 10, 1), date(2026, 10, 16))
+    assert format_period(datetime(2026, 9, 28), Granularity.WEEK, october_1_to_15) == "Oct 1–4"
+    assert format_period(datetime(2026, 10, 12), Granularity.WEEK, october_1_to_15) == "Oct 12–15"
+    assert format_period(datetime(2026, 10, 26), Granularity.WEEK) == "Oct 26–Nov 1"
+    new_year = (date(2025, 12, 1), date(2026, 2, 1))
+    assert format_period(datetime(2025, 12, 29), Granularity.WEEK, new_year) == "2025 Dec 29–Jan 4"
 
 
 def test_period_labels_are_utc() -> None:

@@ -84,6 +84,7 @@ def test_what_changes_billing_or_what_the_bot_posts_is_for_admins_by_slash_comma
         c.RemoveBudget,
         c.AnomalyAlerts,
         c.CheckAnomalies,
+        c.AllowExternalChannel,
     }
     assert all(ROUTES[t].reach is Reach.SLASH_COMMAND for t in admin_only)
 

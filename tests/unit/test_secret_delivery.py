@@ -15,12 +15,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.language import commands as c
 from bot.errors import SecretNotPostable
 from bot.logs import redactor
-from bot.slack.delivery import ChannelMessage, EphemeralReply, ResponseUrlMessage, refuse_private
+from bot.slack.delivery import (
+    ChannelGuard,
+    ChannelMessage,
+    EphemeralReply,
+    ResponseUrlMessage,
+    refuse_private,
+)
 from bot.slack.handlers.reply import payload
 from bot.slack.handlers.routes import ROUTES, Reach
 from bot.slack.render.common import Message, SecretText, finish, md, refuse_secret, section
 from bot.slack.render.home import render_home
 from bot.slack.render.share import render_shared, with_share_button
+from bot.store.external_channels import MemoryExternalChannelStore
 
 PASSWORD = "unit-test-password-31337"
 
@@ -73,9 +80,11 @@ def stored_paths(web: RecordingClient, responses: list[dict[str, Any]]) -> dict[
     async def respond(**kwargs: Any) -> None:
         responses.append(kwargs)
 
-    channel = ChannelMessage(client(web), "C1")
-    in_thread = ChannelMessage(client(web), "C1", thread_ts="9.9")
-    edited = ChannelMessage(client(web), "C1")
+    guard = ChannelGuard(client(web), MemoryExternalChannelStore())
+    guard.remember("C1", False)  # a channel of this organization only
+    channel = ChannelMessage(client(web), "C1", guard=guard)
+    in_thread = ChannelMessage(client(web), "C1", guard=guard, thread_ts="9.9")
+    edited = ChannelMessage(client(web), "C1", guard=guard)
     edited.ts = "1.1"
     via_url = ResponseUrlMessage(respond, "C1")
 

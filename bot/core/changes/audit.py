@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.clock import as_utc
 from bot.core.changes.model import ChangeKind, ChangeStatus, MethodRef, PendingChange
 
-__all__ = ["audit_line"]
+__all__ = ["audit_line", "channel_audit_line"]
 
 
 def _iso(at: datetime) -> str:
@@ -52,3 +52,18 @@ def audit_line(change: PendingChange, *, intent: bool = False) -> str:
         record["recovered"] = _iso(change.recovered_at)
     event = "billing-change-intent" if intent else "billing-change"
     return f"{event} {json.dumps(record, ensure_ascii=True)}"
+
+
+def channel_audit_line(
+    *, channel: str, user: str, allowed: bool, before: bool, at: datetime
+) -> str:
+    """`external-channel {JSON}`: a billing admin allowed (or refused again) billing data in a
+    channel shared with another organization (`/billing allow-external-channel [off]`)."""
+    record = {
+        "user": user,
+        "channel": channel,
+        "before": "allowed" if before else "refused",
+        "after": "allowed" if allowed else "refused",
+        "at": _iso(at),
+    }
+    return f"external-channel {json.dumps(record, ensure_ascii=True)}"

@@ -213,6 +213,7 @@ class MeterPrices:
     unit: str | None
     current_price: Decimal | None  # None: no price on the current card
     new_price: Decimal | None
+    label: str | None = None  # the cards' display name of its price ("Advanced SD")
 
     @property
     def current_cost(self) -> Decimal | None:
@@ -311,6 +312,10 @@ def compare_prices(
                 unit=units[(meter, sku)],
                 current_price=current_price.price if current_price else None,
                 new_price=new_price.price if new_price else None,
+                label=next(
+                    (p.display_name for p in (new_price, current_price) if p and p.display_name),
+                    None,
+                ),
             )
         )
     return PriceComparison(

@@ -36,6 +36,7 @@ from bot.core.language.vocabulary import (
     MAX_THRESHOLDS,
     MAX_WATCHERS,
     PREFIX,
+    AllowExternalChannel,
     AnomalyAlerts,
     BudgetScope,
     CancelSchedule,
@@ -1007,6 +1008,14 @@ def _parse_payment_methods(ctx: _Ctx) -> PaymentMethods:
     return PaymentMethods()
 
 
+def _parse_allow_external_channel(ctx: _Ctx) -> AllowExternalChannel:
+    if ctx.low(1) == "off":
+        ctx.end(2)
+        return AllowExternalChannel(allow=False)
+    ctx.end(1)
+    return AllowExternalChannel()
+
+
 def _parse_ratecard(ctx: _Ctx) -> RateCard:
     return RateCard(ctx.rest(1, "payment method ID or name"))
 
@@ -1153,6 +1162,7 @@ _PARSERS: dict[str, Callable[[_Ctx], Command]] = {
     "budget": _parse_budget,
     "reconcile": _parse_reconcile,
     "anomalies": _parse_anomalies,
+    "allow-external-channel": _parse_allow_external_channel,
 }
 
 # every word a command can start with, and also the later words of two-word commands

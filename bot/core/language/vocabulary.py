@@ -30,6 +30,7 @@ __all__ = [
     "MAX_THRESHOLDS",
     "MAX_WATCHERS",
     "PREFIX",
+    "AllowExternalChannel",
     "AnomalyAlerts",
     "BudgetScope",
     "CancelSchedule",
@@ -289,6 +290,14 @@ class CheckAnomalies:
     """`anomalies check`: check now, instead of at the next hour."""
 
 
+@dataclass(frozen=True)
+class AllowExternalChannel:
+    """Allow billing data in this channel although it is shared with another organization
+    (`allow` False: `off`, refuse it again)."""
+
+    allow: bool = True
+
+
 Command = (
     Help
     | Usage
@@ -311,6 +320,7 @@ Command = (
     | ListAnomalies
     | AnomalyAlerts
     | CheckAnomalies
+    | AllowExternalChannel
 )
 
 
@@ -523,6 +533,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "anomalies check",
         "Check for anomalies now, instead of at the next hour (admins).",
         (f"{PREFIX} anomalies check",),
+    ),
+    CommandSpec(
+        "allow-external-channel [off]",
+        "Allow billing data in this channel although it is shared with another organization "
+        "(Slack Connect); `off` refuses it again (admins; recorded in the audit channel).",
+        (f"{PREFIX} allow-external-channel", f"{PREFIX} allow-external-channel off"),
+        (
+            "By default nothing is posted in a channel shared with another organization: "
+            "reports, shares, scheduled reports and alerts are refused there.",
+        ),
     ),
 )
 

@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -240,6 +240,13 @@ def period_start(at: datetime, granularity: Granularity) -> datetime:
     if granularity is Granularity.MONTH:
         return day.replace(day=1)
     return day.replace(month=1, day=1)
+
+
+def week_days(at: datetime, start: date, end: date) -> tuple[date, date]:
+    """The first and last day (inclusive) of the week (Monday to Sunday) holding `at` that
+    lie in the range [start, end): a week that began before the range starts with it."""
+    monday = period_start(at, Granularity.WEEK).date()
+    return max(monday, start), min(monday + timedelta(days=7), end) - timedelta(days=1)
 
 
 def coarsen(

@@ -16,7 +16,7 @@ Nothing here logs request headers: the bot token arrives in `Authorization`.
 """
 
 from bot.devtools.fakeslack.calls import SlackCall
-from bot.devtools.fakeslack.reading import buttons, message_text
+from bot.devtools.fakeslack.reading import buttons, message_text, wide_code_lines
 from bot.devtools.fakeslack.sender import SentRequest, SlackSender
 from bot.devtools.fakeslack.server import LocalSlack
 from bot.devtools.fakeslack.views import element_options, input_blocks, view_state
@@ -36,4 +36,5 @@ __all__ = [
     "input_blocks",
     "message_text",
     "view_state",
+    "wide_code_lines",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -31,8 +33,16 @@ def message_text(message: Mapping[str, Any]) -> str:
         for block in blocks:
             lines.extend(_render_block(block, counter))
     if not lines:
-        return str(message.get("text") or "")
-    return "\n".join(lines)
+        return local_dates(str(message.get("text") or ""))
+    return local_dates("\n".join(lines))
+
+
+_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+
+
+def local_dates(text: str) -> str:
+    """`<!date^…|fallback>` as its fallback text (UTC): what a reader in UTC sees."""
+    return _DATE.sub(r"\1", text)
 
 
 def _render_block(block: Mapping[str, Any], counter: Iterator[int]) -> list[str]:
@@ -60,11 +70,33 @@ def _render_block(block: Mapping[str, Any], counter: Iterator[int]) -> list[str]
         return [str(block.get("text") or "")]
     if kind == "rich_text":
         return ["\n".join(_rich(e) for e in block.get("elements") or [])]
+    if kind == "table":
+        return [_table(block)]
     if kind == "input":
         return [f"{text_of(block.get('label'))}: [input]"]
     if kind == "file":
         return [f"[file] {block.get('external_id', '')}"]
     return [f"[{kind}]"]
+
+
+def _table(block: Mapping[str, Any]) -> str:
+    """A `table` block as aligned text, the way Slack lays it out in columns."""
+    rows = [[text_of(cell) for cell in row] for row in block.get("rows") or []]
+    if not rows:
+        return ""
+    aligns = [
+        str(s.get("align") or "left") if s else "left" for s in block.get("column_settings") or []
+    ]
+    widths = [max(len(row[i]) if i < len(row) else 0 for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: list[str]) -> str:
+        cells = [
+            v.rjust(w) if i < len(aligns) and aligns[i] == "right" else v.ljust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        return " | ".join(cells).rstrip()
+
+    return "\n".join(line(row) for row in rows)
 
 
 def _element(element: Mapping[str, Any], counter: Iterator[int]) -> str:
@@ -158,3 +190,33 @@ def maybe_json(value: object) -> object:
         except ValueError:
             return value
     return value
+
+
+# What a code block may hold per line before Slack wraps it on a phone (the renderers'
+# `MAX_TABLE_WIDTH`; product code is not imported here).
+CODE_LINE_LIMIT = 60
+
+
+def _columns(line: str) -> int:
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in line
+    )
+
+
+def wide_code_lines(value: object, limit: int = CODE_LINE_LIMIT) -> list[str]:
+    """Every line inside a ``` block, anywhere in `value` (a call's body, a view), that is
+    wider than `limit` as a reader sees it (Slack's three escapes shown as characters)."""
+    if isinstance(value, Mapping):
+        return [line for item in value.values() for line in wide_code_lines(item, limit)]
+    if isinstance(value, list | tuple):
+        return [line for item in value for line in wide_code_lines(item, limit)]
+    if not isinstance(value, str) or "```" not in value:
+        return []
+    inside = value.split("```")[1::2]
+    seen = (
+        line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        for block in inside
+        for line in block.splitlines()
+    )
+    return [line for line in seen if _columns(line) > limit]

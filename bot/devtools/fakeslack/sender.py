@@ -238,7 +238,7 @@ class SlackSender:
                     "is_enterprise_install": False,
                 }
             ],
-            "is_ext_shared_channel": False,
+            "is_ext_shared_channel": str(inner.get("channel")) in self.slack.external_channels,
             "event_context": secrets.token_hex(16),
         }
         body = json.dumps(envelope).encode()

@@ -85,6 +85,9 @@ class LocalSlack:
         self.scopes: list[str] = list(BOT_SCOPES)
         """The scopes auth.test says the bot token has (`x-oauth-scopes`): manifest.yml's."""
         self.trigger_ttl = trigger_ttl
+        self.external_channels: set[str] = set()
+        """Channels shared with another organization (Slack Connect): conversations.info says
+        `is_ext_shared`, and the sender's events `is_ext_shared_channel`."""
         self.calls: list[SlackCall] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
@@ -425,7 +428,8 @@ class LocalSlack:
         channel = call.body.get("channel")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": channel_object(str(channel))}
+        shared = str(channel) in self.external_channels
+        return {"ok": True, "channel": channel_object(str(channel), ext_shared=shared)}
 
     def _users_info(self, call: SlackCall) -> dict[str, Any]:
         user = call.body.get("user")

@@ -45,7 +45,7 @@ def user_name(user_id: str) -> str:
     return user_id.removeprefix("U_").lower().replace("_", ".")
 
 
-def channel_object(channel_id: str) -> dict[str, Any]:
+def channel_object(channel_id: str, *, ext_shared: bool = False) -> dict[str, Any]:
     is_im = channel_id.startswith("D")
     return {
         "id": channel_id,
@@ -56,6 +56,9 @@ def channel_object(channel_id: str) -> dict[str, Any]:
         "is_private": is_im,
         "is_archived": False,
         "is_general": channel_id == "C_GENERAL",
+        "is_shared": ext_shared,
+        "is_ext_shared": ext_shared,
+        "is_org_shared": False,
         "is_member": True,
         "created": 1_600_000_000,
         "creator": "U_ADMIN",

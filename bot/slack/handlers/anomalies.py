@@ -32,7 +32,7 @@ from bot.core.watch.anomalies import Rules, Series
 from bot.core.watch.check import NoteKind, SeriesSource, Watch
 from bot.core.watch.lifecycle import Anomaly, AnomalyStore, Posted, Update, click_event
 from bot.core.watch.sources import contro_series, mkio_series
-from bot.slack.delivery import ChannelMessage, Logged, Posting
+from bot.slack.delivery import ChannelGuard, Logged, Posting
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.reply import whisper, words_for
@@ -77,15 +77,15 @@ async def run(command: Anomalies, asker: Asker, deps: Deps) -> Message:
 # -- the check's alerts ---------------------------------------------------------------------
 
 
-def _posting(client: AsyncWebClient) -> Posting:
-    return Posting(client, note=Logged("anomaly alert"), fallback=None, scheduled=True)
+def _posting(client: AsyncWebClient, guard: ChannelGuard) -> Posting:
+    return Posting(client, guard, note=Logged("anomaly alert"), fallback=None, scheduled=True)
 
 
 async def _edit(posting: Posting, anomaly: Anomaly) -> None:
     """Every message of the anomaly, edited in place to show its state."""
     message = render_alert(anomaly)
     for where in anomaly.messages:
-        post = ChannelMessage(posting.client, where.channel)
+        post = posting.message(where.channel)
         post.ts = where.ts
         try:
             await post.update(message)
@@ -102,6 +102,7 @@ def make_watch(
     client: AsyncWebClient,
     store: AnomalyStore,
     *,
+    guard: ChannelGuard,
     mkio: MkioClient | None,
     contro: ControClient | None,
     settings: Settings,
@@ -109,7 +110,7 @@ def make_watch(
 ) -> Watch:
     """The check with its sources (those configured) and its Slack side."""
     rules = rules or Rules()
-    posting = _posting(client)
+    posting = _posting(client, guard)
     sources: list[tuple[str, SeriesSource]] = []
     if mkio is not None:
         known_mkio = mkio
@@ -130,7 +131,7 @@ def make_watch(
         message = render_alert(anomaly)
         posted: list[Posted] = []
         for channel in channels:
-            post = ChannelMessage(posting.client, channel)
+            post = posting.message(channel)
             try:
                 posted.append(Posted(channel=channel, ts=await post.post(message)))
             except Exception as exc:  # one channel refusing does not keep the others unsaid
@@ -142,7 +143,7 @@ def make_watch(
     async def note(anomaly: Anomaly, kind: NoteKind) -> None:
         await _edit(posting, anomaly)
         for where in anomaly.messages:
-            await ChannelMessage(posting.client, where.channel, thread_ts=where.ts).post(
+            await posting.message(where.channel, thread_ts=where.ts).post(
                 render_note(anomaly, kind)
             )
 
@@ -209,7 +210,7 @@ async def on_action(
             current = await deps.watch.store.get(anomaly_id)
             await whisper(respond, render_action_refused(_unchanged(current, action_id)))
             return
-        await _edit(_posting(client), changed)
+        await _edit(_posting(client, deps.guard), changed)
     except Exception as exc:
         await whisper(respond, words_for(exc))
 
@@ -226,7 +227,7 @@ async def _details(
         reason = "The details are in this alert's thread." if known else _unchanged(None, "")
         await whisper(respond, render_action_refused(reason))
         return
-    post = ChannelMessage(_posting(client).client, channel, thread_ts=ts)
+    post = _posting(client, deps.guard).message(channel, thread_ts=ts)
     await post.post(render_details(posted))
 
 

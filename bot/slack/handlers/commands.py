@@ -56,7 +56,7 @@ async def on_billing(
         case Posted():
             # Where the bot is not a member, the response_url still reaches the channel.
             fallback = ResponseUrlMessage(respond, asker.channel_id)
-            posting = Posting(client, note=ResponseUrlReply(respond), fallback=fallback)
+            posting = Posting(client, deps.guard, note=ResponseUrlReply(respond), fallback=fallback)
             await routes.post(parsed, asker, deps, posting)
         case Answered(working=working):
             work = personal(parsed, command.get("text") or "", asker, deps)

@@ -13,7 +13,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.core.answers import RecordsPageRef
 from bot.core.exports import ExportProgress, contro_export_filename
 from bot.core.language import commands as c
-from bot.slack.delivery import ChannelMessage, Delivery, Posting, spooled
+from bot.slack.delivery import Delivery, Posting, spooled
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.reply import answer, in_channel, words_for
@@ -69,7 +69,7 @@ async def post_export(command: c.ControRecords, asker: Asker, deps: Deps, postin
     await in_channel(
         # Its answer is the file: without the bot in the channel, only the invitation helps.
         dataclasses.replace(posting, fallback=None),
-        ChannelMessage(posting.client, asker.channel_id, thread_ts=asker.thread_ts),
+        posting.message(asker.channel_id, thread_ts=asker.thread_ts),
         preparing=render_export_progress(period, kind),
         work=work,
         failed=lambda reason: render_export_failed(period, kind, reason),

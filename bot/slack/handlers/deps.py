@@ -16,6 +16,7 @@ from bot.core.scheduled.budgets import BudgetStore
 from bot.core.scheduled.schedules import ScheduleStore
 from bot.core.watch.check import Watch
 from bot.observe.metrics import Metrics
+from bot.slack.delivery import ChannelGuard
 from bot.store.dedupe import Dedupe
 
 _KEY = "billing_bot_deps"
@@ -31,6 +32,7 @@ class Deps:
     watch: Watch  # the anomaly check, and its store (`watch.store`)
     settings: Settings
     clock: Clock
+    guard: ChannelGuard  # no billing data in channels shared with another organization
     metrics: Metrics = field(default_factory=Metrics)
 
     def is_admin(self, user_id: str | None) -> bool:

@@ -123,8 +123,8 @@ async def on_last_month_report(
     dm = str(opened.get("channel") or user_id)
     asker = Asker(user_id=user_id, channel_id=dm)
     # The Home tab has no response_url: notes for the user go in the same DM.
-    note = ChannelMessage(client, dm)
-    await routes.post(command, asker, deps, Posting(client, note=note, fallback=None))
+    note = ChannelMessage(client, dm, guard=deps.guard)
+    await routes.post(command, asker, deps, Posting(client, deps.guard, note=note, fallback=None))
 
 
 async def on_rate_cards(

@@ -15,7 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.language.phrases import NotUnderstood, understand
 from bot.errors import CommandError
-from bot.slack.delivery import ChannelMessage, EphemeralOrDirectMessage, EphemeralReply, Posting
+from bot.slack.delivery import (
+    ChannelMessage,
+    EphemeralOrDirectMessage,
+    EphemeralReply,
+    ExternalChannel,
+    Posting,
+)
 from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
@@ -33,12 +39,23 @@ CHANGES_NEED_A_COMMAND = CommandError(
 )
 
 
-async def converse(event: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+async def converse(
+    event: dict[str, Any], client: AsyncWebClient, deps: Deps, *, shared: object = None
+) -> None:
+    """`shared`: the event's `is_ext_shared_channel`, if it said."""
     if event.get("bot_id") or event.get("subtype"):
         return  # other bots, edits, joins: nothing to answer
     channel = str(event["channel"])
     thread = str(event.get("thread_ts") or event["ts"])
-    post = ChannelMessage(client, channel, thread_ts=thread)
+    if isinstance(shared, bool):
+        deps.guard.remember(channel, shared)
+    try:
+        await deps.guard.check(channel)
+    except ExternalChannel as exc:  # not even an error message there: only the asker hears
+        private = EphemeralReply(client, channel, str(event.get("user") or ""), thread_ts=thread)
+        await private.post(render_error(exc))
+        return
+    post = ChannelMessage(client, channel, guard=deps.guard, thread_ts=thread)
     text = MENTION.sub(" ", str(event.get("text") or ""))
     user = str(event["user"])
     try:
@@ -68,11 +85,12 @@ async def converse(event: dict[str, Any], client: AsyncWebClient, deps: Deps) ->
             # Words for the asker alone (their mistyped filter, say) go to them privately;
             # in their DMs with the bot when Slack refuses an ephemeral message there.
             note = EphemeralOrDirectMessage(client, channel, user, thread_ts=thread)
-            posting = Posting(client, note=note, fallback=None)
+            posting = Posting(client, deps.guard, note=note, fallback=None)
             await routes.post(command, asker, deps, posting)
         case Answered(working=working):
             await answer_in_conversation(
                 client,
+                deps.guard,
                 asker,
                 routes.answer(command, asker, deps),
                 working=working(command),
@@ -81,16 +99,18 @@ async def converse(event: dict[str, Any], client: AsyncWebClient, deps: Deps) ->
 
 
 async def on_mention(
-    event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    await converse(event, client, Deps.of(context))
+    shared = body.get("is_ext_shared_channel")
+    await converse(event, client, Deps.of(context), shared=shared)
 
 
 async def on_message(
-    event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     if event.get("channel_type") == "im":
-        await converse(event, client, Deps.of(context))
+        shared = body.get("is_ext_shared_channel")
+        await converse(event, client, Deps.of(context), shared=shared)
 
 
 def register(app: AsyncApp) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.language import commands as c
-from bot.slack.delivery import ChannelMessage, Delivery, Posting
+from bot.slack.delivery import Delivery, Posting
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.reply import in_channel, words_for
@@ -32,7 +32,7 @@ async def post_reconciliation(
 
     await in_channel(
         posting,
-        ChannelMessage(posting.client, asker.channel_id, thread_ts=asker.thread_ts),
+        posting.message(asker.channel_id, thread_ts=asker.thread_ts),
         preparing=render_reconcile_progress(str(period), command.project),
         work=work,
         failed=lambda reason: render_reconcile_failed(

@@ -14,10 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import BillingBotError, CommandError, SecretNotPostable
 from bot.observe.metrics import answer_failed
 from bot.slack.delivery import (
+    ChannelGuard,
     ChannelMessage,
     ChannelUnavailable,
     Delivery,
     EphemeralReply,
+    ExternalChannel,
     Posting,
     SlackRefused,
 )
@@ -110,10 +112,14 @@ async def in_channel(
 
     If the bot cannot post in the channel, the posting's fallback (a slash command's
     response_url) still answers the channel; without one, only the asker is told how to
-    invite the bot."""
+    invite the bot. Where the guard refuses the channel (shared with another organization),
+    nothing reaches it, by any way: only the asker is told (a scheduled post is logged)."""
     delivery: Delivery = post
     try:
         await post.post(preparing)
+    except ExternalChannel as exc:
+        await posting.note.post(render_error(exc))
+        return
     except ChannelUnavailable as exc:
         if posting.fallback is None:
             await posting.note.post(render_error(exc))
@@ -146,6 +152,7 @@ async def answer_in_thread(post: ChannelMessage, work: Awaitable[Message], *, wo
 
 async def answer_in_conversation(
     client: AsyncWebClient,
+    guard: ChannelGuard,
     asker: Asker,
     work: Awaitable[Message],
     *,
@@ -156,7 +163,7 @@ async def answer_in_conversation(
     (an answer only its asker may see), ephemerally to them in that conversation (no
     progress message: an ephemeral one cannot be replaced). If Slack will not take an
     ephemeral message there, the thread gets a pointer to `slash_form`, never the answer."""
-    post = ChannelMessage(client, asker.channel_id, thread_ts=asker.thread_ts)
+    post = ChannelMessage(client, asker.channel_id, guard=guard, thread_ts=asker.thread_ts)
     if not asker.private:
         await answer_in_thread(post, work, working=working)
         return

@@ -163,7 +163,9 @@ async def on_submit(
     # A modal has no response_url (the conversation select does not set
     # `response_url_enabled`): notes for the submitter go ephemerally in the chosen channel.
     note = EphemeralOrDirectMessage(client, submission.channel, user_id)
-    await routes.post(submission.command, asker, deps, Posting(client, note=note, fallback=None))
+    await routes.post(
+        submission.command, asker, deps, Posting(client, deps.guard, note=note, fallback=None)
+    )
 
 
 def register(app: AsyncApp) -> None:

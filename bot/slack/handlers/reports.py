@@ -9,7 +9,7 @@ from bot.core.language import commands as c
 from bot.core.reports.charts import chart_filename, render_chart
 from bot.core.reports.compare import baseline_for
 from bot.core.reports.summary import ReportSummary, report_filename
-from bot.slack.delivery import ChannelMessage, Delivery, FilesNeedMembership, Posting, spooled
+from bot.slack.delivery import Delivery, FilesNeedMembership, Posting, spooled
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.reply import in_channel, words_for
@@ -43,7 +43,7 @@ async def post_report(command: c.Report, asker: Asker, deps: Deps, posting: Post
 
     await in_channel(
         posting,
-        ChannelMessage(posting.client, asker.channel_id, thread_ts=asker.thread_ts),
+        posting.message(asker.channel_id, thread_ts=asker.thread_ts),
         preparing=render_report_progress("asking MK.IO", query=query),
         work=work,
         failed=lambda reason: render_report_failed(query, reason),

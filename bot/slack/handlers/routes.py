@@ -20,6 +20,7 @@ from bot.slack.handlers import (
     budgets,
     changes,
     contro,
+    external_channels,
     help,
     metrics,
     payment_methods,
@@ -135,6 +136,9 @@ ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
     c.AnomalyAlerts: Route(Answered(anomalies.run, STORE), ADMIN, SLASH, shareable=False),
     c.CheckAnomalies: Route(
         Answered(anomalies.run, says("checking for anomalies")), ADMIN, SLASH, shareable=False
+    ),
+    c.AllowExternalChannel: Route(
+        Answered(external_channels.run, STORE), ADMIN, SLASH, shareable=False
     ),
 }
 

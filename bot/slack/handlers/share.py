@@ -41,6 +41,7 @@ async def on_share(
     user_id = str(body["user"]["id"])
     channel_id = str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
     try:
+        await deps.guard.check(channel_id)  # ExternalChannel: a Slack Connect channel
         message = await shared(str(action.get("value", "")), user_id, channel_id, deps)
         for_everyone = message.to_slack()  # never a secret (SecretNotPostable)
     except Exception as exc:

@@ -29,6 +29,7 @@ from bot.core.changes.audit import audit_line as audit_line  # re-exported: the 
 from bot.core.changes.model import (
     ChangeKind,
     ChangeStatus,
+    MeterPrices,
     MethodRef,
     MetricsPreview,
     Outcome,
@@ -49,6 +50,7 @@ from bot.slack.render.common import (
     finish,
     header,
     inert,
+    local_time,
     section,
     table,
     truncate,
@@ -74,13 +76,18 @@ _MENTIONABLE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _hm(at: datetime) -> str:
-    """ "20:41 UTC"."""
+    """20:41 UTC, in each reader's own zone (`local_time`)."""
+    return local_time(at)
+
+
+def _hm_utc(at: datetime) -> str:
+    """ "20:41 UTC", for text that is escaped whole."""
     return f"{as_utc(at):%H:%M} UTC"
 
 
 def _stamp(at: datetime) -> str:
-    """ "2026-11-21 20:41 UTC"."""
-    return f"{as_utc(at):%Y-%m-%d %H:%M} UTC"
+    """2026-11-21 20:41 UTC, in each reader's own zone (`local_time`)."""
+    return local_time(at)
 
 
 def _mention(user: str) -> str:
@@ -215,9 +222,19 @@ def _price_rows(prices: PriceComparison) -> list[list[str]]:
     def cost(value: Decimal | None, currency: str) -> str:
         return NO_PRICE if value is None else format_money(value, currency)
 
+    repeated = {
+        m.meter for m in prices.meters if sum(n.meter == m.meter for n in prices.meters) > 1
+    }
+
+    def name(m: MeterPrices) -> str:
+        """A meter priced on several lines (SD and HD encoding) says which line it is."""
+        if m.meter not in repeated:
+            return m.meter
+        return f"{m.meter} ({m.label or m.sku or 'no SKU'})"
+
     return [
         [
-            m.meter,
+            name(m),
             format_quantity(m.quantity),
             m.unit or "",
             price(m.current_price, now),
@@ -382,7 +399,7 @@ def render_metrics_preview(p: MetricsPreview, *, now: datetime) -> Message:
     blocks.append(_decision(change, confirm=confirm))
     text = (
         f"Enable metrics export for {change.project}? It is billable. "
-        f"Confirm by {_hm(change.expires_at)}."
+        f"Confirm by {_hm_utc(change.expires_at)}."
     )
     return finish(escape(text), blocks)
 

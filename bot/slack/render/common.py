@@ -17,6 +17,7 @@ Rules for renderers:
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -35,7 +36,10 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
+    RawTextObject,
     SectionBlock,
+    TableBlock,
+    TableBlockColumnSettings,
     TextObject,
 )
 
@@ -62,6 +66,11 @@ MAX_FALLBACK = 3000
 ELLIPSIS = "…"
 FENCE = "```"
 DEFAULT_MAX_ROWS = 100
+# A monospace table wider than this wraps in Slack on a phone, or a laptop with the sidebar
+# open, and its columns fall apart: `table` keeps every line within it.
+MAX_TABLE_WIDTH = 60
+MIN_WRAPPED_WIDTH = 8  # a text column is not wrapped narrower than this
+MIN_KEY_WIDTH = 24  # nor the first column (what each row is): splitting the table comes first
 
 _T = TypeVar("_T", bound=TextObject)
 
@@ -126,14 +135,17 @@ class Message:
 
         `ephemeral`: the caller sends it only to its asker, as an ephemeral message (a
         response_url's "ephemeral" response, chat.postEphemeral). A `secret` message can
-        only be sent so: otherwise this raises `SecretNotPostable`."""
+        only be sent so: otherwise this raises `SecretNotPostable`.
+
+        Where the workspace shows Slack's `table` block (`use_table_blocks`), the message's
+        first table is sent as one; the others stay monospace (Slack takes one a message)."""
         if not ephemeral:
             refuse_secret(self.blocks, "a message others could see")
         elif self.secret:
             # Shown now, so masked in every log line from now on (slack-sdk's DEBUG dump of
             # this very request included); a secret never shown is never registered.
             redact(*(s.text for s in _secrets_in(self.blocks) if isinstance(s, SecretText)))
-        fitted = fit(self)
+        fitted = fit(with_table_block(self) if TABLE_BLOCKS.enabled else self)
         blocks = [block.to_dict() for block in fitted.blocks]
         return {"text": fitted.text, "blocks": PrivateBlocks(blocks) if self.secret else blocks}
 
@@ -214,10 +226,21 @@ def month_bounds(period: str) -> tuple[date, date] | None:
     return start, next_month_start(start)
 
 
-def fetched_text(at: datetime) -> str:
-    """ "Fetched 2026-11-21 20:15:03 UTC" (a naive time is taken as UTC)."""
+def local_time(at: datetime, *, seconds: bool = False) -> str:
+    """`at` in each reader's own time zone, as Slack shows `<!date^…>` ("Nov 21, 2026 9:15
+    PM"); the fallback text (old clients, notifications, the demo) is UTC:
+    "2026-11-21 20:15 UTC". A naive time is taken as UTC. The one way a time is shown;
+    files (CSV) and report bounds stay UTC."""
     utc = as_utc(at)
-    return f"Fetched {utc:%Y-%m-%d %H:%M:%S} UTC"
+    clock = "{time_secs}" if seconds else "{time}"
+    fallback = f"{utc:%Y-%m-%d %H:%M:%S} UTC" if seconds else f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {clock}|{fallback}>"
+
+
+def fetched_text(at: datetime) -> str:
+    """ "Fetched Nov 21, 2026 8:15:03 PM" in the reader's zone (fallback "Fetched 2026-11-21
+    20:15:03 UTC")."""
+    return f"Fetched {local_time(at, seconds=True)}"
 
 
 def facts(fetched_at: datetime, period: tuple[date, date] | str | None = None) -> ContextBlock:
@@ -245,17 +268,91 @@ class Align(StrEnum):
 
 @dataclass(frozen=True)
 class Column:
+    """A table column. A left-aligned (text) column is wrapped onto more lines when the table
+    would be wider than MAX_TABLE_WIDTH; a right-aligned one (numbers) never is."""
+
     header: str
     align: Align = Align.LEFT
     max_width: int = 40  # longer cells are cut with "…" so the table stays readable
 
 
-class TableSection(SectionBlock):
-    """A section showing part of a table in a code block; knows how many rows it holds."""
+@dataclass(frozen=True)
+class TableData:
+    """A whole table, as `table` was given it (cells cleaned, not cut): for a `table` block."""
 
-    def __init__(self, *, text: str, row_count: int) -> None:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str | None
+
+
+class TableSection(SectionBlock):
+    """A section showing part of a table in a code block; knows how many rows it holds, and
+    which table it is part of (`data`, the same object in every section of one table)."""
+
+    def __init__(self, *, text: str, row_count: int, data: TableData | None = None) -> None:
         super().__init__(text=md(text))
         self.row_count = row_count
+        self.data = data
+
+
+@dataclass
+class TableBlocks:
+    """Whether the workspace shows Slack's `table` block: set once at start
+    (`SLACK_TABLE_BLOCKS`)."""
+
+    enabled: bool = False
+
+
+TABLE_BLOCKS = TableBlocks()
+MAX_TABLE_BLOCK_ROWS = 100  # Slack: rows of a table block, its heading row included
+MAX_TABLE_BLOCK_COLUMNS = 20
+
+
+def use_table_blocks(enabled: bool) -> None:
+    TABLE_BLOCKS.enabled = enabled
+
+
+def _table_block(data: TableData) -> TableBlock:
+    def cell(text: str) -> RawTextObject:
+        # Raw text is shown as it is; whether Slack could still read `<!here>` in it is
+        # undocumented, so angle brackets become look-alikes, as in a header.
+        shown = text.replace("<", "‹").replace(">", "›").strip()
+        return RawTextObject(text=shown or " ")
+
+    settings = [
+        TableBlockColumnSettings(align=c.align.value, is_wrapped=c.align is Align.LEFT)
+        for c in data.columns
+    ]
+    rows = [[cell(c.header) for c in data.columns], *([cell(v) for v in r] for r in data.rows)]
+    return TableBlock(rows=rows, column_settings=settings)
+
+
+def with_table_block(message: Message) -> Message:
+    """`message` with its first table that a `table` block can hold sent as one: its title
+    (if any) in a section above it; every other table stays as it is."""
+    data = next(
+        (
+            b.data
+            for b in message.blocks
+            if isinstance(b, TableSection)
+            and b.data is not None
+            and len(b.data.rows) < MAX_TABLE_BLOCK_ROWS
+            and len(b.data.columns) <= MAX_TABLE_BLOCK_COLUMNS
+        ),
+        None,
+    )
+    if data is None:
+        return message
+    blocks: list[Block] = []
+    placed = False
+    for block in message.blocks:
+        if not (isinstance(block, TableSection) and block.data is data):
+            blocks.append(block)
+        elif not placed:
+            blocks += [section(data.title)] if data.title else []
+            blocks.append(_table_block(data))
+            placed = True
+    return Message(text=message.text, blocks=blocks)
 
 
 def _width(text: str) -> int:
@@ -283,6 +380,64 @@ def _pad(text: str, width: int, align: Align) -> str:
     return gap + text if align is Align.RIGHT else text + gap
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken after a space, `_`, `-`, `/` or
+    `,`, or before a `(`, when one is near; else anywhere."""
+    out: list[str] = []
+    rest = text
+    while _width(rest) > width:
+        cut = ""
+        for ch in rest:
+            if _width(cut + ch) > width:
+                break
+            cut += ch
+        soft = max([i + 1 for i, ch in enumerate(cut) if ch in " _-/,"] + [cut.rfind("(")])
+        if soft >= width // 2:
+            cut = cut[:soft]
+        out.append(cut.rstrip())
+        rest = rest[len(cut) :].lstrip()
+    if rest or not out:
+        out.append(rest)
+    return out
+
+
+def _fit_widths(columns: Sequence[Column], natural: list[int]) -> list[int] | None:
+    """Column widths within MAX_TABLE_WIDTH, the widest text columns narrowed first (never
+    a number column, nor a text column below MIN_WRAPPED_WIDTH, nor the first one below
+    MIN_KEY_WIDTH); None when that cannot fit."""
+    widths = list(natural)
+    floors = [min(w, MIN_KEY_WIDTH if i == 0 else MIN_WRAPPED_WIDTH) for i, w in enumerate(widths)]
+    budget = MAX_TABLE_WIDTH - 2 * (len(widths) - 1)
+    while sum(widths) > budget:
+        narrowable = [
+            i for i, c in enumerate(columns) if c.align is Align.LEFT and widths[i] > floors[i]
+        ]
+        if not narrowable:
+            return None
+        widest = max(narrowable, key=lambda i: widths[i])
+        second = max([widths[i] for i in narrowable if i != widest] + [floors[widest]])
+        excess = sum(widths) - budget
+        widths[widest] -= max(1, min(excess, widths[widest] - second))
+    return widths
+
+
+def _column_groups(columns: Sequence[Column], natural: list[int]) -> list[list[int]]:
+    """The columns (by index) split into as few tables as fit, as evenly as they go: every
+    one repeats the first column, so each row can still be told apart."""
+
+    def fits(group: list[int]) -> bool:
+        return _fit_widths([columns[k] for k in group], [natural[k] for k in group]) is not None
+
+    rest = list(range(1, len(columns)))
+    for parts in range(2, len(rest) + 1):
+        size, extra = divmod(len(rest), parts)
+        bounds = [k * size + min(k, extra) for k in range(parts + 1)]
+        groups = [[0, *rest[a:b]] for a, b in itertools.pairwise(bounds)]
+        if all(fits(g) for g in groups):
+            return groups
+    return [[0, k] for k in rest]
+
+
 def table(
     columns: Sequence[Column],
     rows: Sequence[Sequence[str]],
@@ -291,9 +446,14 @@ def table(
     max_rows: int = DEFAULT_MAX_ROWS,
     noun: str = "rows",
 ) -> list[Block]:
-    """An aligned monospace table in code-formatted sections of at most 3,000 characters each
-    (the column headings repeat in every section); rows past `max_rows` become a final
-    "…and N more <noun>" note. `title` (mrkdwn, escaped by the caller) opens the first section.
+    """The one way a table is shown: an aligned monospace table, at most MAX_TABLE_WIDTH
+    characters wide, in code-formatted sections of at most 3,000 characters each (the column
+    headings repeat in every section); rows past `max_rows` become a final "…and N more
+    <noun>" note. `title` (mrkdwn, escaped by the caller) opens the first section.
+
+    A table wider than MAX_TABLE_WIDTH has its widest text columns wrapped onto more lines;
+    if the number columns alone are too wide for that, the columns are split into several
+    tables that each repeat the first column.
 
     Cells may hold anything: backticks and line breaks are replaced and `&<>` escaped, so a
     cell cannot leave the code block or mention anyone.
@@ -303,20 +463,49 @@ def table(
     cells = [
         [_cell(value, c.max_width) for value, c in zip(row, columns, strict=True)] for row in shown
     ]
-    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headings)]
+    natural = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headings)]
+    data = TableData(
+        tuple(columns), tuple(tuple(_clean(v).strip() for v in row) for row in shown), title
+    )
+    if _fit_widths(columns, natural) is None and len(columns) > 2:
+        blocks: list[Block] = []
+        for n, group in enumerate(_column_groups(columns, natural)):
+            part = table(
+                [columns[i] for i in group],
+                [[row[i] for i in group] for row in shown],
+                title=title if n == 0 else None,
+                max_rows=max_rows,
+                noun=noun,
+            )
+            blocks += [b for b in part if isinstance(b, TableSection)]
+        for block in blocks:
+            if isinstance(block, TableSection):
+                block.data = data  # one table, whole, for a `table` block
+        if len(rows) > len(shown):
+            blocks.append(context(f"{ELLIPSIS}and {len(rows) - len(shown):,} more {noun}"))
+        return blocks
+    widths = _fit_widths(columns, natural) or natural
 
     def line(values: Sequence[str]) -> str:
-        padded = (_pad(v, w, c.align) for v, w, c in zip(values, widths, columns, strict=True))
-        return escape("  ".join(padded).rstrip())
+        """One row, on as many lines as its wrapped cells need."""
+        wrapped = [_wrap(v, w) for v, w in zip(values, widths, strict=True)]
+        out = []
+        for k in range(max(len(w) for w in wrapped)):
+            parts = [w[k] if k < len(w) else "" for w in wrapped]
+            padded = (_pad(v, w, c.align) for v, w, c in zip(parts, widths, columns, strict=True))
+            out.append(escape("  ".join(padded).rstrip()))
+        return "\n".join(out)
 
     head = [line(headings), "  ".join("-" * w for w in widths)]
     prefix = f"{title}\n" if title else ""
-    blocks: list[Block] = []
+    blocks = []
     chunk: list[str] = []
 
     def flush() -> None:
         text = f"{prefix if not blocks else ''}{FENCE}\n" + "\n".join(head + chunk) + f"\n{FENCE}"
-        blocks.append(TableSection(text=_truncate_mrkdwn(text, MAX_SECTION), row_count=len(chunk)))
+        blocks.append(
+            TableSection(text=_truncate_mrkdwn(text, MAX_SECTION), row_count=len(chunk), data=data)
+        )
         chunk.clear()
 
     overhead = len(prefix) + len(FENCE) * 2 + 2 + len("\n".join(head)) + 1

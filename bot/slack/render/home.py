@@ -33,6 +33,7 @@ from bot.slack.render.common import (
     finish,
     header,
     lines,
+    local_time,
     period_text,
     section,
     table,
@@ -91,8 +92,7 @@ def _greeting(user_id: str) -> str:
 
 
 def _utc(at: datetime) -> str:
-    utc = as_utc(at)
-    return f"{utc:%Y-%m-%d %H:%M:%S} UTC"
+    return local_time(at, seconds=True)
 
 
 def _figures(s: ReportSummary) -> list[Block]:

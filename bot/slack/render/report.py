@@ -17,7 +17,15 @@ from slack_sdk.models.blocks import Block
 from bot.apis.mkio.models import Granularity, ReportQuery
 from bot.clock import as_utc, next_month_start
 from bot.core.reports.compare import Change, Comparison, fold_changes
-from bot.core.reports.summary import CostLine, FilterKind, ReportSummary, coarsen, filters_of, fold
+from bot.core.reports.summary import (
+    CostLine,
+    FilterKind,
+    ReportSummary,
+    coarsen,
+    filters_of,
+    fold,
+    week_days,
+)
 from bot.money import (
     ROUNDING_NOTE,
     currency_label,
@@ -74,16 +82,35 @@ def range_label(start: date, end: date) -> str:
     return f"{start.isoformat()} → {end.isoformat()}"
 
 
-def format_period(at: datetime, granularity: Granularity) -> str:
+def _day(d: date, *, month: bool = True) -> str:
+    return f"{d:%b} {d.day}" if month else str(d.day)
+
+
+def week_label(first: date, last: date, *, year: bool = False) -> str:
+    """The days of a week in the range: "Nov 1–2", "Oct 26–Nov 1", "Nov 30" (one day);
+    `year` puts the first day's year first: "2025 Dec 29–Jan 4"."""
+    head = (f"{first.year} " if year else "") + _day(first)
+    if last == first:
+        return head
+    return f"{head}–{_day(last, month=last.month != first.month)}"
+
+
+def format_period(
+    at: datetime, granularity: Granularity, within: tuple[date, date] | None = None
+) -> str:
     """A report row's `date` as the granularity reads: "2026-03-01 13:00" (hour, UTC),
-    "2026-03-01" (day), "week of 2026-03-02", "2026-03" (month), "2026" (year)."""
+    "2026-03-01" (day), "Mar 2–8" (week: its days `within` the report's range, if given),
+    "2026-03" (month), "2026" (year)."""
     utc = as_utc(at)
     if granularity is Granularity.HOUR:
         return f"{utc:%Y-%m-%d %H:%M}"
     if granularity is Granularity.DAY:
         return f"{utc:%Y-%m-%d}"
     if granularity is Granularity.WEEK:
-        return f"week of {utc:%Y-%m-%d}"
+        start, end = within or (date.min, date.max)
+        first, last = week_days(utc, start, end)
+        spans_years = within is not None and start.year != (end - timedelta(days=1)).year
+        return week_label(first, last, year=spans_years)
     if granularity is Granularity.MONTH:
         return f"{utc:%Y-%m}"
     return f"{utc:%Y}"
@@ -262,9 +289,10 @@ def _period_table(s: ReportSummary) -> list[Block]:
         how = " (each week in the month it starts)" if asked is Granularity.WEEK else ""
         title += f" — {len(s.by_period):,} {_UNIT[asked][1]} summed per {shown.value}{how}"
     columns = (Column(heading), Column("Cost", Align.RIGHT))
+    within = (s.query.start_date, s.query.end_date)
     cents = _cents([cost for _, cost in periods])
     rows = [
-        [format_period(at, shown), format_money(cost, s.currency)]
+        [format_period(at, shown, within), format_money(cost, s.currency)]
         for (at, _), cost in zip(periods, cents, strict=True)
     ]
     return table(columns, rows, title=title, max_rows=MAX_PERIODS, noun=plural)

@@ -16,6 +16,7 @@ from bot.slack.render.common import (
     fetched_text,
     finish,
     header,
+    local_time,
     section,
     table,
 )
@@ -30,7 +31,7 @@ SCHEDULE_COLUMNS = (
 
 
 def _at(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return local_time(moment)
 
 
 def render_schedule_created(schedule: Schedule, next_run: datetime) -> Message:
