@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from bot.devtools.fakeslack import SlackCall
 from bot.money import to_cents
-from tests.e2e.stack import Stack, json_body, seen
+from tests.e2e.stack import Stack, json_body, row_of, seen
 
 JULY = {"startDate": "2026-07-01", "endDate": "2026-08-01", "granularity": "day"}
 
@@ -107,7 +107,7 @@ async def test_contro_summary_is_checked_against_the_sum_of_its_records(stack: S
     for record in records:
         totals[str(record["type"])] += Decimal(repr(record["amount"]))
     for kind, total in totals.items():
-        line = next(line for line in text.splitlines() if line.strip().startswith(kind + " "))
+        line = row_of(text, kind)
         assert line.count(f"{to_cents(total):,} USD") == 2  # summary and records
         assert line.rstrip().endswith("ok")
     contro = [r for r in stack.sandbox.requests if r.path.startswith("/v1/")]
