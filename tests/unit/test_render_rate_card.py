@@ -70,7 +70,7 @@ def test_prices_are_shown_exactly_per_family() -> None:
     assert lines[4].split() == ["premium_4k", "minute", "1,200.00", "USD"]
     assert lines[7].split() == ["storage_gb", "GB/month", "0.02", "USD"]
     assert len({len(ln) for ln in lines[2:5]}) == 1  # prices right-aligned
-    assert "As of now" in visible(message)
+    assert "Fetched 2026-11-21 20:15:03 UTC" in visible(message)
     assert message.text == "Rate card for Acme: 3 prices in USD"
 
 
