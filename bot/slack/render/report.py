@@ -340,16 +340,24 @@ def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
 # -- progress, failure and the upload -------------------------------------------------------
 
 
-def _query_context(query: ReportQuery) -> Block:
-    query_text = _capitalized(_query_text(query, ()))
+def _query_context(query: ReportQuery, filter_names: tuple[str, ...]) -> Block:
+    query_text = _capitalized(_query_text(query, filter_names))
     return context(period_text(query.start_date, query.end_date), query_text)
 
 
-def render_report_progress(stage: str, *, query: ReportQuery, detail: str | None = None) -> Message:
+def render_report_progress(
+    stage: str,
+    *,
+    query: ReportQuery,
+    filter_names: tuple[str, ...] = (),
+    detail: str | None = None,
+) -> Message:
     """The in-channel "Preparing the usage report…" message, updated in place.
 
     `stage` ("asking MK.IO", "writing the CSV file: 1.2 MB so far") and `detail` are short
-    phrases written by the bot; `inert` keeps any `<` or `>` in them from mentioning."""
+    phrases written by the bot; `inert` keeps any `<` or `>` in them from mentioning.
+    `filter_names` are the names shown for the filter, as in the summary (a payment method's
+    name, not its ID)."""
     label = range_label(query.start_date, query.end_date)
     said = _capitalized(stage.strip())
     blocks: list[Block] = [
@@ -357,18 +365,20 @@ def render_report_progress(stage: str, *, query: ReportQuery, detail: str | None
     ]
     if detail:
         blocks.append(context(inert(detail)))
-    blocks.append(_query_context(query))
+    blocks.append(_query_context(query, filter_names))
     return finish(inert(f"Preparing the usage report {_bounds(query)}: {stage}"), blocks)
 
 
-def render_report_failed(query: ReportQuery, reason: Message) -> Message:
+def render_report_failed(
+    query: ReportQuery, reason: Message, filter_names: tuple[str, ...] = ()
+) -> Message:
     """The "preparing…" message replaced by why the report could not be made; `reason` is an
     error message already rendered (`render.errors`), whose blocks are shown as they are."""
     label = range_label(query.start_date, query.end_date)
     blocks: list[Block] = [
         section(f":x: *Could not prepare the usage report — {label}*"),
         *reason.blocks,
-        _query_context(query),
+        _query_context(query, filter_names),
     ]
     return finish(inert(f"Usage report {_bounds(query)} failed: {reason.text}"), blocks)
 
