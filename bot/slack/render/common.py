@@ -197,6 +197,7 @@ def divider() -> DividerBlock:
 
 # -- the two facts every answer shows -------------------------------------------------------
 
+
 def period_text(start: date, end: date) -> str:
     """ "Period: 2026-11-01 → 2026-11-22 (UTC, end exclusive)"."""
     return f"Period: {start.isoformat()} → {end.isoformat()} (UTC, end exclusive)"
