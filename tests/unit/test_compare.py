@@ -284,7 +284,7 @@ def test_report_shows_the_previous_cost_and_change_next_to_each_figure() -> None
     )
     assert "1 row of 2026-09 not charged yet" in shown
     assert message.text == (
-        "Usage report 2026-10-01 → 2026-11-01: 132.60 USD (+19.60 USD, +17.3% vs 2026-09)"
+        "Usage report 2026-10: 132.60 USD (+19.60 USD, +17.3% vs 2026-09)"
     )
 
 

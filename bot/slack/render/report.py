@@ -63,15 +63,20 @@ REPORTED_NOTE = "by reported date (usage charged in this range, even if it happe
 
 
 def range_label(start: date, end: date) -> str:
-    """ "2026-03" for a whole month, "2026" for a whole year, "2026-03-01" for one day, else
-    "2026-03-01 → 2026-03-15" (end exclusive)."""
+    """The range as people read it, the last day included: "2026-03" for a whole month,
+    "2026" for a whole year, "2026-03-01" for one day, "2026-01 → 2026-06" for whole months,
+    else "2026-03-01 → 2026-03-14 (inclusive)". (The end stays exclusive in the context
+    line, which says so, in the CSV and in what is asked of MK.IO.)"""
     if start.day == 1 and end == next_month_start(start):
         return f"{start:%Y-%m}"
     if (start.month, start.day) == (1, 1) and end == date(start.year + 1, 1, 1):
         return f"{start:%Y}"
+    last = end - timedelta(days=1)
     if end - start == timedelta(days=1):
         return start.isoformat()
-    return f"{start.isoformat()} → {end.isoformat()}"
+    if start.day == 1 and end.day == 1:
+        return f"{start:%Y-%m} → {last:%Y-%m}"
+    return f"{start.isoformat()} → {last.isoformat()} (inclusive)"
 
 
 def format_period(at: datetime, granularity: Granularity) -> str:
@@ -326,7 +331,7 @@ def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
     blocks.append(facts(s.fetched_at, (q.start_date, q.end_date)))
     if scheduled:
         blocks.append(context(SCHEDULED_NOTE))
-    text = f"Usage report {_bounds(q)}: {total}"
+    text = f"Usage report {range_label(q.start_date, q.end_date)}: {total}"
     text += "".join(f" + {o.cost_money}" for o in s.other_currencies)
     if c is not None and _compared(c):
         percent = change_percent(c.total)
@@ -366,7 +371,7 @@ def render_report_progress(
     if detail:
         blocks.append(context(inert(detail)))
     blocks.append(_query_context(query, filter_names))
-    return finish(inert(f"Preparing the usage report {_bounds(query)}: {stage}"), blocks)
+    return finish(inert(f"Preparing the usage report {label}: {stage}"), blocks)
 
 
 def render_report_failed(
@@ -380,7 +385,7 @@ def render_report_failed(
         *reason.blocks,
         _query_context(query, filter_names),
     ]
-    return finish(inert(f"Usage report {_bounds(query)} failed: {reason.text}"), blocks)
+    return finish(inert(f"Usage report {label} failed: {reason.text}"), blocks)
 
 
 def render_upload_comment(s: ReportSummary, filename: str) -> str:
