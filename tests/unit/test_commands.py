@@ -459,6 +459,7 @@ def test_granularity_caps_are_inclusive() -> None:
         ("usage a, b", "one", "/billing usage a"),
         ('usage "my-project"', "quotes", "/billing usage my-project"),
         ("usage “my-project”", "quotes", "/billing usage my-project"),
+        ("usage `my-project`", "backticks around it are sent", "/billing usage my-project"),
         ("usage &lt;project&gt;", "placeholder", "/billing usage my-project"),
         ("usage a/b", "/", None),
         ("report 2026-03 project a,b/c", "b/c", "/billing report 2026-03 project a"),
