@@ -300,7 +300,16 @@ def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
     c = s.comparison
     versus = f"\n{_total_comparison(c)}" if c is not None and _compared(c) else ""
     also = "".join(f" + *{o.cost_money}* ({_rows(o.rows)})" for o in s.other_currencies)
-    if s.rows:
+    today = as_utc(s.fetched_at).date()
+    if q.start_date > today and not s.rows:
+        # A change of -100% against a period with usage says nothing: say why it is empty.
+        blocks.append(
+            section(
+                f"*Total: {total}*: this range is in the future (it starts after today, "
+                f"{today.isoformat()} UTC), so there is no usage in it yet.{also}"
+            )
+        )
+    elif s.rows:
         blocks.append(section(f"*Total: {total}* ({_rows(s.rows)}){also}{versus}"))
         blocks += _costs(s, projects=True)
         blocks += _costs(s, projects=False)
@@ -326,7 +335,8 @@ def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
     if s.rows:
         notes.append(ROUNDING_NOTE)
     if notes:
-        blocks.append(context(*notes))
+        # One element, a line each: Slack flows a context's elements into one line.
+        blocks.append(context("\n".join(notes)))
     blocks.append(context(_capitalized(_query_text(q, s.filter_names))))
     blocks.append(facts(s.fetched_at, (q.start_date, q.end_date)))
     if scheduled:
