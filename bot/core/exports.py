@@ -17,9 +17,9 @@ The file is UTF-8 CSV (RFC 4180, CRLF line ends) with the columns of `CONTRO_COL
 amounts exactly as Contro sent them (a `Decimal`, never in exponent notation), written with
 six decimals as MK.IO's CSV writes costs (more if Contro sent more: never rounded), beside
 their currency (Contro's amounts are in USD, its documentation says, with no currency field);
-timestamps in UTC ISO 8601 with a `Z`. A text cell that a spreadsheet would run as a formula gets a leading
-`'` (`bot.apis.csvsafe.neutralise_cell`, the rule for every CSV the bot uploads); amounts are never
-altered.
+timestamps in UTC ISO 8601 with a `Z`. A text cell that a spreadsheet would run as a formula
+gets a leading `'` (`bot.apis.csvsafe.neutralise_cell`, the rule for every CSV the bot
+uploads); amounts are never altered.
 """
 
 from __future__ import annotations
