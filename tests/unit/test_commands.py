@@ -448,7 +448,7 @@ def test_granularity_caps_are_inclusive() -> None:
         ("payment-methods all", "`all`", "/billing payment-methods"),
         ("payment-method p sett x", "`sett`", "/billing payment-method p set x"),
         ("metrics p enabel", "`enabel`", "/billing metrics p enable"),
-        ("metrics p disable", "turned on", "/billing metrics p"),
+        ("metrics p disable", "turned off in MK.IO itself", "/billing metrics p"),
         ("contro sumary", "`sumary`", "/billing contro summary"),
         ("contro 2026-02", "`2026-02`", "/billing contro summary 2026-02"),
         ("contro summary 2026-02 csv", "`csv`", "/billing contro summary 2026-02"),
