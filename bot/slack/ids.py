@@ -19,6 +19,7 @@ class ActionId(StrEnum):
     HOME_REFRESH = "home_refresh"
     HOME_LAST_MONTH_REPORT = "home_last_month_report"
     HOME_RATE_CARDS = "home_rate_cards"
+    HOME_RATE_CARD = "home_rate_card"  # one payment method's button in the rate-card picker
 
 
 class BlockId(StrEnum):
@@ -26,6 +27,7 @@ class BlockId(StrEnum):
     CHANGE_DECISION = "billing_change_decision"
     SHARE = "share"
     HOME_ACTIONS = "home_actions"
+    RATE_CARD_PICKER = "rate_card_picker"
 
 
 class CallbackId(StrEnum):
