@@ -169,6 +169,10 @@ def test_uncharged_and_other_currency_rows_are_noted() -> None:
     assert "*Organization total: 12.00 USD + 1.00 EUR*" in text  # each, never added
     assert "2.00 USD not charged yet" in text
     assert "1.00 EUR in other currencies" in text
+    # One note a line (Slack flows a context's elements into one line).
+    [notes] = [b["elements"] for b in _home(s)["blocks"] if "not charged yet" in str(b)]
+    assert len(notes) == 1
+    assert "figures may still change.\n" in notes[0]["text"]
 
 
 def test_project_names_cannot_mention_or_break_out() -> None:

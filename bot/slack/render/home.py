@@ -133,7 +133,8 @@ def _figures(s: ReportSummary) -> list[Block]:
     if s.by_project:
         notes.append(ROUNDING_NOTE)
     if notes:
-        blocks.append(context(*notes))
+        # One element, a line each: Slack flows a context's elements into one line.
+        blocks.append(context("\n".join(notes)))
     blocks.append(facts(s.fetched_at, (s.query.start_date, s.query.end_date)))
     return blocks
 
