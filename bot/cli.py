@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -87,8 +88,25 @@ async def _serve(host: str, port: int) -> None:
         await runner.cleanup()
 
 
+class _OneLineFailures(logging.Filter):
+    """slack-sdk logs each failed Socket Mode connection as an error with its traceback, and
+    retries: one warning line per attempt instead, naming the error. (Other records keep
+    their traceback.)"""
+
+    FAILED = re.compile(r"Failed to connect \(error: (.*)\); Retrying", re.DOTALL)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failed = self.FAILED.match(record.getMessage())
+        if failed is not None:
+            record.msg, record.args = "could not connect to Slack (%s); retrying", (failed[1],)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 async def _socket() -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.slack.app import build_app
 
@@ -99,7 +117,17 @@ async def _socket() -> None:
     assert settings.slack_app_token is not None
     bot = build_app(settings)
     bot.start_background()
-    handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
+    socket_log = logging.getLogger("billing_bot.socket")
+    socket_log.addFilter(_OneLineFailures())
+    handler = AsyncSocketModeHandler(
+        bot.app,
+        settings.slack_app_token.get_secret_value(),
+        logger=socket_log,
+        # Only asks for the socket's URL: without the bot client's retries, so that a failed
+        # attempt is one line (the handler itself retries every ping interval).
+        web_client=AsyncWebClient(base_url=settings.slack_api_url, retry_handlers=[]),
+    )
+    _announce("billing-bot connecting to Slack (Socket Mode)…", settings)
     try:
         await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
@@ -122,30 +150,103 @@ async def _check() -> int:
     return 1 if any(f.outcome == "FAIL" for f in found) else 0
 
 
+MODES = ("serve", "socket", "demo", "sandbox", "check")
+
+_SLACK_HTTP = """\
+environment (or .env, or <NAME>_FILE):
+  SLACK_SIGNING_SECRET   required: your Slack app's Signing Secret (Basic Information)
+  SLACK_BOT_TOKEN        required: the Bot User OAuth Token, xoxb-…
+"""
+_SLACK_SOCKET = """\
+environment (or .env, or <NAME>_FILE):
+  SLACK_APP_TOKEN        required: an app-level token, xapp-… (scope connections:write)
+  SLACK_BOT_TOKEN        required: the Bot User OAuth Token, xoxb-…
+"""
+_BILLING = """\
+  MKIO_TOKEN             MK.IO API token (without it, MK.IO commands say it is not set)
+  CONTRO_API_KEY         Contro key, sk_live_… or sk_test_… (likewise for contro commands)
+  BILLING_ADMINS         Slack user IDs who may change billing, comma-separated
+  AUDIT_CHANNEL          channel ID where billing changes are recorded
+  REDIS_URL              share state between replicas; without it SQLITE_PATH keeps
+                         schedules and budgets (default billing-bot.sqlite3)
+  LOG_FORMAT             text (default) or json
+The README's Configuration section lists every variable; `billing-bot check` tries them.
+"""
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown after each option; a text of several lines (the environment) is kept
+    as written, a one-line description is wrapped."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="billing-bot", description="Ask billing APIs questions from Slack."
+        prog="billing-bot",
+        description="Ask billing APIs questions from Slack.",
+        epilog="`billing-bot <mode> --help` describes a mode's options and what it needs.",
+        formatter_class=_Help,
     )
     parser.add_argument(
         "--version", action="version", version=f"billing-bot {version('billing-bot')}"
     )
-    sub = parser.add_subparsers(dest="mode", required=True)
-    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=3000)
-    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
-    sub.add_parser(
-        "check", help="check the settings and that each credential works and has what it needs"
+    sub = parser.add_subparsers(dest="mode", metavar="{" + ",".join(MODES) + "}")
+    serve = sub.add_parser(
+        "serve",
+        help="HTTP mode: POST /slack/events, GET /healthz",
+        description="Serve Slack's requests over HTTP: POST /slack/events (slash command, "
+        "events, interactivity), GET /healthz, /readyz, /livez. Put HTTPS in front of it.",
+        epilog=_SLACK_HTTP + _BILLING,
+        formatter_class=_Help,
     )
-    sub.add_parser("demo", help="built-in sandbox plus a console; no Slack, no credentials")
-    sandbox = sub.add_parser("sandbox", help="serve the built-in billing sandbox over HTTP")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on")
+    sub.add_parser(
+        "socket",
+        help="Socket Mode (needs SLACK_APP_TOKEN)",
+        description="Connect out to Slack over Socket Mode: no inbound HTTPS needed, no "
+        "HTTP server (so no health check). Retries until Slack can be reached.",
+        epilog=_SLACK_SOCKET + _BILLING,
+        formatter_class=_Help,
+    )
+    sub.add_parser(
+        "check",
+        help="check the settings and that each credential works and has what it needs",
+        description="Check the settings, then that each configured credential works and has "
+        "the scopes it needs: one line per check; exit status 1 if any failed.",
+        epilog=_SLACK_HTTP + _BILLING,
+        formatter_class=_Help,
+    )
+    sub.add_parser(
+        "demo",
+        help="built-in sandbox plus a console; no Slack, no credentials",
+        description="Run the real bot against the built-in billing sandbox and a local "
+        "stand-in for Slack, with a console to type commands into (or pipe them in). Needs "
+        "no environment variable and no network beyond 127.0.0.1; `:help` in the console "
+        "lists what it takes.",
+        formatter_class=_Help,
+    )
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve the built-in billing sandbox over HTTP",
+        description="Serve the built-in MK.IO and Contro sandbox over HTTP, to point a bot at "
+        "(it prints the URLs and the variables to set). Needs no environment variable.",
+        formatter_class=_Help,
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--port", type=int, default=8787, help="port to listen on (0: any)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.mode is None:
+        parser.error(f"choose one of {', '.join(MODES)} (`billing-bot <mode> --help` says more)")
     try:
         if args.mode == "serve":
             asyncio.run(_serve(args.host, args.port))

@@ -14,10 +14,12 @@ upload message needs (row count, exact total, totals per type) and what a benchm
 test checks (requests made, bytes written); `reconcile` compares it with the period's summary.
 
 The file is UTF-8 CSV (RFC 4180, CRLF line ends) with the columns of `CONTRO_COLUMNS`:
-amounts exactly as Contro sent them (a `Decimal`, never in exponent notation), timestamps in
-UTC ISO 8601 with a `Z`. A text cell that a spreadsheet would run as a formula gets a leading
-`'` (`bot.apis.csvsafe.neutralise_cell`, the rule for every CSV the bot uploads); amounts are never
-altered.
+amounts exactly as Contro sent them (a `Decimal`, never in exponent notation), written with
+six decimals as MK.IO's CSV writes costs (more if Contro sent more: never rounded), beside
+their currency (Contro's amounts are in USD, its documentation says, with no currency field);
+timestamps in UTC ISO 8601 with a `Z`. A text cell that a spreadsheet would run as a formula
+gets a leading `'` (`bot.apis.csvsafe.neutralise_cell`, the rule for every CSV the bot
+uploads); amounts are never altered.
 """
 
 from __future__ import annotations
@@ -41,7 +43,17 @@ from bot.apis.csvsafe import neutralise_cell
 from bot.clock import as_utc
 from bot.money import exact, format_money
 
-CONTRO_COLUMNS: Final = ("id", "type", "amount", "referenceId", "billingPeriod", "createdAt")
+CONTRO_COLUMNS: Final = (
+    "id",
+    "type",
+    "amount",
+    "currency",
+    "referenceId",
+    "billingPeriod",
+    "createdAt",
+)
+# Decimal places of an amount, as MK.IO's CSV writes costs; more when Contro sent more.
+AMOUNT_PLACES: Final = 6
 
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME_PART: Final = 60
@@ -246,15 +258,24 @@ def _first(group: BaseExceptionGroup[Exception]) -> Exception:
     return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
-def _row(record: UsageRecord) -> tuple[str, str, str, str, str, str]:
+def _row(record: UsageRecord) -> tuple[str, ...]:
     return (
         neutralise_cell(record.id),
         neutralise_cell(record.type),
-        format(record.amount, "f"),
+        amount_text(record.amount),
+        CURRENCY,
         neutralise_cell(record.reference_id or ""),
         neutralise_cell(record.billing_period or ""),
         _utc_iso(record.created_at),
     )
+
+
+def amount_text(amount: Decimal) -> str:
+    """ "50.000000", "0.150000", "0.000000001": at least AMOUNT_PLACES decimals, exactly (a
+    padded figure, never a rounded one)."""
+    exponent = amount.as_tuple().exponent
+    places = max(AMOUNT_PLACES, -exponent if isinstance(exponent, int) else 0)
+    return f"{amount:.{places}f}"
 
 
 def _csv_rows(rows: Iterable[Iterable[str]]) -> bytes:

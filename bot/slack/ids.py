@@ -31,6 +31,7 @@ class ActionId(StrEnum):
     ANOMALY_SNOOZE_DAY = "anomaly_snooze_day"
     ANOMALY_SNOOZE_WEEK = "anomaly_snooze_week"
     ANOMALY_DETAILS = "anomaly_details"
+    HOME_RATE_CARD = "home_rate_card"  # one payment method's button in the rate-card picker
 
 
 class BlockId(StrEnum):
@@ -38,6 +39,7 @@ class BlockId(StrEnum):
     CHANGE_DECISION = "billing_change_decision"
     SHARE = "share"
     HOME_ACTIONS = "home_actions"
+    RATE_CARD_PICKER = "rate_card_picker"
 
 
 class CallbackId(StrEnum):

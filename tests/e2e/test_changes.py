@@ -203,6 +203,9 @@ async def test_metrics_export_is_enabled_once_and_its_password_reaches_only_the_
     caplog.set_level(logging.DEBUG)
     _, preview = await stack.ask("metrics my-project enable", user_id=ADMIN)
     assert "billable" in seen(preview)
+    # The sandbox's rate cards name no metrics meter: the preview says which card bills it.
+    assert "as the rate card of *" in seen(preview)
+    assert "bills it (it names no metrics meter)" in seen(preview)
     sent = await stack.sender.click(preview.body, CONFIRM, user_id=ADMIN)
     done, credentials_reply = await stack.slack.wait_for(
         lambda c: c.kind == "response" and c.url == sent.response_url, count=2

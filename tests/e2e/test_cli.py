@@ -294,3 +294,72 @@ def is_json_object(line: str) -> bool:
         return isinstance(json.loads(line), dict)
     except ValueError:
         return False
+
+
+async def run_cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args,
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_without_a_mode_it_names_the_modes(tmp_path: Path) -> None:
+    status, _, err = await run_cli(tmp_path)
+    assert status == 2
+    assert "choose one of serve, socket, demo, sandbox, check" in err
+    assert "required: mode" not in err
+
+
+@pytest.mark.parametrize(
+    ("mode", "says"),
+    [
+        ("serve", ["--port PORT  port to listen on (default: 3000)", "SLACK_SIGNING_SECRET"]),
+        ("socket", ["SLACK_APP_TOKEN        required", "SLACK_BOT_TOKEN", "MKIO_TOKEN"]),
+        ("demo", ["built-in billing sandbox", "no environment variable"]),
+        ("sandbox", ["(default: 8787)", "the variables to set"]),
+    ],
+)
+async def test_each_mode_help_describes_its_options_defaults_and_environment(
+    tmp_path: Path, mode: str, says: list[str]
+) -> None:
+    status, out, _ = await run_cli(tmp_path, mode, "--help")
+    assert status == 0
+    flat = " ".join(out.split())
+    for text in says:
+        assert " ".join(text.split()) in flat, out
+
+
+async def test_socket_without_slack_says_it_is_connecting_and_logs_one_line_a_try(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-cli-test",
+        SLACK_APP_TOKEN="xapp-cli-test",
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",  # nothing listens there
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "socket",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        while not any("could not connect to Slack" in line for line in lines):
+            line = await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)
+            assert line, f"socket exited: {lines}"
+            lines.append(line.decode())
+    finally:
+        process.kill()
+        rest, _ = await process.communicate()
+    lines += rest.decode().splitlines(keepends=True)
+    assert lines[0] == "billing-bot connecting to Slack (Socket Mode)…\n"
+    [failed] = [line for line in lines if "could not connect" in line]
+    assert " WARNING billing_bot.socket: could not connect to Slack (Cannot connect to host" in (
+        failed
+    )
+    assert failed.rstrip().endswith("; retrying")
+    assert not any("Traceback" in line or "retry handler" in line for line in lines), lines

@@ -268,18 +268,29 @@ async def test_last_months_report_is_posted_in_the_users_dm(stack: Stack) -> Non
     assert LAST_MONTH in report_requests(stack)
 
 
-async def test_rate_cards_are_sent_as_a_dm_with_their_commands(stack: Stack) -> None:
+async def test_rate_cards_are_a_dm_whose_buttons_send_each_rate_card(stack: Stack) -> None:
     await open_home(stack)
     home = await published(stack)
     await click_home(stack, home, ActionId.HOME_RATE_CARDS.value)
     [dm] = await stack.slack.wait_for(
         lambda c: c.method == "chat.postMessage" and c.body["channel"] == MEMBER
     )
-    text = seen(dm)
-    for name, method_id in stack.sandbox.payment_method_ids().items():
-        assert name in text
-        assert f"/billing ratecard {method_id}" in text
+    methods = stack.sandbox.payment_method_ids()
+    assert len(methods) > 1
+    labels = [b["text"]["text"] for b in buttons(dm.body)]
+    assert labels == list(methods)
+    assert "/billing ratecard" not in seen(dm)  # buttons, not commands to type
     assert not dm.ephemeral
+
+    name, method_id = list(methods.items())[1]
+    await stack.sender.click(dm, ActionId.HOME_RATE_CARD.value, user_id=MEMBER, nth=1)
+    [card] = await stack.slack.wait_for(
+        lambda c: c.method == "chat.postMessage" and c.body["channel"] == dm.channel
+    )
+    assert f"Rate card — {name}" in seen(card)
+    assert ("GET", f"/api/v1/organization/paymentMethods/{method_id}/rateCard") in [
+        (r.method, r.path) for r in stack.sandbox.requests
+    ]
 
 
 async def test_rate_cards_without_mkio_sends_the_reason() -> None:

@@ -120,9 +120,8 @@ async def test_usage_shows_a_month_end_range_per_meter_and_in_total_and_says_how
     low, high = ranges["Total"]
     assert f"Month-end estimate: {shown_range(low, high)} USD" in text
     assert (
-        "Estimate: month-to-date plus the 9 remaining days of the month after today (UTC) "
-        "at the lower and higher of the 7-day and month-to-date daily averages of complete "
-        "days; today's usage so far is in the month-to-date, not in the averages."
+        "Estimate: month-to-date + the 9 days left (UTC) at the lower and higher of the "
+        "7-day and month-to-date daily averages."
     ) in text
 
     # the month report is still asked for; the daily one runs beside it
@@ -159,8 +158,7 @@ async def test_on_the_3rd_the_estimate_extends_the_first_two_days(stack: Stack) 
     low, high = ranges["Total"]
     assert cents(low) == cents(high)  # both averages cover the same two days
     assert f"Month-end estimate: {cents(low)} USD" in text
-    assert "the 28 remaining days" in text
-    assert "at the daily average of the 2 complete days so far" in text
+    assert "the 28 days left (UTC) at the daily average of the 2 complete days so far." in text
 
 
 # -- the comparison -------------------------------------------------------------------------

@@ -57,20 +57,29 @@ async def test_a_mention_is_answered_in_its_thread_once_even_when_slack_retries(
     assert [r.path for r in stack.sandbox.requests].count("/api/v1/projects/my-project/usage") == 1
 
 
-async def test_a_dm_in_plain_words_gets_a_report_in_the_thread(stack: Stack) -> None:
+async def test_a_dm_in_plain_words_gets_a_report_in_the_conversation(stack: Stack) -> None:
     await stack.sender.event(direct("what did we spend last month?", ts="1795000000.000200"))
     [summary] = await stack.slack.wait_for(
         lambda c: c.method == "chat.update" and "Usage report" in str(c.body.get("text"))
     )
     [preparing] = stack.slack.api_calls("chat.postMessage")
     assert preparing.body["channel"] == "D_MEMBER"
-    assert preparing.body["thread_ts"] == "1795000000.000200"
+    assert "thread_ts" not in preparing.body  # a one-to-one DM reads best flat
     reports = [json_body(r) for r in stack.sandbox.requests if r.path.endswith("/reports/usage")]
     assert sorted((r["startDate"], r["endDate"]) for r in reports) == [
         ("2026-09-01", "2026-10-01"),  # compared with the month before
         ("2026-10-01", "2026-11-01"),
     ]
     assert "2026-10" in seen(summary)
+
+
+async def test_a_dm_written_in_a_thread_is_answered_in_that_thread(stack: Stack) -> None:
+    event = direct("contro summary 2026-10", ts="1795000000.000300", thread_ts="1795000000.000250")
+    await stack.sender.event(event)
+    reply = await answer(stack)
+    assert "Contro usage — 2026-10" in seen(reply)
+    [posted] = stack.slack.api_calls("chat.postMessage")
+    assert posted.body["thread_ts"] == "1795000000.000250"
 
 
 async def test_the_command_language_works_after_a_mention(stack: Stack) -> None:

@@ -97,6 +97,10 @@ async def test_payment_method_filter_by_unique_display_name_sends_its_id(stack: 
     await channel_messages(stack)
     filters = {"granularity": "month", "paymentMethodIds": [method_id]}
     assert asked(stack) == both({**MARCH, **filters}, {**FEBRUARY, **filters})
+    # The "preparing" message names the method as the summary does, not by its ID.
+    [preparing] = stack.slack.api_calls("chat.postMessage")
+    assert f"payment methods `{name}`" in seen(preparing)
+    assert method_id not in seen(preparing)
 
 
 async def test_an_unknown_payment_method_filter_reports_nothing(stack: Stack) -> None:

@@ -283,9 +283,7 @@ def test_report_shows_the_previous_cost_and_change_next_to_each_figure() -> None
         in shown
     )
     assert "1 row of 2026-09 not charged yet" in shown
-    assert message.text == (
-        "Usage report 2026-10-01 → 2026-11-01: 132.60 USD (+19.60 USD, +17.3% vs 2026-09)"
-    )
+    assert message.text == ("Usage report 2026-10: 132.60 USD (+19.60 USD, +17.3% vs 2026-09)")
 
 
 def test_report_without_a_comparison_is_as_before() -> None:
@@ -413,6 +411,27 @@ def test_this_month_is_compared_with_the_same_days_of_the_month_before() -> None
     assert (last.start, last.end) == (date(2026, 11, 1), date(2026, 12, 1))
 
 
+def test_a_range_in_the_future_says_so_instead_of_a_fall_of_100_percent() -> None:
+    fetched = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    january = ReportQuery(
+        start_date=date(2027, 1, 1), end_date=date(2027, 2, 1), granularity=Granularity.DAY
+    )
+    current = dataclasses.replace(_summary([], january), fetched_at=fetched)
+    december = previous_period(january.start_date, january.end_date)
+    c = compare(current, _summary([_row("30")]), december)
+    assert c.partial == (
+        "this period has not begun: it starts after today (2026-12-03, UTC), so it holds no "
+        "usage yet"
+    )
+    shown = visible(render_report(dataclasses.replace(current, comparison=c)))
+    assert (
+        "*Total: 0.00 USD*: this range is in the future (it starts after today, 2026-12-03 "
+        "UTC), so there is no usage in it yet."
+    ) in shown
+    assert "-100.0%" not in shown
+    assert "not over" not in shown
+
+
 def test_a_period_not_over_or_of_another_length_says_it_is_not_like_for_like() -> None:
     fetched = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
     so_far = ReportQuery(
@@ -425,8 +444,13 @@ def test_a_period_not_over_or_of_another_length_says_it_is_not_like_for_like() -
     assert c.partial is not None
     assert "not over" in c.partial
     assert "21 days against 31" in c.partial
-    shown = visible(render_report(dataclasses.replace(current, comparison=c)))
+    message = render_report(dataclasses.replace(current, comparison=c))
+    shown = visible(message)
     assert ":warning: Not like for like: this period is not over" in shown
+    # Each note on a line of its own (Slack flows a context's elements into one line).
+    [notes] = [b["elements"] for b in message.to_slack()["blocks"] if "Not like for like" in str(b)]
+    assert len(notes) == 1
+    assert "\n:warning: Not like for like" in notes[0]["text"]
     done = compare(
         _summary([_row("10")]), previous, previous_period(date(2026, 10, 1), date(2026, 11, 1))
     )

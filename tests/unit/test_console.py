@@ -87,7 +87,8 @@ async def test_demo_answers_a_mention_in_its_thread_and_a_dm() -> None:
     assert "\n  Usage — my-project" in mention
     assert "Total month to date" in mention
     dm = after(printed, "dm contro summary")
-    assert "billing-bot (direct message, in thread):\n  Contro usage — " in dm
+    # A one-to-one DM is answered in the conversation, not in a thread.
+    assert "billing-bot (direct message):\n  Contro usage — " in dm
     assert "Total:" in dm
     assert printed.rstrip().endswith("Bye.")
 
@@ -109,6 +110,56 @@ async def test_demo_shows_the_home_tab_and_presses_its_buttons() -> None:
     assert "[modal] Billing report (updated):" in shortcut
     assert after(printed, "cancel") == "(you close the Billing report form)"
     assert after(printed, "submit").startswith("No form is open")
+
+
+async def test_demo_runs_schedules_and_budget_checks_and_acts_as_a_member() -> None:
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    printed = await demo(
+        ":run-schedule",
+        "/billing budget my-project 1000000",
+        ":check-budgets",
+        "/billing schedule daily project my-project",
+        ":run-schedule",
+        "/billing schedule weekly",
+        ":run-schedule",
+        ":run-schedule 1",
+        ":as member",
+        "/billing budget my-project 5",
+        ":as someone",
+        ":as admin",
+        "/billing report last-month csv",
+    )
+
+    assert after(printed, ":run-schedule").startswith("(no schedules yet")
+    # Nothing crossed: said at once, not a wait for a reply that never comes.
+    assert after(printed, ":check-budgets") == (
+        "(budgets checked: no budget crossed a new threshold, nothing posted)"
+    )
+    # The only schedule, without its ID: the run a person expects, yesterday's.
+    ran = after(printed, ":run-schedule", 2)
+    assert f"Usage report — {yesterday}" in ran
+    assert "Scheduled report" in ran
+    which = after(printed, ":run-schedule", 3)
+    assert which.startswith("(which schedule? `:run-schedule <number or id>`)\n  1. ")
+    assert "daily  project my-project" in which
+    assert f"Usage report — {yesterday}" in after(printed, ":run-schedule 1")
+    assert (
+        after(printed, ":as member") == "(you are now U_MEMBER, a team member, not a billing admin)"
+    )
+    assert "Only billing admins can change billing settings" in after(
+        printed, "/billing budget my-project 5"
+    )
+    assert after(printed, ":as someone").startswith("Type `:as member`")
+    # Files go to the report's thread and are saved where they can be opened.
+    report = after(printed, "/billing report last-month csv")
+    [saved] = re.findall(
+        r"\[file\] (\S+\.csv) \(\d+ bytes\) in #C_DEMO \(in thread\)\n"
+        r"\s+saved as (\S+)",
+        report,
+    )
+    assert saved[1].endswith(saved[0])
+    assert "Files the bot uploads (charts, CSVs) are saved in " in printed
+    assert not os.path.exists(saved[1])  # removed with the demo
 
 
 async def test_demo_fills_in_and_submits_the_report_form() -> None:

@@ -227,24 +227,24 @@ def test_on_the_last_day_the_estimate_is_the_month_to_date() -> None:
 # -- saying how -----------------------------------------------------------------------------
 
 
-def test_the_method_line_names_the_remaining_days_and_both_averages() -> None:
+def test_the_method_line_names_the_remaining_days_and_both_averages_briefly() -> None:
     e = _estimate(_days("m", _on(1), _on(21), "1"), _on(21))
     assert method_line(e) == (
-        "Estimate: month-to-date plus the 9 remaining days of the month after today (UTC) "
-        "at the lower and higher of the 7-day and month-to-date daily averages of complete "
-        "days; today's usage so far is in the month-to-date, not in the averages."
+        "Estimate: month-to-date + the 9 days left (UTC) at the lower and higher of the "
+        "7-day and month-to-date daily averages."
     )
 
 
 def test_the_method_line_early_in_the_month_and_on_its_last_days() -> None:
     early = method_line(_estimate(_days("m", _on(1), _on(5), "1"), _on(5)))
-    assert "the 25 remaining days" in early
-    assert "at the daily average of the 4 complete days so far" in early
-    assert "starts on day 9" in early
+    assert early == (
+        "Estimate: month-to-date + the 25 days left (UTC) at the daily average of the "
+        "4 complete days so far."
+    )
     one = method_line(_estimate(_days("m", _on(1), _on(29), "1"), _on(29)))
-    assert "the 1 remaining day of the month" in one
+    assert "the 1 day left (UTC)" in one
     last = method_line(_estimate(_days("m", _on(1), _on(30), "1"), _on(30)))
-    assert last.startswith("Estimate: the month-to-date, as no day of the month remains")
+    assert last == "Estimate: the month-to-date, as no day of the month is left after today (UTC)."
 
 
 # -- shown in `usage` -----------------------------------------------------------------------

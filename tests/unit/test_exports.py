@@ -88,7 +88,7 @@ async def test_generated_period_round_trips_and_matches_the_summary(env: Env) ->
     total, count = summary_of(summary)
 
     assert header == list(CONTRO_COLUMNS)
-    assert data.startswith(b"id,type,amount,referenceId,billingPeriod,createdAt\r\n")
+    assert data.startswith(b"id,type,amount,currency,referenceId,billingPeriod,createdAt\r\n")
     assert len(rows) == export.rows == count > 100
     assert len({row["id"] for row in rows}) == count
     assert sum((Decimal(row["amount"]) for row in rows), Decimal(0)) == export.total == total
@@ -141,7 +141,7 @@ async def test_an_empty_period_gives_the_header_alone(env: Env) -> None:
     env.sandbox.clear()
     dest = io.BytesIO()
     export = await export_contro_records(env.contro, SYNTHETIC, dest)
-    assert dest.getvalue() == b"id,type,amount,referenceId,billingPeriod,createdAt\r\n"
+    assert dest.getvalue() == b"id,type,amount,currency,referenceId,billingPeriod,createdAt\r\n"
     assert (export.rows, export.requests, export.total) == (0, 1, Decimal(0))
     assert export.totals_by_type == {}
     assert reconcile(export, await env.summary(SYNTHETIC)) is None
@@ -322,7 +322,9 @@ async def test_cells_are_exact_and_safe() -> None:
         export = await export_contro_records(contro, "2026-03", dest)
     _, rows = parse(dest.getvalue())
 
-    assert [row["amount"] for row in rows] == ["100", "0.10", "-5.005", "0.000000001"]
+    # Six decimals as MK.IO's CSV writes costs, more when Contro sent more: never rounded.
+    assert [row["amount"] for row in rows] == ["100.000000", "0.100000", "-5.005000", "0.000000001"]
+    assert {row["currency"] for row in rows} == {"USD"}  # Contro's amounts are in USD
     assert export.total == Decimal("95.095000001")
     assert [row["createdAt"] for row in rows] == [
         "2026-03-02T08:00:00Z",

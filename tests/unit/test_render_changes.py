@@ -11,17 +11,19 @@ from typing import Any
 
 import pytest
 
-from bot.apis.mkio.models import MetricsEndpoint, PaymentMethod
+from bot.apis.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
 from bot.core.changes.model import (
     ChangeKind,
     ChangeStatus,
     MeterPrices,
     MethodRef,
     MetricsPreview,
+    MetricsPricing,
     Outcome,
     PaymentMethodPreview,
     PendingChange,
     PriceComparison,
+    metrics_prices,
 )
 from bot.devtools.fakeslack.reading import local_dates
 from bot.money import Money, Totals
@@ -384,6 +386,40 @@ def test_preview_fallback_text_sums_up() -> None:
 
 
 # -- metrics preview ------------------------------------------------------------------------
+
+
+def test_metrics_preview_gives_the_price_of_a_metrics_meter_or_the_card_it_follows() -> None:
+    card = RateCard.model_validate(
+        {
+            "spec": {
+                "currency": "EUR",
+                "rateCard": [
+                    {"family": "Encoding", "prices": [{"name": "enc_hd", "price": "0.012"}]},
+                    {
+                        "family": "Observability",
+                        "prices": [
+                            {"name": "metrics_export", "unit": "hour", "price": "0.0035"},
+                            {"name": "<!here>", "displayName": "Metrics storage", "price": "2"},
+                        ],
+                    },
+                ],
+            }
+        }
+    )
+    prices = metrics_prices(card)
+    assert [p.name for p in prices] == ["metrics_export", "<!here>"]
+    priced = MetricsPricing("Acme <Azure>", "EUR", prices)
+    change = _change(ChangeKind.METRICS)
+    shown = visible(render_metrics_preview(MetricsPreview(change, priced), now=NOW))
+    assert (
+        "once on, `acme-prod` is charged for it at 0.0035 EUR per hour (`metrics_export`), "
+        "2.00 EUR (`&lt;!here&gt;`) on the rate card of *Acme &lt;Azure&gt;*."
+    ) in shown
+    unpriced = MetricsPricing("Acme", "USD", ())
+    shown = visible(render_metrics_preview(MetricsPreview(change, unpriced), now=NOW))
+    assert (
+        "charged for it, as the rate card of *Acme* bills it (it names no metrics meter)."
+    ) in shown
 
 
 def test_metrics_preview_warns_and_offers_buttons() -> None:

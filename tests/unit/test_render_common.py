@@ -171,7 +171,7 @@ def test_fetched_text_is_in_each_readers_zone_with_utc_as_the_fallback() -> None
 def test_facts_context_variants() -> None:
     at = datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
     now = [local_dates(e["text"]) for e in facts(at).to_dict()["elements"]]
-    assert now == ["As of now", "Fetched 2026-12-31 23:59:59 UTC"]
+    assert now == ["Fetched 2026-12-31 23:59:59 UTC"]  # no "As of now": it adds nothing
     month = [e["text"] for e in facts(at, "2026-12").to_dict()["elements"]]
     assert month[0] == "Period: 2026-12-01 → 2027-01-01 (UTC, end exclusive)"
     odd = [e["text"] for e in facts(at, "<!here>").to_dict()["elements"]]
@@ -323,7 +323,7 @@ def test_guard_folds_blocks_past_50_and_keeps_the_footer() -> None:
     payload = Message(text="many", blocks=blocks).to_slack()
     out = payload["blocks"]
     assert len(out) == MAX_BLOCKS
-    assert out[-1]["elements"][1]["text"].startswith("Fetched")
+    assert out[-1]["elements"][-1]["text"].startswith("Fetched")
     assert out[-2]["elements"][0]["text"] == "33 more rows not shown"
     assert out[-3]["text"]["text"] == "row 46"
 

@@ -28,7 +28,7 @@ from bot.slack.render.home import (
     home_period,
     render_dm_failed,
     render_home,
-    render_rate_card_commands,
+    render_rate_card_picker,
 )
 from tests.unit.test_render_common import visible
 
@@ -170,6 +170,10 @@ def test_uncharged_and_other_currency_rows_are_noted() -> None:
     assert "*Organization total: 12.00 USD + 1.00 EUR*" in text  # each, never added
     assert "2.00 USD not charged yet" in text
     assert "1.00 EUR in other currencies" in text
+    # One note a line (Slack flows a context's elements into one line).
+    [notes] = [b["elements"] for b in _home(s)["blocks"] if "not charged yet" in str(b)]
+    assert len(notes) == 1
+    assert "figures may still change.\n" in notes[0]["text"]
 
 
 def test_project_names_cannot_mention_or_break_out() -> None:
@@ -285,17 +289,30 @@ def _method(id_: str, name: str) -> IdentifiedPaymentMethod:
     )
 
 
-def test_rate_card_dm_lists_each_methods_command_before_the_facts() -> None:
+def test_rate_card_dm_offers_a_button_per_method_and_commands_past_the_limit() -> None:
     a = PaymentMethodsAnswer([_method("pm-1", "Acme <Azure>"), _method("pm-2", "Direct")], NOW)
-    message = render_rate_card_commands(a)
+    message = render_rate_card_picker(a)
+    payload = message.to_slack()
+    [picker] = [b for b in payload["blocks"] if b["type"] == "actions"]
+    assert [(b["text"]["text"], b["value"], b["action_id"]) for b in picker["elements"]] == [
+        ("Acme <Azure>", "pm-1", ActionId.HOME_RATE_CARD.value),  # plain text: not escaped
+        ("Direct", "pm-2", ActionId.HOME_RATE_CARD.value),
+    ]
     shown = visible(message)
-    assert "• *Acme &lt;Azure&gt;*: `/billing ratecard pm-1`" in shown
-    assert "• *Direct*: `/billing ratecard pm-2`" in shown
+    assert "press a payment method to see its rate card" in shown
+    assert "/billing ratecard" not in shown  # no command to type
     assert shown.rstrip().endswith("Fetched 2026-11-21 15:30:00 UTC")
-    assert len(message.to_slack()["blocks"]) <= MAX_BLOCKS
+
+    many = [_method(f"pm-{i}", "x" * 80 if i == 0 else f"Method {i}") for i in range(30)]
+    payload = render_rate_card_picker(PaymentMethodsAnswer(many, NOW)).to_slack()
+    [picker] = [b for b in payload["blocks"] if b["type"] == "actions"]
+    assert len(picker["elements"]) == 25  # Slack's limit for an actions block
+    assert len(picker["elements"][0]["text"]["text"]) == 75
+    assert "`/billing ratecard pm-29`" in str(payload)
+    assert len(payload["blocks"]) <= MAX_BLOCKS
 
 
 def test_rate_card_dm_without_methods_says_so() -> None:
-    shown = visible(render_rate_card_commands(PaymentMethodsAnswer([], NOW)))
+    shown = visible(render_rate_card_picker(PaymentMethodsAnswer([], NOW)))
     assert "no payment methods" in shown
     assert "ratecard pm" not in shown

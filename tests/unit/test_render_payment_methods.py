@@ -47,7 +47,7 @@ def test_list_shows_name_type_id_status_and_projects() -> None:
         f"• *{DIRECT_ID}* (direct) `{DIRECT_ID}` — *inactive*, terms *not accepted*"
         " — projects: no projects"
     )
-    assert "As of now" in lines
+    assert "As of now" not in lines
     assert "Fetched 2026-11-21 20:15:03 UTC" in lines
     assert message.text == f"2 payment methods: Acme Azure, {DIRECT_ID}"
 

@@ -92,7 +92,7 @@ def test_summary_reads_at_a_glance() -> None:
     shown = visible(message)
     assert texts(message)[0] == "Usage report — 2026-03"
     assert "*Total: 1,234.56 USD* (3 rows)" in shown
-    assert message.text == "Usage report 2026-03-01 → 2026-04-01: 1,234.56 USD"
+    assert message.text == "Usage report 2026-03: 1,234.56 USD"
     assert _lines_starting(message, "alpha") == [["alpha", "1,234.36", "USD", "100.0%"]]
     assert _lines_starting(message, "beta") == [["beta", "0.20", "USD", "0.0%"]]
     assert _lines_starting(message, "video_encoding_ondemand") == [
@@ -240,7 +240,7 @@ def test_the_query_is_shown_with_its_filters() -> None:
     )
     message = render_report(_summary([_row("1")], query, ("Main Azure",)))
     shown = visible(message)
-    assert texts(message)[0] == "Usage report — 2026-03-01 → 2026-03-15"
+    assert texts(message)[0] == "Usage report — 2026-03-01 → 2026-03-14 (inclusive)"
     assert "Period: 2026-03-01 → 2026-03-15 (UTC, end exclusive)" in shown
     assert (
         "Per week · payment methods `Main Azure` · by reported date "
@@ -288,7 +288,7 @@ def test_an_empty_report() -> None:
     message = render_report(_summary([]))
     assert "*Total: 0.00 USD*: no usage in this range." in visible(message)
     assert code_lines(message) == []
-    assert message.text == "Usage report 2026-03-01 → 2026-04-01: 0.00 USD"
+    assert message.text == "Usage report 2026-03: 0.00 USD"
 
 
 def test_hostile_names_cannot_mention_or_link() -> None:
@@ -334,9 +334,13 @@ def test_500_meters_and_projects_stay_within_slack_limits() -> None:
         (date(2026, 12, 1), date(2027, 1, 1), "2026-12"),
         (date(2026, 1, 1), date(2027, 1, 1), "2026"),
         (date(2026, 3, 5), date(2026, 3, 6), "2026-03-05"),
-        (date(2026, 3, 1), date(2026, 3, 22), "2026-03-01 → 2026-03-22"),
-        (date(2026, 3, 2), date(2026, 4, 1), "2026-03-02 → 2026-04-01"),
-        (date(2026, 1, 1), date(2026, 7, 1), "2026-01-01 → 2026-07-01"),
+        # The last day included, as people read a range; the context line keeps the
+        # exclusive end and says so.
+        (date(2026, 3, 1), date(2026, 3, 22), "2026-03-01 → 2026-03-21 (inclusive)"),
+        (date(2026, 3, 2), date(2026, 4, 1), "2026-03-02 → 2026-03-31 (inclusive)"),
+        (date(2026, 11, 23), date(2026, 11, 30), "2026-11-23 → 2026-11-29 (inclusive)"),
+        (date(2026, 1, 1), date(2026, 7, 1), "2026-01 → 2026-06"),
+        (date(2025, 11, 1), date(2026, 2, 1), "2025-11 → 2026-01"),
     ],
 )
 def test_range_label(start: date, end: date, label: str) -> None:
@@ -357,7 +361,7 @@ def test_progress_says_what_is_happening() -> None:
     assert "Period: 2026-03-01 → 2026-04-01 (UTC, end exclusive)" in shown
     assert "Per day · projects `alpha` · by usage date" in shown
     assert message.text == (
-        "Preparing the usage report 2026-03-01 → 2026-04-01: writing the CSV file: 1.2 MB so far"
+        "Preparing the usage report 2026-03: writing the CSV file: 1.2 MB so far"
     )
     assert "pages fetched" not in visible(render_report_progress("asking MK.IO", query=query))
 
@@ -379,7 +383,7 @@ def test_failure_replaces_progress_with_the_reason() -> None:
     assert "MK.IO said: range too long &lt;x&gt;" in shown
     assert "Reference: `r-1`" in shown
     assert "by reported date" in shown
-    assert message.text.startswith("Usage report 2026-03-01 → 2026-04-01 failed: MK.IO refused")
+    assert message.text.startswith("Usage report 2026-03 failed: MK.IO refused")
     assert "&amp;lt;" not in dump(message)  # the reason is not escaped twice
     assert any(isinstance(b, ContextBlock) for b in message.blocks)
 

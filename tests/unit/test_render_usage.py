@@ -109,3 +109,18 @@ def test_names_from_users_and_the_api_cannot_mention_anyone() -> None:
         assert mention not in out
     assert "&lt;!here&gt; meter" in out
     assert "&lt;!channel&gt;" in message.text
+
+
+def test_each_note_is_a_line_of_its_own() -> None:
+    # Slack flows a context's elements into one line: the notes are one element, a line each.
+    meters = [*_meters(), MeterUsage("live_events", Decimal("3"), "hours", None)]
+    message = render_usage(_answer(meters, "1", uncharged=True))
+    [notes] = [
+        block["elements"]
+        for block in message.to_slack()["blocks"]
+        if block["type"] == "context" and "hourglass" in str(block)
+    ]
+    assert [element["text"] for element in notes] == [
+        ":hourglass: Some usage is not charged yet: figures may still change.\n"
+        "No cost in the report yet for: live_events."
+    ]

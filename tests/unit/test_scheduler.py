@@ -291,6 +291,29 @@ async def test_run_now_posts_the_latest_run_without_recording_it() -> None:
     assert (await scheduler.tick(at("2026-11-30 08:00"))).runs[0].outcome is RunOutcome.RAN
 
 
+@pytest.mark.parametrize(
+    ("frequency", "now", "start", "end"),
+    [
+        # Before today's 08:00 run: the upcoming run's day, yesterday (not the day before).
+        (Frequency.DAILY, "2026-12-03 05:27", date(2026, 12, 2), date(2026, 12, 3)),
+        (Frequency.DAILY, "2026-12-03 09:00", date(2026, 12, 2), date(2026, 12, 3)),
+        (Frequency.WEEKLY, "2026-11-23 07:00", date(2026, 11, 16), date(2026, 11, 23)),
+        (Frequency.MONTHLY, "2026-12-01 07:59", date(2026, 11, 1), date(2026, 12, 1)),
+    ],
+)
+async def test_run_now_reports_the_latest_ended_period_whatever_the_hour(
+    frequency: Frequency, now: str, start: date, end: date
+) -> None:
+    store, calls = MemoryScheduleStore(), Calls()
+    made = schedule(frequency)
+    await store.add(made)
+    scheduler = calls.scheduler(store, MemoryBudgetStore())
+    report = await scheduler.run_now(made.id, at(now))
+    assert report is not None
+    assert (report.range.start, report.range.end) == (start, end)
+    assert [s.id for s in await scheduler.schedules()] == [made.id]
+
+
 # --- budgets --------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.apis.mkio.models import MetricsEndpoint, PaymentMethod, RateCard
+from bot.apis.mkio.models import MetricsEndpoint, PaymentMethod, RateCard, RatePrice
 from bot.errors import CommandError
 from bot.money import Totals
 
@@ -270,8 +270,33 @@ class PaymentMethodPreview:
 
 
 @dataclass(frozen=True)
+class MetricsPricing:
+    """What the project's rate card says about metrics export: the prices of its meters
+    named for metrics (none: the card names no such meter, so it is billed as the card
+    says)."""
+
+    method: str  # the project's payment method, by name
+    currency: str
+    prices: tuple[RatePrice, ...]
+
+
+@dataclass(frozen=True)
 class MetricsPreview:
     change: PendingChange
+    pricing: MetricsPricing | None = None  # None: no rate card could be read for the project
+
+
+def metrics_prices(card: RateCard) -> tuple[RatePrice, ...]:
+    """The card's prices whose name, display name or family speaks of metrics."""
+    return tuple(
+        price
+        for entry in card.spec.rate_card
+        for price in entry.prices
+        if any(
+            "metric" in (text or "").lower()
+            for text in (price.name, price.display_name, entry.family)
+        )
+    )
 
 
 @dataclass(frozen=True)

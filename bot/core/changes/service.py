@@ -15,15 +15,17 @@ from bot.core.changes.model import (
     Claim,
     MethodRef,
     MetricsPreview,
+    MetricsPricing,
     Outcome,
     PaymentMethodPreview,
     PendingChange,
     PendingStore,
     already_assigned,
     compare_prices,
+    metrics_prices,
     new_change_id,
 )
-from bot.errors import CommandError, NotFound, UpstreamError
+from bot.errors import BillingBotError, CommandError, NotFound, UpstreamError
 from bot.money import Totals
 
 log = logging.getLogger(__name__)
@@ -107,11 +109,25 @@ class ChangeService:
                 f"Metrics export is already on for `{project}`.",
                 suggestion=f"/billing metrics {project}",
             )
+        pricing = await self._metrics_pricing(project)
         change = self._pending(ChangeKind.METRICS, project, user, channel).model_copy(
             update={"metrics_enabled_before": False}
         )
         await self._store.add(change)
-        return MetricsPreview(change=change)
+        return MetricsPreview(change=change, pricing=pricing)
+
+    async def _metrics_pricing(self, project: str) -> MetricsPricing | None:
+        """What the project's rate card charges for metrics export; None when there is no
+        card to read (no payment method, or MK.IO would not say): the preview stands without."""
+        try:
+            method = await self._current_method(project)
+            if method is None or not method.id:
+                return None
+            card = (await self._billing.rate_card(method.id)).card
+        except BillingBotError as error:
+            log.info("metrics preview for %s: no rate card (%s)", project, type(error).__name__)
+            return None
+        return MetricsPricing(method.name, card.spec.currency, metrics_prices(card))
 
     async def confirm(self, change_id: str, *, user: str) -> Outcome:
         # Rights are those of now, not of the preview: a user removed from BILLING_ADMINS since

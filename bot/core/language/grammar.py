@@ -1052,7 +1052,11 @@ def _parse_metrics(ctx: _Ctx) -> ShowMetrics | EnableMetrics:
     if ctx.word(2) is None:
         return ShowMetrics(project)
     if ctx.low(2) in ("disable", "off", "stop"):
-        ctx.fail("Metrics export can only be turned on from here.", ctx.splice(2, len(ctx.words)))
+        ctx.fail(
+            "Metrics export can only be turned on from here (after a confirmation); it is "
+            "turned off in MK.IO itself, not from Slack.",
+            ctx.splice(2, len(ctx.words)),
+        )
     if ctx.low(2) != "enable":
         ctx.unknown(2, ("enable",))
     ctx.end(3)

@@ -217,6 +217,10 @@ def name_problem(word: str) -> tuple[str, str | None] | None:
     stripped = word.strip(_QUOTES)
     if stripped != word and stripped and name_problem(stripped) is None:
         return "type it without quotes", stripped
+    unticked = word.strip("`")
+    if unticked != word and unticked and name_problem(unticked) is None:
+        # Slack shows `name` as code, so the name looks right: say what was sent with it.
+        return "the backticks around it are sent as part of it; type it without them", unticked
     if "," in word:
         first = next((part for part in word.split(",") if part), None)
         return "give just one", first if first and name_problem(first) is None else None

@@ -144,7 +144,12 @@ def partial_note(current: ReportSummary, baseline: Baseline) -> str | None:
     days = (current.query.end_date - current.query.start_date).days
     base_days = (baseline.end - baseline.start).days
     said: list[str] = []
-    if current.query.end_date > today:
+    if current.query.start_date > today:
+        said.append(
+            f"this period has not begun: it starts after today ({today.isoformat()}, UTC), "
+            "so it holds no usage yet"
+        )
+    elif current.query.end_date > today:
         said.append(
             f"this period is not over: it runs to {today.isoformat()} and that day holds only "
             "the usage so far (UTC)"

@@ -180,27 +180,15 @@ class _Sums:
 
 
 def method_line(e: MonthEndEstimate) -> str:
-    """How the estimate was made, in one line (plain text, no user input in it)."""
-    days = _days(e.remaining_days, "remaining day")
-    if e.window_days < e.complete_days:
-        at = (
-            f"at the lower and higher of the {e.window_days}-day and month-to-date daily "
-            f"averages of complete days"
-        )
-    else:
-        at = (
-            f"at the daily average of the {_days(e.complete_days, 'complete day')} so far "
-            f"(a {WINDOW_DAYS}-day average of its own starts on day {WINDOW_DAYS + 2})"
-        )
+    """How the estimate was made, in one short line (plain text, no user input in it); the
+    README's "Month-end estimate" gives the details."""
     if e.remaining_days == 0:
-        return (
-            "Estimate: the month-to-date, as no day of the month remains after today (UTC); "
-            "the rest of today's usage is not in it."
-        )
-    return (
-        f"Estimate: month-to-date plus the {days} of the month after today (UTC) {at}; "
-        "today's usage so far is in the month-to-date, not in the averages."
-    )
+        return "Estimate: the month-to-date, as no day of the month is left after today (UTC)."
+    if e.window_days < e.complete_days:
+        at = f"the lower and higher of the {e.window_days}-day and month-to-date daily averages"
+    else:
+        at = f"the daily average of the {_days(e.complete_days, 'complete day')} so far"
+    return f"Estimate: month-to-date + the {_days(e.remaining_days, 'day')} left (UTC) at {at}."
 
 
 def _days(n: int, noun: str) -> str:

@@ -52,6 +52,7 @@ from bot.core.scheduled.schedules import (
     Schedule,
     ScheduleStore,
     due_run,
+    latest_ended_run,
     latest_run,
     report_for,
 )
@@ -269,13 +270,18 @@ class Scheduler:
         log.info("schedule %s: posted run %s in %s", schedule.id, period, schedule.channel)
         return RunOutcome.RAN
 
+    async def schedules(self) -> list[Schedule]:
+        """Every schedule, in the order `schedule list` shows them."""
+        return await self._schedules.list()
+
     async def run_now(self, schedule_id: str, now: datetime) -> Report | None:
-        """Post a schedule's latest run again, at once, unclaimed and unrecorded: for the demo
-        and for trying a schedule out. None for an unknown schedule."""
+        """Post the run of a schedule's latest ended period (yesterday's for a daily one, even
+        before today's run hour), at once, unclaimed and unrecorded: for the demo and for
+        trying a schedule out. None for an unknown schedule."""
         schedule = await self._schedules.get(schedule_id)
         if schedule is None:
             return None
-        period, _ = latest_run(schedule.frequency, now)
+        period = latest_ended_run(schedule.frequency, now)
         report = report_for(schedule, period)
         await self._run_report(schedule, report)
         return report

@@ -44,6 +44,7 @@ __all__ = [
     "describe",
     "due_run",
     "is_later",
+    "latest_ended_run",
     "latest_run",
     "new_schedule_id",
     "next_run_at",
@@ -160,6 +161,13 @@ def latest_run(frequency: Frequency, now: datetime) -> tuple[str, datetime]:
     if now < _at_run_time(day):
         day = _previous_run_day(frequency, day)
     return _period_of(frequency, day), _at_run_time(day)
+
+
+def latest_ended_run(frequency: Frequency, now: datetime) -> str:
+    """The key of the run due on the latest run day at or before `now`, whether or not its
+    hour has come: the run whose period is the latest that has ended (yesterday for a daily
+    schedule at any hour)."""
+    return _period_of(frequency, _run_day_at_or_before(frequency, aware_utc(now).date()))
 
 
 def next_run_at(frequency: Frequency, now: datetime) -> datetime:

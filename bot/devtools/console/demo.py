@@ -79,18 +79,28 @@ async def _start(stack: contextlib.AsyncExitStack, out: TextIO, *, interactive: 
     sender = SlackSender(bot_url, signing_secret, slack)
     stack.push_async_callback(sender.aclose)
 
+    files_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="billing-bot-demo-")))
     banner = _banner(
         sandbox_base=sandbox_base,
         slack_base=slack.base_url,
         events_url=sender.url,
         projects=sandbox.project_names(),
+        files_dir=files_dir,
     )
     return Console(
-        slack, sender, out, interactive=interactive, banner=banner, scheduler=bot.scheduler
+        slack,
+        sender,
+        out,
+        interactive=interactive,
+        banner=banner,
+        scheduler=bot.scheduler,
+        files_dir=files_dir,
     )
 
 
-def _banner(*, sandbox_base: str, slack_base: str, events_url: str, projects: list[str]) -> str:
+def _banner(
+    *, sandbox_base: str, slack_base: str, events_url: str, projects: list[str], files_dir: Path
+) -> str:
     lines = [
         "billing-bot demo: the production Bolt app, answering signed Slack requests on this",
         "machine. No Slack, no credentials, no network beyond 127.0.0.1.",
@@ -98,7 +108,8 @@ def _banner(*, sandbox_base: str, slack_base: str, events_url: str, projects: li
         f"  local Slack stand-in             {slack_base}",
         f"  the bot                          {events_url}",
         f"You are {DEMO_USER}, a billing admin, in #{DEMO_CHANNEL}; "
-        f"billing changes are audited in #{AUDIT_CHANNEL}.",
+        f"billing changes are audited in #{AUDIT_CHANNEL} (`:as member` to be a team member).",
+        f"Files the bot uploads (charts, CSVs) are saved in {files_dir} until you quit.",
     ]
     if projects:
         lines.append(f"Sandbox projects: {', '.join(projects)}")

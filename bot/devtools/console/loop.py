@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
@@ -37,7 +38,9 @@ from bot.slack.inflight import wait_for_answers
 if TYPE_CHECKING:
     from bot.core.scheduled.scheduler import Scheduler
 
-DEMO_USER = "U_DEMO"
+DEMO_USER = "U_DEMO"  # a billing admin
+MEMBER_USER = "U_MEMBER"  # a team member who is not: `:as member`
+ROLES = {"admin": DEMO_USER, "member": MEMBER_USER}
 DEMO_CHANNEL = "C_DEMO"
 
 
@@ -68,10 +71,13 @@ What you can type (anything else is sent as `/billing <text>`):
                          `set channel C_DEMO`; `set <field>` alone empties the field
   form                   show the open form again
   submit | cancel        submit the form | close it
-  :run-schedule <id>     post a scheduled report now (`/billing schedule list` shows ids)
+  :run-schedule [<n>]    post a scheduled report of the latest ended period now (yesterday
+                         for a daily one): the only schedule, or the n-th (or ID) of the list
   :check-budgets         check every budget now, instead of at the next hour
   :check-anomalies       run the anomaly check now (alerts go where `/billing anomalies on`
                          was said; the sandbox has a spike, a drop and two new series)
+  :as member | :as admin go on as a team member who is not a billing admin (U_MEMBER), or
+                         back as the admin (U_DEMO)
   :help                  this list
   quit                   leave (so does Ctrl-D)"""
 
@@ -88,8 +94,11 @@ class Console:
         interactive: bool,
         banner: str,
         scheduler: Scheduler | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.scheduler = scheduler  # for `:run-schedule`, `:check-budgets`, `:check-anomalies`
+        self.files_dir = files_dir  # where the files the bot uploads are saved, if anywhere
+        self.user = DEMO_USER  # who types: `:as member` / `:as admin`
         self.slack = slack
         self.sender = sender
         self.out = out
@@ -179,6 +188,9 @@ class Console:
         if lowered.startswith((":run-schedule", ":check-budgets", ":check-anomalies")):
             await self._scheduled(lowered)
             return True
+        if lowered.startswith(":as"):
+            self._act_as(lowered.removeprefix(":as").strip())
+            return True
         if words.startswith("/"):
             command, _, rest = words.partition(" ")
             if command.lower() != "/billing":
@@ -195,9 +207,9 @@ class Console:
             case "dm":
                 await self._direct_message(rest)
             case "home" if not rest:
-                await self._exchange(self.sender.home_opened(user_id=DEMO_USER))
+                await self._exchange(self.sender.home_opened(user_id=self.user))
             case "report" if rest.lower() == "form":
-                shortcut = self.sender.shortcut(CallbackId.REPORT_SHORTCUT.value, user_id=DEMO_USER)
+                shortcut = self.sender.shortcut(CallbackId.REPORT_SHORTCUT.value, user_id=self.user)
                 await self._exchange(shortcut)
             case "set":
                 self._set(rest)
@@ -218,23 +230,58 @@ class Console:
             return
         start = len(self.slack.calls)
         now = datetime.now(UTC)
-        command, _, schedule_id = words.partition(" ")
+        command, _, which = words.partition(" ")
         if command == ":check-budgets":
-            sent = await self.scheduler.check_budgets(now)
-            posted = sum(1 for alert in sent if alert.posted)
-            self._say(f"(budgets checked: {posted} new alert{'' if posted == 1 else 's'})")
-            if not posted:
-                return  # nothing to wait for
+            alerts = await self.scheduler.check_budgets(now)
+            posted = any(alert.posted for alert in alerts)
+            if not posted and not any(c.visible for c in self.slack.calls[start:]):
+                self._say("(budgets checked: no budget crossed a new threshold, nothing posted)")
+                return
+            self._say("(budgets checked)")
         elif command == ":check-anomalies":
             await self.scheduler.check_anomalies(now)
             self._say("(anomalies checked)")
-        elif await self.scheduler.run_now(schedule_id.strip(), now) is None:
-            self._say("(no such schedule: `/billing schedule list` shows them)")
-            return
+        else:
+            schedule_id = await self._schedule_id(self.scheduler, which.strip())
+            if schedule_id is None:
+                return
+            if await self.scheduler.run_now(schedule_id, now) is None:
+                self._say("(no such schedule: `/billing schedule list` shows them)")
+                return
         await self._await_reply(start)
 
+    async def _schedule_id(self, scheduler: Scheduler, which: str) -> str | None:
+        """The schedule `:run-schedule <which>` names: its ID or its number in the list, or
+        the only one when nothing is named; None (said why) when that is no schedule."""
+        schedules = await scheduler.schedules()
+        ids = [s.id for s in schedules]
+        if which in ids:
+            return which
+        if which.isdigit() and 1 <= int(which) <= len(ids):
+            return ids[int(which) - 1]
+        if not which and len(ids) == 1:
+            return ids[0]
+        if not ids:
+            self._say("(no schedules yet: `/billing schedule daily` makes one)")
+            return None
+        listed = "\n".join(
+            f"  {n}. {s.id}  {s.frequency.value}  {s.report_words or '(default report)'}"
+            for n, s in enumerate(schedules, start=1)
+        )
+        self._say(f"(which schedule? `:run-schedule <number or id>`)\n{listed}")
+        return None
+
+    def _act_as(self, role: str) -> None:
+        user = ROLES.get(role)
+        if user is None:
+            self._say("Type `:as member` (a team member) or `:as admin` (a billing admin).")
+            return
+        self.user = user
+        who = "a billing admin" if role == "admin" else "a team member, not a billing admin"
+        self._say(f"(you are now {user}, {who})")
+
     async def _command(self, text: str) -> None:
-        await self._exchange(self.sender.command(text, user_id=DEMO_USER, channel_id=DEMO_CHANNEL))
+        await self._exchange(self.sender.command(text, user_id=self.user, channel_id=DEMO_CHANNEL))
 
     async def _mention(self, words: str) -> None:
         handle, _, rest = words.partition(" ")
@@ -242,14 +289,14 @@ class Console:
             self._say(f"Only @billing is here: try `@billing {rest.strip()}`.")
             return
         await self._exchange(
-            self.sender.mention(rest.strip(), user_id=DEMO_USER, channel_id=DEMO_CHANNEL)
+            self.sender.mention(rest.strip(), user_id=self.user, channel_id=DEMO_CHANNEL)
         )
 
     async def _direct_message(self, text: str) -> None:
         if not text:
             self._say("Type the message after `dm`, e.g. `dm contro summary`.")
             return
-        await self._exchange(self.sender.direct_message(text, user_id=DEMO_USER))
+        await self._exchange(self.sender.direct_message(text, user_id=self.user))
 
     async def _press(self, number: int) -> None:
         target = self._pressable
@@ -265,10 +312,10 @@ class Console:
         nth = sum(1 for b in found[: number - 1] if b.get("action_id") == action_id)
         self._say(f"(you press [{number}] {button_label(button)})")
         if target.method == "views.publish":
-            click = self.sender.home_click(target, action_id, user_id=DEMO_USER, nth=nth)
+            click = self.sender.home_click(target, action_id, user_id=self.user, nth=nth)
         else:
             click = self.sender.click(
-                target, action_id, user_id=DEMO_USER, channel_id=DEMO_CHANNEL, nth=nth
+                target, action_id, user_id=self.user, channel_id=DEMO_CHANNEL, nth=nth
             )
         await self._exchange(click)
 
@@ -334,7 +381,7 @@ class Console:
         start = len(self.slack.calls)
         sent = await self._send(
             self.sender.view_submission(
-                form.call, user_id=DEMO_USER, state=state, view_id=form.view_id
+                form.call, user_id=self.user, state=state, view_id=form.view_id
             )
         )
         if sent is None:
@@ -460,7 +507,7 @@ class Console:
     def _render(self, call: SlackCall) -> str | None:
         if call.ok and call.kind == "api" and call.method in MODAL_METHODS and is_modal(call):
             return self._render_form(call)
-        text = render_call(call, self.slack, home_channel=DEMO_CHANNEL)
+        text = render_call(call, self.slack, home_channel=DEMO_CHANNEL, files_dir=self.files_dir)
         if call.ok and call.visible and call.method != "files.completeUploadExternal":
             pressable = self._pressable
             if buttons(content_of(call)):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+from pathlib import Path
 
 from bot.devtools.console.form import OpenForm
 from bot.devtools.console.text import (
@@ -21,8 +23,13 @@ from bot.devtools.fakeslack import (
 )
 
 
-def render_call(call: SlackCall, slack: LocalSlack, *, home_channel: str) -> str | None:
-    """What a user would see of one call the bot made, or None for plumbing (auth.test...)."""
+def render_call(
+    call: SlackCall, slack: LocalSlack, *, home_channel: str, files_dir: Path | None = None
+) -> str | None:
+    """What a user would see of one call the bot made, or None for plumbing (auth.test...).
+
+    With `files_dir`, each file the bot uploads is saved there (and its path shown), so that
+    it can be opened."""
     if call.kind == "upload":
         return None
     if not call.ok:
@@ -56,7 +63,7 @@ def render_call(call: SlackCall, slack: LocalSlack, *, home_channel: str) -> str
     if method == "chat.delete":
         return "(billing-bot deleted a message)"
     if method == "files.completeUploadExternal":
-        return _files_text(call, slack)
+        return _files_text(call, slack, files_dir)
     if method == "views.publish":
         return headed("[Home tab] billing-bot", seen_text(dict(content_of(call))))
     if method.startswith("views."):
@@ -70,17 +77,35 @@ def render_call(call: SlackCall, slack: LocalSlack, *, home_channel: str) -> str
     return None
 
 
-def _files_text(call: SlackCall, slack: LocalSlack) -> str:
+def _files_text(call: SlackCall, slack: LocalSlack, files_dir: Path | None) -> str:
     lines: list[str] = []
     comment = call.body.get("initial_comment")
     if comment:
         lines.append(headed("billing-bot", str(comment)))
     where = f" in #{call.channel}" if call.channel else ""
+    if call.body.get("thread_ts"):
+        where += " (in thread)"
     for entry in call.body.get("files") or []:
         file_id = str(entry.get("id")) if isinstance(entry, dict) else ""
         try:
             info = slack.upload(file_id)
         except KeyError:
             continue
-        lines.append(f"[file] {info['name']} ({len(slack.files.get(file_id, b''))} bytes){where}")
+        data = slack.files.get(file_id, b"")
+        line = f"[file] {info['name']} ({len(data)} bytes){where}"
+        if files_dir is not None:
+            line += f"\n       saved as {_save(files_dir, str(info['name']), data)}"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def _save(files_dir: Path, name: str, data: bytes) -> Path:
+    """Write `data` under `name` in `files_dir` (never outside it), numbered if taken."""
+    base = Path(Path(name).name or "file")
+    path = files_dir / base
+    for n in itertools.count(2):
+        if not path.exists():
+            break
+        path = files_dir / f"{base.stem}-{n}{base.suffix}"
+    path.write_bytes(data)
+    return path

@@ -1,5 +1,6 @@
 """The App Home tab: published when a user opens it and on Refresh; its other buttons send last
-month's report and the rate-card commands to the user's direct messages with the bot.
+month's report and the rate cards (a button per payment method) to the user's direct
+messages with the bot.
 
 Direct messages are posted with chat.postMessage to the user ID (the bot has no
 `conversations.open`), which opens the app's Messages tab. The report is then posted, edited
@@ -28,7 +29,8 @@ from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.reply import words_for
 from bot.slack.ids import ActionId
 from bot.slack.render.common import Message, finish, refuse_secret, section
-from bot.slack.render.home import render_dm_failed, render_home, render_rate_card_commands
+from bot.slack.render.home import render_dm_failed, render_home, render_rate_card_picker
+from bot.slack.render.rate_card import render_rate_card
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +92,26 @@ async def _first_click(body: dict[str, Any], deps: Deps) -> bool:
     return await deps.dedupe.first_time(key)
 
 
+async def _clicked(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> Deps | None:
+    """Acknowledge a button; its listener's dependencies, or None for a repeated delivery."""
+    await ack()
+    deps = Deps.of(context)
+    return deps if await _first_click(body, deps) else None
+
+
 async def on_refresh(
     ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
-    await ack()
-    deps = Deps.of(context)
-    if await _first_click(body, deps):
+    deps = await _clicked(ack, body, context)
+    if deps is not None:
         await publish_home(client, str(body["user"]["id"]), deps, fresh=True)
 
 
 async def on_last_month_report(
     ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
-    await ack()
-    deps = Deps.of(context)
-    if not await _first_click(body, deps):
+    deps = await _clicked(ack, body, context)
+    if deps is None:
         return
     user_id = str(body["user"]["id"])
     command = c.parse(LAST_MONTH, today=deps.today())
@@ -130,13 +137,19 @@ async def on_last_month_report(
 async def on_rate_cards(
     ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
 ) -> None:
-    await ack()
-    deps = Deps.of(context)
-    if not await _first_click(body, deps):
+    """A DM with the rate card itself when there is one payment method, else a button per
+    method (`on_rate_card` sends the one pressed)."""
+    deps = await _clicked(ack, body, context)
+    if deps is None:
         return
     user_id = str(body["user"]["id"])
     try:
-        message = render_rate_card_commands(await deps.billing.payment_methods())
+        methods = await deps.billing.payment_methods()
+        ids = [m.id for m in methods.methods if m.id]
+        if len(ids) == 1:
+            message = render_rate_card(await deps.billing.rate_card(ids[0]))
+        else:
+            message = render_rate_card_picker(methods)
     except Exception as exc:
         message = words_for(exc)
     try:
@@ -147,9 +160,30 @@ async def on_rate_cards(
         await publish_home(client, user_id, deps, notice=notice)
 
 
+async def on_rate_card(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    """A payment method pressed in the rate-card picker: its rate card, in the same DM."""
+    deps = await _clicked(ack, body, context)
+    if deps is None:
+        return
+    user_id = str(body["user"]["id"])
+    channel = (body.get("channel") or {}).get("id") or user_id
+    method_id = str((body.get("actions") or [{}])[0].get("value") or "")
+    try:
+        message = render_rate_card(await deps.billing.rate_card(method_id))
+    except Exception as exc:
+        message = words_for(exc)
+    try:
+        await client.chat_postMessage(channel=channel, **message.to_slack())
+    except SlackApiError as exc:
+        log.warning("could not DM the rate card: %s", _slack_error(exc))
+
+
 def register(app: AsyncApp) -> None:
     """Listeners for app_home_opened and the Home tab's buttons."""
     app.event("app_home_opened")(on_home_opened)
     app.action(ActionId.HOME_REFRESH.value)(on_refresh)
     app.action(ActionId.HOME_LAST_MONTH_REPORT.value)(on_last_month_report)
     app.action(ActionId.HOME_RATE_CARDS.value)(on_rate_cards)
+    app.action(ActionId.HOME_RATE_CARD.value)(on_rate_card)

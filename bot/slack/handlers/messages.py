@@ -1,5 +1,6 @@
 """Mentions and direct messages: the command language, plus plain phrasings, answered in
-the message's thread, or only to the asker where the command's route says so
+the message's thread (a DM in the conversation), or only to the asker where the command's
+route says so
 (`bot.slack.handlers.routes`). A Slack retry of an event is dropped before it gets here
 (`bot.slack.middleware`)."""
 
@@ -46,7 +47,11 @@ async def converse(
     if event.get("bot_id") or event.get("subtype"):
         return  # other bots, edits, joins: nothing to answer
     channel = str(event["channel"])
-    thread = str(event.get("thread_ts") or event["ts"])
+    # A mention is answered in its thread; a one-to-one DM in the conversation itself, as
+    # people reply there, unless the message was written in a thread of the DM.
+    in_dm = event.get("channel_type") == "im"
+    started = event.get("thread_ts") or (None if in_dm else event["ts"])
+    thread = str(started) if started else None
     if isinstance(shared, bool):
         deps.guard.remember(channel, shared)
     try:

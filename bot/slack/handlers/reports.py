@@ -44,9 +44,9 @@ async def post_report(command: c.Report, asker: Asker, deps: Deps, posting: Post
     await in_channel(
         posting,
         posting.message(asker.channel_id, thread_ts=asker.thread_ts),
-        preparing=render_report_progress("asking MK.IO", query=query),
+        preparing=render_report_progress("asking MK.IO", query=query, filter_names=names),
         work=work,
-        failed=lambda reason: render_report_failed(query, reason),
+        failed=lambda reason: render_report_failed(query, reason, names),
     )
 
 

@@ -32,6 +32,7 @@ from bot.core.changes.model import (
     MeterPrices,
     MethodRef,
     MetricsPreview,
+    MetricsPricing,
     Outcome,
     PaymentMethodPreview,
     PendingChange,
@@ -380,7 +381,8 @@ def render_metrics_preview(p: MetricsPreview, *, now: datetime) -> Message:
         section(f"*Project:* {project}\n*Metrics export:* *off* → *on*"),
         section(
             ":warning: *Before you confirm*\n"
-            f"• Metrics export is *billable*: once on, {project} is charged for it.\n"
+            f"• Metrics export is *billable*: once on, {project} is charged for it"
+            f"{_metrics_price(p.pricing)}.\n"
             "• The connection details (URL, username, password) will be shown *only to you, "
             "privately*, right after: never in a channel."
         ),
@@ -402,6 +404,22 @@ def render_metrics_preview(p: MetricsPreview, *, now: datetime) -> Message:
         f"Confirm by {_hm_utc(change.expires_at)}."
     )
     return finish(escape(text), blocks)
+
+
+def _metrics_price(pricing: MetricsPricing | None) -> str:
+    """ " at 0.05 USD per hour (`metrics_export`) on the rate card of *Acme*", or as that card
+    bills it when it names no metrics meter; nothing when no card could be read."""
+    if pricing is None:
+        return ""
+    card = f"the rate card of *{escape(pricing.method)}*"
+    if not pricing.prices:
+        return f", as {card} bills it (it names no metrics meter)"
+    said = ", ".join(
+        f"{format_price(price.price, pricing.currency)}"
+        f"{f' per {escape(price.unit)}' if price.unit else ''} ({code(price.name)})"
+        for price in pricing.prices
+    )
+    return f" at {said} on {card}"
 
 
 # -- 4. outcome -----------------------------------------------------------------------------

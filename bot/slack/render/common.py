@@ -209,8 +209,6 @@ def divider() -> DividerBlock:
 
 # -- the two facts every answer shows -------------------------------------------------------
 
-AS_OF_NOW = "As of now"
-
 
 def period_text(start: date, end: date) -> str:
     """ "Period: 2026-11-01 → 2026-11-22 (UTC, end exclusive)"."""
@@ -244,15 +242,16 @@ def fetched_text(at: datetime) -> str:
 
 
 def facts(fetched_at: datetime, period: tuple[date, date] | str | None = None) -> ContextBlock:
-    """The context line: the period covered (or "As of now") and when the data was fetched.
+    """The context line: the period covered, if any, and when the data was fetched.
 
-    `period` may be a (start, end-exclusive) pair, a `YYYY-MM` month, or None for "As of now".
+    `period` may be a (start, end-exclusive) pair, a `YYYY-MM` month, or None for data that
+    is as of its fetch (payment methods, a rate card): then only the fetch time is said.
     """
+    if period is None:
+        return context(fetched_text(fetched_at))
     if isinstance(period, str):
         bounds = month_bounds(period)
         covered = period_text(*bounds) if bounds else f"Period: {escape(period)}"
-    elif period is None:
-        covered = AS_OF_NOW
     else:
         covered = period_text(*period)
     return context(covered, fetched_text(fetched_at))

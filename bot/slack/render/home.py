@@ -1,5 +1,5 @@
 """The App Home tab: each project's cost this month so far, the organization total, the common
-actions and how to ask; and the rate-card list the Home tab's "Rate cards" button sends.
+actions and how to ask; and the rate-card picker the Home tab's "Rate cards" button sends.
 
 The Home tab is a `View` (type "home"), which Slack caps at 100 blocks: the project table folds
 past `HOME_PROJECTS` lines into one "other projects (N)" line that keeps the exact sum, and
@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 from slack_sdk.models.views import View
 
 from bot.clock import as_utc, month_start
@@ -38,7 +38,6 @@ from bot.slack.render.common import (
     section,
     table,
 )
-from bot.slack.render.payment_methods import render_payment_methods
 
 __all__ = [
     "EXAMPLES",
@@ -47,7 +46,7 @@ __all__ = [
     "home_period",
     "render_dm_failed",
     "render_home",
-    "render_rate_card_commands",
+    "render_rate_card_picker",
 ]
 
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a Home tab (and a modal)
@@ -134,7 +133,8 @@ def _figures(s: ReportSummary) -> list[Block]:
     if s.by_project:
         notes.append(ROUNDING_NOTE)
     if notes:
-        blocks.append(context(*notes))
+        # One element, a line each: Slack flows a context's elements into one line.
+        blocks.append(context("\n".join(notes)))
     blocks.append(facts(s.fetched_at, (s.query.start_date, s.query.end_date)))
     return blocks
 
@@ -221,17 +221,41 @@ def render_home(
     return View(type="home", blocks=_within(head, body, tail))
 
 
-def render_rate_card_commands(a: PaymentMethodsAnswer) -> Message:
-    """The payment methods, each with the command that shows its rate card (sent as a DM
-    by the Home tab's "Rate cards" button)."""
-    listed = render_payment_methods(a)
-    commands = [f"• *{escape(m.name)}*: {code(f'/billing ratecard {m.id}')}" for m in a.methods]
-    blocks = list(listed.blocks)
-    if commands:
-        # before the closing "as of … / fetched …" line, which stays last
-        at = len(blocks) - 1 if blocks and isinstance(blocks[-1], ContextBlock) else len(blocks)
-        blocks[at:at] = lines(commands, title="*Rate cards*", noun="payment methods")
-    return finish(listed.text, blocks)
+# Slack takes at most 25 elements in an actions block; a button's text at most 75 characters.
+MAX_PICKER_BUTTONS = 25
+MAX_BUTTON_TEXT = 75
+
+
+def render_rate_card_picker(a: PaymentMethodsAnswer) -> Message:
+    """The Home tab's "Rate cards" answer (a DM): one button per payment method, each
+    sending that method's rate card; methods past the buttons' limit are named with their
+    command."""
+    methods = [m for m in a.methods if m.id]
+    if not methods:
+        said = "There are no payment methods in this organization, so no rate cards."
+        return finish(said, [section(said), facts(a.fetched_at)])
+    buttons = [
+        ButtonElement(
+            text=_button_text(m.name),
+            action_id=ActionId.HOME_RATE_CARD.value,
+            value=m.id,
+        )
+        for m in methods[:MAX_PICKER_BUTTONS]
+    ]
+    blocks: list[Block] = [
+        section("*Rate cards*: press a payment method to see its rate card."),
+        ActionsBlock(block_id=BlockId.RATE_CARD_PICKER.value, elements=buttons),
+    ]
+    rest = methods[MAX_PICKER_BUTTONS:]
+    if rest:
+        commands = [f"• *{escape(m.name)}*: {code(f'/billing ratecard {m.id}')}" for m in rest]
+        blocks += lines(commands, title="*More payment methods*", noun="payment methods")
+    blocks.append(facts(a.fetched_at))
+    return finish(f"Rate cards: {len(methods):,} payment methods to choose from.", blocks)
+
+
+def _button_text(name: str) -> str:
+    return name if len(name) <= MAX_BUTTON_TEXT else name[: MAX_BUTTON_TEXT - 1] + ELLIPSIS
 
 
 def render_dm_failed(what: str, command: str) -> Message:

@@ -71,15 +71,20 @@ REPORTED_NOTE = "by reported date (usage charged in this range, even if it happe
 
 
 def range_label(start: date, end: date) -> str:
-    """ "2026-03" for a whole month, "2026" for a whole year, "2026-03-01" for one day, else
-    "2026-03-01 → 2026-03-15" (end exclusive)."""
+    """The range as people read it, the last day included: "2026-03" for a whole month,
+    "2026" for a whole year, "2026-03-01" for one day, "2026-01 → 2026-06" for whole months,
+    else "2026-03-01 → 2026-03-14 (inclusive)". (The end stays exclusive in the context
+    line, which says so, in the CSV and in what is asked of MK.IO.)"""
     if start.day == 1 and end == next_month_start(start):
         return f"{start:%Y-%m}"
     if (start.month, start.day) == (1, 1) and end == date(start.year + 1, 1, 1):
         return f"{start:%Y}"
+    last = end - timedelta(days=1)
     if end - start == timedelta(days=1):
         return start.isoformat()
-    return f"{start.isoformat()} → {end.isoformat()}"
+    if start.day == 1 and end.day == 1:
+        return f"{start:%Y-%m} → {last:%Y-%m}"
+    return f"{start.isoformat()} → {last.isoformat()} (inclusive)"
 
 
 def _day(d: date, *, month: bool = True) -> str:
@@ -323,7 +328,16 @@ def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
     c = s.comparison
     versus = f"\n{_total_comparison(c)}" if c is not None and _compared(c) else ""
     also = "".join(f" + *{o.cost_money}* ({_rows(o.rows)})" for o in s.other_currencies)
-    if s.rows:
+    today = as_utc(s.fetched_at).date()
+    if q.start_date > today and not s.rows:
+        # A change of -100% against a period with usage says nothing: say why it is empty.
+        blocks.append(
+            section(
+                f"*Total: {total}*: this range is in the future (it starts after today, "
+                f"{today.isoformat()} UTC), so there is no usage in it yet.{also}"
+            )
+        )
+    elif s.rows:
         blocks.append(section(f"*Total: {total}* ({_rows(s.rows)}){also}{versus}"))
         blocks += _costs(s, projects=True)
         blocks += _costs(s, projects=False)
@@ -349,12 +363,13 @@ def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
     if s.rows:
         notes.append(ROUNDING_NOTE)
     if notes:
-        blocks.append(context(*notes))
+        # One element, a line each: Slack flows a context's elements into one line.
+        blocks.append(context("\n".join(notes)))
     blocks.append(context(_capitalized(_query_text(q, s.filter_names))))
     blocks.append(facts(s.fetched_at, (q.start_date, q.end_date)))
     if scheduled:
         blocks.append(context(SCHEDULED_NOTE))
-    text = f"Usage report {_bounds(q)}: {total}"
+    text = f"Usage report {range_label(q.start_date, q.end_date)}: {total}"
     text += "".join(f" + {o.cost_money}" for o in s.other_currencies)
     if c is not None and _compared(c):
         percent = change_percent(c.total)
@@ -368,16 +383,24 @@ def render_report(s: ReportSummary, *, scheduled: bool = False) -> Message:
 # -- progress, failure and the upload -------------------------------------------------------
 
 
-def _query_context(query: ReportQuery) -> Block:
-    query_text = _capitalized(_query_text(query, ()))
+def _query_context(query: ReportQuery, filter_names: tuple[str, ...]) -> Block:
+    query_text = _capitalized(_query_text(query, filter_names))
     return context(period_text(query.start_date, query.end_date), query_text)
 
 
-def render_report_progress(stage: str, *, query: ReportQuery, detail: str | None = None) -> Message:
+def render_report_progress(
+    stage: str,
+    *,
+    query: ReportQuery,
+    filter_names: tuple[str, ...] = (),
+    detail: str | None = None,
+) -> Message:
     """The in-channel "Preparing the usage report…" message, updated in place.
 
     `stage` ("asking MK.IO", "writing the CSV file: 1.2 MB so far") and `detail` are short
-    phrases written by the bot; `inert` keeps any `<` or `>` in them from mentioning."""
+    phrases written by the bot; `inert` keeps any `<` or `>` in them from mentioning.
+    `filter_names` are the names shown for the filter, as in the summary (a payment method's
+    name, not its ID)."""
     label = range_label(query.start_date, query.end_date)
     said = _capitalized(stage.strip())
     blocks: list[Block] = [
@@ -385,20 +408,22 @@ def render_report_progress(stage: str, *, query: ReportQuery, detail: str | None
     ]
     if detail:
         blocks.append(context(inert(detail)))
-    blocks.append(_query_context(query))
-    return finish(inert(f"Preparing the usage report {_bounds(query)}: {stage}"), blocks)
+    blocks.append(_query_context(query, filter_names))
+    return finish(inert(f"Preparing the usage report {label}: {stage}"), blocks)
 
 
-def render_report_failed(query: ReportQuery, reason: Message) -> Message:
+def render_report_failed(
+    query: ReportQuery, reason: Message, filter_names: tuple[str, ...] = ()
+) -> Message:
     """The "preparing…" message replaced by why the report could not be made; `reason` is an
     error message already rendered (`render.errors`), whose blocks are shown as they are."""
     label = range_label(query.start_date, query.end_date)
     blocks: list[Block] = [
         section(f":x: *Could not prepare the usage report — {label}*"),
         *reason.blocks,
-        _query_context(query),
+        _query_context(query, filter_names),
     ]
-    return finish(inert(f"Usage report {_bounds(query)} failed: {reason.text}"), blocks)
+    return finish(inert(f"Usage report {label} failed: {reason.text}"), blocks)
 
 
 def render_upload_comment(s: ReportSummary, filename: str) -> str:

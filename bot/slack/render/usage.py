@@ -122,7 +122,8 @@ def render_usage(a: UsageAnswer) -> Message:
         names = truncate(", ".join(no_cost), 1000)
         notes.append(f"No cost in the report yet for: {escape(names)}.")
     if notes:
-        blocks.append(context(*notes))
+        # One element, a line each: Slack flows a context's elements into one line.
+        blocks.append(context("\n".join(notes)))
     blocks.append(facts(a.fetched_at, (a.start, a.end)))
     summary = f"{total} month to date" if a.meters else "no usage this month"
     if estimates:
