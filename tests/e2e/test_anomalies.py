@@ -230,3 +230,20 @@ async def test_a_day_later_the_spike_and_drop_recover(anomalous: Stack) -> None:
     assert f"Acknowledged by <@{MEMBER}>" in latest_version(stack, spike)
     assert "No open anomalies" in await ask_in(stack, "anomalies")
     assert len(alerts(stack)) == 4
+
+
+async def test_days_missed_while_the_bot_was_down_are_judged_by_the_next_check(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    await found_all(stack)
+    spike = alert_about(stack, "Cost spike")
+    stack.clock.advance(days=3)  # no check for three days
+    before = len(stack.billing_requests(REPORTS))
+    said = await ask_in(stack, "anomalies check")
+    assert "from 2026-11-21 to 2026-11-23 (3 days since the last check)" in said
+    assert "2 recovered" in said
+    assert len(stack.billing_requests(REPORTS)) - before == 1
+    (note,) = thread_of(stack, spike)
+    assert "back within its usual range on 2026-11-21" in note  # the day it was, not today
+    assert len(alerts(stack)) == 4

@@ -239,6 +239,12 @@ class AnomalyStore(Protocol):
         the event was applied before, the anomaly is unknown, or `update` changes nothing.
         An anomaly given a `closed_at` stops being open."""
 
+    async def judged(self) -> date | None:
+        """The latest day a check judged with every source read (None before the first)."""
+
+    async def set_judged(self, day: date) -> None:
+        """Record that `day` was judged; an earlier day than the one recorded changes nothing."""
+
     async def aclose(self) -> None: ...
 
 
@@ -251,6 +257,7 @@ class MemoryAnomalyStore:
         self._open: dict[str, str] = {}  # series -> the open anomaly's id
         self._latest: dict[str, str] = {}  # series -> its latest anomaly's id
         self._events: builtins.set[tuple[str, str]] = builtins.set()
+        self._judged: date | None = None
 
     async def channels(self) -> builtins.list[str]:
         return sorted(self._channels)
@@ -299,6 +306,13 @@ class MemoryAnomalyStore:
         if not new.open and self._open.get(new.series) == anomaly_id:
             del self._open[new.series]
         return new
+
+    async def judged(self) -> date | None:
+        return self._judged
+
+    async def set_judged(self, day: date) -> None:
+        if self._judged is None or day > self._judged:
+            self._judged = day
 
     async def aclose(self) -> None:
         pass

@@ -114,15 +114,17 @@ def make_watch(
     if mkio is not None:
         known_mkio = mkio
 
-        async def from_mkio(day: date) -> list[Series]:
-            return await mkio_series(known_mkio, day, rules, max_rows=settings.report_max_rows)
+        async def from_mkio(first: date, last: date) -> list[Series]:
+            return await mkio_series(
+                known_mkio, last, rules, max_rows=settings.report_max_rows, first=first
+            )
 
         sources.append(("MK.IO", from_mkio))
     if contro is not None:
         known_contro = contro
 
-        async def from_contro(day: date) -> list[Series]:
-            return await contro_series(known_contro, day, rules)
+        async def from_contro(first: date, last: date) -> list[Series]:
+            return await contro_series(known_contro, last, rules, first=first)
 
         sources.append(("Contro", from_contro))
 

@@ -257,8 +257,11 @@ def render_alerts_switched(channel: str, on: bool, changed: bool) -> Message:
 
 def render_check(result: CheckResult, channels: list[str]) -> Message:
     settled = sum(1 for a in result.recovered if a.kind is Kind.NEW)
+    when = f"on {result.day}"
+    if result.first_day is not None:
+        when = f"from {result.first_day} to {result.day} ({result.days} days since the last check)"
     parts = [
-        f"Checked {result.series} series on {result.day}: "
+        f"Checked {result.series} series {when}: "
         f"{len(result.alerted)} new anomal{'y' if len(result.alerted) == 1 else 'ies'}, "
         f"{len(result.continued)} continuing, {len(result.recovered) - settled} recovered."
     ]
