@@ -196,7 +196,12 @@ def build_app(
         schedules=backends.schedules,
         budgets=backends.budgets,
         watch=make_watch(
-            app.client, backends.anomalies, mkio=mkio, contro=contro, settings=settings
+            app.client,
+            backends.anomalies,
+            mkio=mkio,
+            contro=contro,
+            settings=settings,
+            billing=billing,
         ),
         settings=settings,
         clock=clock,

@@ -98,7 +98,10 @@ async def test_the_check_finds_the_spike_the_drop_the_new_meter_and_the_new_cont
         "*2026-11-20*: 501.01 USD, +386.12 USD (+336%) against a median of 114.88 USD over 20 "
         "comparable days before it"
     ) in spike
-    assert "That is +8,580.552 GB, at 0.045 USD a unit on the project's rate card" in spike
+    assert (
+        "That is +8,580.552 GB, +386.12 USD at 0.045 USD a unit on the rate card of Azure "
+        "Marketplace (Contoso Media), the project's payment method."
+    ) in spike
     assert "the 10 days left in November cost 3,861.25 USD more than usual" in spike
 
     drop = seen(alert_about(stack, "Cost drop"))
@@ -108,6 +111,7 @@ async def test_the_check_finds_the_spike_the_drop_the_new_meter_and_the_new_cont
 
     new_meter = seen(alert_about(stack, "New meter"))
     assert "archive · live_encoding" in new_meter
+    assert "+88.29 USD at 0.054 USD a unit on the rate card of Direct invoice SO-10042" in new_meter
     assert "the first usage in the 35 days before" in new_meter
 
     new_type = seen(alert_about(stack, "New usage type"))
@@ -118,6 +122,20 @@ async def test_the_check_finds_the_spike_the_drop_the_new_meter_and_the_new_cont
     listed = await ask_in(stack, "anomalies", user=MEMBER, channel="C_GENERAL")
     assert "Open anomalies (4)" in listed
     assert f"<#{ALERTS}>" in listed
+
+
+async def test_the_reports_price_when_the_rate_card_cannot_price_it_and_it_says_so(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    stack.sandbox.add_fault(path="/projects/video-platform/paymentMethod", status=404, times=5)
+    await found_all(stack)
+    spike = seen(alert_about(stack, "Cost spike"))
+    assert (
+        "That is +8,580.552 GB, +386.12 USD at 0.045 USD a unit, the usage report's price (not "
+        "the rate card's: the project has no payment method assigned)."
+    ) in spike
+    assert "on the rate card of Direct invoice SO-10042" in seen(alert_about(stack, "New meter"))
 
 
 async def test_a_steady_sandbox_raises_nothing(stack: Stack) -> None:

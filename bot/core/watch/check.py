@@ -1,4 +1,4 @@
-"""The anomaly check: every series' last complete day, against its baseline, once an hour.
+"""The anomaly check: each series' complete days since the last check, against its baseline.
 
 Slack-free and time-free: the series come from `sources` (one call each per check: see
 `bot.core.watch.sources`), what is said goes through two callbacks, and `check(now)` takes the
@@ -39,6 +39,7 @@ __all__ = [
     "CheckResult",
     "Note",
     "NoteKind",
+    "PriceAnomaly",
     "SeriesSource",
     "Watch",
     "days_to_judge",
@@ -61,6 +62,8 @@ class NoteKind(StrEnum):
 SeriesSource = Callable[[date, date], Awaitable[list[Series]]]
 Alert = Callable[[Anomaly, list[str]], Awaitable[tuple[Posted, ...]]]
 Note = Callable[[Anomaly, NoteKind], Awaitable[None]]
+# a new anomaly priced (its change in units at the project's rate card), before it is posted
+PriceAnomaly = Callable[[Anomaly], Awaitable[Anomaly]]
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,10 @@ class Watch:
         alert: Alert,
         note: Note,
         rules: Rules | None = None,
+        price: PriceAnomaly | None = None,
     ) -> None:
         self.store = store
+        self._price = price
         self._sources = sources
         self._alert = alert
         self._note = note
@@ -178,7 +183,7 @@ class Watch:
             return None
         anomaly = Anomaly.of(finding, aware_utc(now), window_days=self.rules.window_days)
         if await self.store.open(anomaly):
-            posted = await self._post(anomaly, channels)
+            posted = await self._post(await self._priced(anomaly), channels)
             said.alerted.append(posted)
             return posted
         # another process opened it (or one of its series): go on from what it stored
@@ -189,6 +194,26 @@ class Watch:
             return None
         now_stored = await self.store.get(anomaly.id)
         return now_stored if now_stored is not None and now_stored.open else None
+
+    async def _priced(self, anomaly: Anomaly) -> Anomaly:
+        """Priced by the process that opened it, once (the store keeps what it found)."""
+        if self._price is None:
+            return anomaly
+        try:
+            priced = await self._price(anomaly)
+        except Exception:
+            log.exception("anomaly %s: pricing failed; the report's price stays", anomaly.id)
+            return anomaly
+        update = {
+            "unit_price": priced.unit_price,
+            "price_from": priced.price_from,
+            "rate_card": priced.rate_card,
+            "price_note": priced.price_note,
+        }
+        changed = await self.store.change(
+            anomaly.id, "priced", lambda a: a.model_copy(update=update)
+        )
+        return changed or anomaly
 
     async def _post(self, anomaly: Anomaly, channels: list[str]) -> Anomaly:
         if not channels:

@@ -27,10 +27,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.apis.contro.client import ControClient
 from bot.apis.mkio.client import MkioClient
 from bot.config import Settings
+from bot.core.billing import BillingService
 from bot.core.language import commands as c
 from bot.core.watch.anomalies import Rules, Series
 from bot.core.watch.check import NoteKind, SeriesSource, Watch
 from bot.core.watch.lifecycle import Anomaly, AnomalyStore, Posted, Update, click_event
+from bot.core.watch.pricing import rate_card_pricer
 from bot.core.watch.sources import contro_series, mkio_series
 from bot.slack.delivery import ChannelMessage, Logged, Posting
 from bot.slack.handlers.asker import Asker
@@ -105,9 +107,11 @@ def make_watch(
     mkio: MkioClient | None,
     contro: ControClient | None,
     settings: Settings,
+    billing: BillingService | None = None,
     rules: Rules | None = None,
 ) -> Watch:
-    """The check with its sources (those configured) and its Slack side."""
+    """The check with its sources (those configured), its pricing (with `billing`: by the
+    project's rate card) and its Slack side."""
     rules = rules or Rules()
     posting = _posting(client)
     sources: list[tuple[str, SeriesSource]] = []
@@ -148,7 +152,8 @@ def make_watch(
                 render_note(anomaly, kind)
             )
 
-    return Watch(store, sources, alert=alert, note=note, rules=rules)
+    price = rate_card_pricer(billing) if billing is not None and mkio is not None else None
+    return Watch(store, sources, alert=alert, note=note, rules=rules, price=price)
 
 
 # -- the buttons ----------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 from bot.clock import as_utc
 from bot.core.watch.anomalies import Kind, Rules, Source
 from bot.core.watch.check import CheckResult, NoteKind
-from bot.core.watch.lifecycle import Anomaly
-from bot.money import format_money, format_price, format_quantity
+from bot.core.watch.lifecycle import Anomaly, PriceFrom
+from bot.money import exact, format_money, format_price, format_quantity
 from bot.slack.ids import ActionId, anomaly_block_id
 from bot.slack.render.changes import _mention as mention
 from bot.slack.render.common import (
@@ -83,10 +83,11 @@ def what_it_means(anomaly: Anomaly) -> list[str]:
     if anomaly.quantity_change is not None and anomaly.unit_price is not None:
         sign = "+" if anomaly.quantity_change > 0 else ""
         said.append(
-            f"That is {sign}{format_quantity(anomaly.quantity_change)} {unit}, at "
-            f"{format_price(anomaly.unit_price, anomaly.currency)} a unit on the project's "
-            "rate card."
+            f"That is {sign}{format_quantity(anomaly.quantity_change)} {unit}, "
+            f"{_priced(anomaly, anomaly.quantity_change, anomaly.unit_price)}"
         )
+    elif anomaly.quantity_change is not None and anomaly.price_note:
+        said.append(f"No unit price for it: {escape(anomaly.price_note)}.")
     elif anomaly.count is not None:
         typical = (
             f" (usually {format_quantity(anomaly.median_count)})" if anomaly.median_count else ""
@@ -105,6 +106,25 @@ def what_it_means(anomaly: Anomaly) -> list[str]:
             f"{anomaly.days_left_in_month} days are left in {anomaly.day:%B}."
         )
     return said
+
+
+def _priced(anomaly: Anomaly, quantity: Decimal, unit_price: Decimal) -> str:
+    """The units' cost at the unit price, and which price it is."""
+    price = format_price(unit_price, anomaly.currency)
+    with exact():
+        cost = _signed(quantity * unit_price, anomaly.currency)
+    match anomaly.price_from:
+        case PriceFrom.RATE_CARD:
+            card = escape(anomaly.rate_card or "its payment method")
+            return (
+                f"{cost} at {price} a unit on the rate card of {card}, the project's payment "
+                "method."
+            )
+        case PriceFrom.REPORT:
+            why = f": {escape(anomaly.price_note)}" if anomaly.price_note else ""
+            return f"{cost} at {price} a unit, the usage report's price (not the rate card's{why})."
+        case None:
+            return f"at {price} a unit on the project's rate card."
 
 
 def state_lines(anomaly: Anomaly) -> list[str]:
