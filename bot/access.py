@@ -30,6 +30,8 @@ BOT_SCOPES = (
     "chat:write",
     "files:write",
     "channels:join",
+    "channels:read",
+    "groups:read",
     "app_mentions:read",
     "im:history",
 )

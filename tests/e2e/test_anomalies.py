@@ -265,3 +265,44 @@ async def test_days_missed_while_the_bot_was_down_are_judged_by_the_next_check(
     (note,) = thread_of(stack, spike)
     assert "back within its usual range on 2026-11-21" in note  # the day it was, not today
     assert len(alerts(stack)) == 4
+
+
+async def test_anomalies_on_in_a_private_channel_without_the_bot_asks_for_an_invitation(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    private = "G_FINANCE"
+    stack.slack.not_in.add(private)
+    said = await ask_in(stack, "anomalies on", channel=private)
+    assert "I am not a member of" in said
+    assert "invite me with `/invite @billing`" in said
+    assert "Nothing changed" in said
+    (info,) = stack.slack.api_calls("conversations.info", include_failed=True)
+    assert info.body["channel"] == private
+    assert "No channel hears of anomalies" in await ask_in(stack, "anomalies")
+    stack.slack.not_in.discard(private)  # invited
+    assert "Anomaly alerts go to" in await ask_in(stack, "anomalies on", channel=private)
+
+
+async def test_anomalies_on_in_a_public_channel_without_the_bot_joins_it(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    stack.slack.not_in.add(ALERTS)
+    said = await ask_in(stack, "anomalies on")
+    assert "Anomaly alerts go to" in said
+    assert "I joined the channel to post them" in said
+    assert [c.body["channel"] for c in stack.slack.api_calls("conversations.join")] == [ALERTS]
+    await ask_in(stack, "anomalies check")
+    assert len(alerts(stack)) == 4
+
+
+async def test_anomalies_on_when_slack_does_not_say_turns_them_on_and_says_so(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    stack.slack.fail_next("conversations.info", error="missing_scope", status=200)
+    said = await ask_in(stack, "anomalies on")
+    assert "Anomaly alerts go to" in said
+    assert "Slack did not tell me whether I am in this channel" in said
+    assert "Invite me with `/invite @billing`" in said

@@ -40,6 +40,8 @@ __all__ = [
     "Note",
     "NoteKind",
     "PriceAnomaly",
+    "Reach",
+    "ReachOf",
     "SeriesSource",
     "Watch",
     "days_to_judge",
@@ -53,6 +55,15 @@ log = logging.getLogger(__name__)
 CATCH_UP_DAYS: Final = 7
 
 
+class Reach(StrEnum):
+    """Can alerts reach a channel? Asked when a channel is turned on."""
+
+    MEMBER = "member"  # the bot is in it
+    JOINED = "joined"  # a public channel the bot was not in: it joined it now
+    INVITE = "invite"  # the bot is not in it and cannot join: it must be invited
+    UNKNOWN = "unknown"  # the chat platform did not say
+
+
 class NoteKind(StrEnum):
     CONTINUES = "continues"
     RECOVERED = "recovered"
@@ -62,6 +73,7 @@ class NoteKind(StrEnum):
 SeriesSource = Callable[[date, date], Awaitable[list[Series]]]
 Alert = Callable[[Anomaly, list[str]], Awaitable[tuple[Posted, ...]]]
 Note = Callable[[Anomaly, NoteKind], Awaitable[None]]
+ReachOf = Callable[[str], Awaitable[Reach]]
 # a new anomaly priced (its change in units at the project's rate card), before it is posted
 PriceAnomaly = Callable[[Anomaly], Awaitable[Anomaly]]
 
@@ -104,15 +116,21 @@ class Watch:
         note: Note,
         rules: Rules | None = None,
         price: PriceAnomaly | None = None,
+        reach: ReachOf | None = None,
     ) -> None:
         self.store = store
         self._price = price
+        self._reach = reach
         self._sources = sources
         self._alert = alert
         self._note = note
         self.rules = rules or Rules()
         # open anomalies after this replica's latest check, for the metrics (no store read)
         self.open_known: int | None = None
+
+    async def reach(self, channel: str) -> Reach:
+        """Whether alerts can reach `channel` (UNKNOWN without a way to ask)."""
+        return Reach.UNKNOWN if self._reach is None else await self._reach(channel)
 
     async def hourly(self, now: datetime) -> CheckResult | None:
         """The scheduler's check: only when some channel hears of anomalies (else it would

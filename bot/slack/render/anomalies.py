@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.clock import as_utc
 from bot.core.watch.anomalies import Kind, Rules, Source
-from bot.core.watch.check import CheckResult, NoteKind
+from bot.core.watch.check import CheckResult, NoteKind, Reach
 from bot.core.watch.lifecycle import Anomaly, PriceFrom
 from bot.money import exact, format_money, format_price, format_quantity
 from bot.slack.ids import ActionId, anomaly_block_id
@@ -33,6 +33,7 @@ from bot.slack.render.common import (
     table,
 )
 
+INVITE = "/invite @billing"
 _TITLE = {Kind.SPIKE: "Cost spike", Kind.DROP: "Cost drop", Kind.NEW: "New"}
 _ICON = {Kind.SPIKE: ":chart_with_upwards_trend:", Kind.DROP: ":chart_with_downwards_trend:"}
 
@@ -259,19 +260,36 @@ def render_anomalies(anomalies: list[Anomaly], channels: list[str]) -> Message:
     return finish(f"{len(anomalies)} open anomalies", blocks)
 
 
-def render_alerts_switched(channel: str, on: bool, changed: bool) -> Message:
+def render_alerts_switched(
+    channel: str, on: bool, changed: bool, reach: Reach | None = None
+) -> Message:
     if on:
         text = (
             f":bell: Anomaly alerts go to <#{channel}>."
             if changed
             else f"Anomaly alerts already go to <#{channel}>."
         )
+        if reach is Reach.JOINED:
+            text += " I joined the channel to post them."
+        elif reach is Reach.UNKNOWN:
+            text += (
+                " Slack did not tell me whether I am in this channel: if I am not, alerts "
+                f"cannot reach it. Invite me with `{INVITE}`."
+            )
     else:
         text = (
             f":no_bell: No more anomaly alerts in <#{channel}>."
             if changed
             else f"<#{channel}> did not hear of anomalies."
         )
+    return finish(text, [section(text)])
+
+
+def render_cannot_post(channel: str) -> Message:
+    text = (
+        f":warning: I am not a member of <#{channel}>, so alerts cannot be posted here: "
+        f"invite me with `{INVITE}`, then `/billing anomalies on` again. Nothing changed."
+    )
     return finish(text, [section(text)])
 
 
