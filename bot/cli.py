@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="serve the built-in billing sandbox over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8787)
+    sandbox.add_argument(
+        "--anomalies",
+        action="store_true",
+        help="a spike, a drop, a new meter and a new Contro type yesterday, for anomaly alerts",
+    )
     return parser
 
 
@@ -162,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.mode == "sandbox":
             from bot.devtools.sandbox import serve_forever
 
-            asyncio.run(serve_forever(args.host, args.port))
+            asyncio.run(serve_forever(args.host, args.port, anomalies=args.anomalies))
     except ConfigError as exc:
         print(f"billing-bot: {exc}", file=sys.stderr)
         return 2

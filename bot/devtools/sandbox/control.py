@@ -59,6 +59,7 @@ async def info(request: web.Request) -> web.Response:
             "projects": sandbox.project_names(),
             "paymentMethods": sandbox.payment_method_ids(),
             "now": sandbox.now().isoformat(),
+            "anomalyDay": sandbox.anomaly_day.isoformat() if sandbox.anomaly_day else None,
         }
     )
 
