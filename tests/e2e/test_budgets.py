@@ -169,3 +169,19 @@ async def test_a_contro_type_has_no_forecast_when_the_months_records_are_many(
     assert not [r for r in stack.sandbox.requests[before:] if r.path.endswith("/records")]
     line = next(part for part in seen(listed).split("\n\n") if "card_issuance" in part)
     assert "no estimate: Contro has 5,000 records this month, more than the 1,000" in line
+
+
+async def test_a_forecast_that_falls_back_under_the_budget_recovers(stack: Stack) -> None:
+    await stack.ask("budget video-platform 10,000", user_id=ADMIN)
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
+    (crossed,) = [seen(p) for p in posts(stack)]
+    assert "is on course to pass its 10,000.00 USD budget" in crossed
+    stack.sandbox.slow_down("video-platform")  # its last week at a tenth: the estimate falls
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    await stack.slack.wait_for(lambda c: c.method == "chat.postMessage", count=2)
+    recovered = seen(posts(stack)[-1])
+    assert "Recovered: `video-platform` is back on course to stay under its" in recovered
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    await asyncio.sleep(0.2)
+    assert len(posts(stack)) == 2, "once"

@@ -86,7 +86,13 @@ async def _start(stack: contextlib.AsyncExitStack, out: TextIO, *, interactive: 
         projects=sandbox.project_names(),
     )
     return Console(
-        slack, sender, out, interactive=interactive, banner=banner, scheduler=bot.scheduler
+        slack,
+        sender,
+        out,
+        interactive=interactive,
+        banner=banner,
+        scheduler=bot.scheduler,
+        slow_down=sandbox.slow_down,
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
@@ -72,6 +72,9 @@ What you can type (anything else is sent as `/billing <text>`):
   :check-budgets         check every budget now, instead of at the next hour
   :check-anomalies       run the anomaly check now (alerts go where `/billing anomalies on`
                          was said; the sandbox has a spike, a drop and two new series)
+  :slow-down <project>   the sandbox project's last 7 days at a tenth of its usual: its
+                         month-end estimate falls, so a budget it was on course to pass
+                         recovers at the next `:check-budgets`
   :help                  this list
   quit                   leave (so does Ctrl-D)"""
 
@@ -88,7 +91,9 @@ class Console:
         interactive: bool,
         banner: str,
         scheduler: Scheduler | None = None,
+        slow_down: Callable[[str], date] | None = None,
     ) -> None:
+        self.slow_down = slow_down  # the sandbox's, for `:slow-down`
         self.scheduler = scheduler  # for `:run-schedule`, `:check-budgets`, `:check-anomalies`
         self.slack = slack
         self.sender = sender
@@ -179,6 +184,9 @@ class Console:
         if lowered.startswith((":run-schedule", ":check-budgets", ":check-anomalies")):
             await self._scheduled(lowered)
             return True
+        if lowered.startswith(":slow-down"):
+            self._slow_down(words.partition(" ")[2].strip())
+            return True
         if words.startswith("/"):
             command, _, rest = words.partition(" ")
             if command.lower() != "/billing":
@@ -232,6 +240,20 @@ class Console:
             self._say("(no such schedule: `/billing schedule list` shows them)")
             return
         await self._await_reply(start)
+
+    def _slow_down(self, project: str) -> None:
+        if self.slow_down is None:
+            self._say("(no sandbox in this console)")
+            return
+        try:
+            first = self.slow_down(project)
+        except ValueError as error:
+            self._say(f"({error})")
+            return
+        self._say(
+            f"({project} used a tenth of its usual from {first} on: `:check-budgets` tells a "
+            "budget it was on course to pass that it recovered)"
+        )
 
     async def _command(self, text: str) -> None:
         await self._exchange(self.sender.command(text, user_id=DEMO_USER, channel_id=DEMO_CHANNEL))
