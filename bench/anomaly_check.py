@@ -145,11 +145,11 @@ async def one_check(upstream: Upstream, rules: Rules) -> tuple[int, Counter[str]
         "https://contro.test/v1", SecretStr("k"), transport=transport, requests_per_minute=None
     )
 
-    async def from_mkio(day: date) -> list[Series]:
-        return await mkio_series(mkio, day, rules, max_rows=10**6)
+    async def from_mkio(first: date, last: date) -> list[Series]:
+        return await mkio_series(mkio, last, rules, max_rows=10**6, first=first)
 
-    async def from_contro(day: date) -> list[Series]:
-        return await contro_series(contro, day, rules)
+    async def from_contro(first: date, last: date) -> list[Series]:
+        return await contro_series(contro, last, rules, first=first)
 
     async def alert(anomaly: Anomaly, channels: list[str]) -> tuple[Posted, ...]:
         return ()

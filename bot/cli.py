@@ -239,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sandbox.add_argument("--port", type=int, default=8787, help="port to listen on (0: any)")
+    sandbox.add_argument(
+        "--anomalies",
+        action="store_true",
+        help="a spike, a drop, a new meter and a new Contro type yesterday, for anomaly alerts",
+    )
     return parser
 
 
@@ -263,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.mode == "sandbox":
             from bot.devtools.sandbox import serve_forever
 
-            asyncio.run(serve_forever(args.host, args.port))
+            asyncio.run(serve_forever(args.host, args.port, anomalies=args.anomalies))
     except ConfigError as exc:
         print(f"billing-bot: {exc}", file=sys.stderr)
         return 2

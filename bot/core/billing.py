@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import BinaryIO, TypeVar
 
 from bot.apis.contro.client import MAX_LIMIT, ControClient
+from bot.apis.contro.models import UsageRecord, UsageSummary
 from bot.apis.mkio.client import MkioClient
 from bot.apis.mkio.models import (
     Granularity,
@@ -58,7 +59,14 @@ from bot.core.reports.reconcile import (
     price_lines,
 )
 from bot.core.reports.summary import ReportSummary
-from bot.core.scheduled.budget_spend import MKIO_SCOPES, BudgetMonth, SpendRow, spend_rows
+from bot.core.scheduled.budget_spend import (
+    CONTRO_FORECAST_MAX_RECORDS,
+    MKIO_SCOPES,
+    BudgetMonth,
+    SpendRow,
+    contro_spend_rows,
+    spend_rows,
+)
 from bot.core.scheduled.budgets import Budget
 from bot.errors import BillingBotError, CommandError, NotConfigured, NotFound, UpstreamError
 from bot.money import Money, Totals
@@ -442,7 +450,31 @@ class BillingService:
                 month = dataclasses.replace(month, contro_error=error)
             else:
                 month = dataclasses.replace(month, contro=contro)
+                types = frozenset(b.name for b in budgets if b.scope is ScopeKind.CONTRO_TYPE)
+                month = await self._contro_days(month, contro, types)
         return month
+
+    async def _contro_days(
+        self, month: BudgetMonth, summary: UsageSummary, types: frozenset[str]
+    ) -> BudgetMonth:
+        """The Contro types' days for their forecast: the month's records, read once when
+        there are few enough (the summary counts them); else why there is no forecast."""
+        count = sum(item.count for item in summary.items)
+        if count > CONTRO_FORECAST_MAX_RECORDS:
+            why = (
+                f"no estimate: Contro has {count:,} records this month, more than the "
+                f"{CONTRO_FORECAST_MAX_RECORDS:,} read each hour to make one"
+            )
+            return dataclasses.replace(month, contro_no_forecast=why)
+        records: list[UsageRecord] = []
+        try:
+            async for page in self.contro.iter_pages(summary.period):
+                records += page.records
+        except Exception as error:  # the totals stand; only the estimate is missing
+            log.warning("budget check: Contro's records not read (%s)", type(error).__name__)
+            why = "no estimate: Contro's records could not be read just now"
+            return dataclasses.replace(month, contro_no_forecast=why)
+        return dataclasses.replace(month, contro_days=contro_spend_rows(records, types))
 
     async def report_csv(self, query: ReportQuery, dest: BinaryIO) -> int:
         """Stream the report's CSV into `dest`; the bytes written. Never cached: it is a file."""

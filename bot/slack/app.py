@@ -206,6 +206,7 @@ def build_app(
             mkio=mkio,
             contro=contro,
             settings=settings,
+            billing=billing,
         ),
         settings=settings,
         clock=clock,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+from datetime import date
 from typing import TYPE_CHECKING
 
 from redis.exceptions import WatchError
@@ -27,6 +28,14 @@ redis.call('SET', KEYS[4], ARGV[1])
 return 1
 """
 
+# KEYS: the latest day judged. ARGV: a day (ISO: dates compare as text). Only a later day.
+_JUDGED = """
+local current = redis.call('GET', KEYS[1])
+if current and current >= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+
 
 def _series_key(series: str) -> str:
     return hashlib.sha256(series.encode()).hexdigest()[:32]
@@ -38,9 +47,10 @@ class RedisAnomalyStore:
     Keys (under the namespace): `anomaly:<id>` holds the anomaly as signed JSON,
     `anomaly-events:<id>` a hash of the events applied to it, `anomalies-open` the set of open
     ids, `anomaly-open:<series>` the id of the series' open anomaly (set NX by the Lua step
-    that stores a new one: one process wins it), `anomaly-latest:<series>` its latest, and
-    `anomaly-channels` the channels that hear of them. A change is an optimistic transaction
-    (WATCH the anomaly and its events): the event is recorded with the change, or retried.
+    that stores a new one: one process wins it), `anomaly-latest:<series>` its latest,
+    `anomaly-channels` the channels that hear of them, and `anomaly-judged` the latest day a
+    check judged. A change is an optimistic transaction (WATCH the anomaly and its events):
+    the event is recorded with the change, or retried.
     """
 
     def __init__(
@@ -58,6 +68,8 @@ class RedisAnomalyStore:
         self._open_ids = f"{namespace}anomalies-open"
         self._clock = clock
         self._open = client.register_script(_OPEN)
+        self._judged = f"{namespace}anomaly-judged"
+        self._set_judged = client.register_script(_JUDGED)
 
     def _key(self, anomaly_id: str) -> str:
         return f"{self._ns}anomaly:{anomaly_id}"
@@ -133,6 +145,13 @@ class RedisAnomalyStore:
                     return new
                 except WatchError:
                     continue
+
+    async def judged(self) -> date | None:
+        found = await self._client.get(self._judged)
+        return None if found is None else date.fromisoformat(text(found))
+
+    async def set_judged(self, day: date) -> None:
+        await self._set_judged(keys=[self._judged], args=[day.isoformat()])
 
     async def aclose(self) -> None:
         """Nothing of its own to close: the client is closed by whoever made it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,11 @@ _SCHEMA = (
         event TEXT NOT NULL,
         at TEXT NOT NULL,
         PRIMARY KEY (id, event)
+    )""",
+    # the latest day a check judged: one row
+    """CREATE TABLE IF NOT EXISTS anomaly_judged (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        day TEXT NOT NULL
     )""",
 )
 
@@ -151,6 +156,24 @@ class SqliteAnomalyStore:
                 return new
 
         return await self._db.run(apply)
+
+    async def judged(self) -> date | None:
+        def select(connection: sqlite3.Connection) -> date | None:
+            row = connection.execute("SELECT day FROM anomaly_judged").fetchone()
+            return None if row is None else date.fromisoformat(row[0])
+
+        return await self._db.run(select)
+
+    async def set_judged(self, day: date) -> None:
+        def upsert(connection: sqlite3.Connection) -> None:
+            with write(connection):  # ISO dates compare as text
+                connection.execute(
+                    "INSERT INTO anomaly_judged (only, day) VALUES (1, ?) ON CONFLICT (only) "
+                    "DO UPDATE SET day = max(day, excluded.day)",
+                    (day.isoformat(),),
+                )
+
+        await self._db.run(upsert)
 
     async def ping(self) -> bool:
         return await self._db.ping()

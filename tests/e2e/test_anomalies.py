@@ -98,7 +98,10 @@ async def test_the_check_finds_the_spike_the_drop_the_new_meter_and_the_new_cont
         "*2026-11-20*: 501.01 USD, +386.12 USD (+336%) against a median of 114.88 USD over 20 "
         "comparable days before it"
     ) in spike
-    assert "That is +8,580.552 GB, at 0.045 USD a unit on the project's rate card" in spike
+    assert (
+        "That is +8,580.552 GB, +386.12 USD at 0.045 USD a unit on the rate card of Azure "
+        "Marketplace (Contoso Media), the project's payment method."
+    ) in spike
     assert "the 10 days left in November cost 3,861.25 USD more than usual" in spike
 
     drop = seen(alert_about(stack, "Cost drop"))
@@ -108,6 +111,7 @@ async def test_the_check_finds_the_spike_the_drop_the_new_meter_and_the_new_cont
 
     new_meter = seen(alert_about(stack, "New meter"))
     assert "archive · live_encoding" in new_meter
+    assert "+88.29 USD at 0.054 USD a unit on the rate card of Direct invoice SO-10042" in new_meter
     assert "the first usage in the 35 days before" in new_meter
 
     new_type = seen(alert_about(stack, "New usage type"))
@@ -118,6 +122,20 @@ async def test_the_check_finds_the_spike_the_drop_the_new_meter_and_the_new_cont
     listed = await ask_in(stack, "anomalies", user=MEMBER, channel="C_GENERAL")
     assert "Open anomalies (4)" in listed
     assert f"<#{ALERTS}>" in listed
+
+
+async def test_the_reports_price_when_the_rate_card_cannot_price_it_and_it_says_so(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    stack.sandbox.add_fault(path="/projects/video-platform/paymentMethod", status=404, times=5)
+    await found_all(stack)
+    spike = seen(alert_about(stack, "Cost spike"))
+    assert (
+        "That is +8,580.552 GB, +386.12 USD at 0.045 USD a unit, the usage report's price (not "
+        "the rate card's: the project has no payment method assigned)."
+    ) in spike
+    assert "on the rate card of Direct invoice SO-10042" in seen(alert_about(stack, "New meter"))
 
 
 async def test_a_steady_sandbox_raises_nothing(stack: Stack) -> None:
@@ -230,3 +248,61 @@ async def test_a_day_later_the_spike_and_drop_recover(anomalous: Stack) -> None:
     assert f"Acknowledged by <@{MEMBER}>" in latest_version(stack, spike)
     assert "No open anomalies" in await ask_in(stack, "anomalies")
     assert len(alerts(stack)) == 4
+
+
+async def test_days_missed_while_the_bot_was_down_are_judged_by_the_next_check(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    await found_all(stack)
+    spike = alert_about(stack, "Cost spike")
+    stack.clock.advance(days=3)  # no check for three days
+    before = len(stack.billing_requests(REPORTS))
+    said = await ask_in(stack, "anomalies check")
+    assert "from 2026-11-21 to 2026-11-23 (3 days since the last check)" in said
+    assert "2 recovered" in said
+    assert len(stack.billing_requests(REPORTS)) - before == 1
+    (note,) = thread_of(stack, spike)
+    assert "back within its usual range on 2026-11-21" in note  # the day it was, not today
+    assert len(alerts(stack)) == 4
+
+
+async def test_anomalies_on_in_a_private_channel_without_the_bot_asks_for_an_invitation(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    private = "G_FINANCE"
+    stack.slack.not_in.add(private)
+    said = await ask_in(stack, "anomalies on", channel=private)
+    assert "I am not a member of" in said
+    assert "invite me with `/invite @billing`" in said
+    assert "Nothing changed" in said
+    (info,) = stack.slack.api_calls("conversations.info", include_failed=True)
+    assert info.body["channel"] == private
+    assert "No channel hears of anomalies" in await ask_in(stack, "anomalies")
+    stack.slack.not_in.discard(private)  # invited
+    assert "Anomaly alerts go to" in await ask_in(stack, "anomalies on", channel=private)
+
+
+async def test_anomalies_on_in_a_public_channel_without_the_bot_joins_it(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    stack.slack.not_in.add(ALERTS)
+    said = await ask_in(stack, "anomalies on")
+    assert "Anomaly alerts go to" in said
+    assert "I joined the channel to post them" in said
+    assert [c.body["channel"] for c in stack.slack.api_calls("conversations.join")] == [ALERTS]
+    await ask_in(stack, "anomalies check")
+    assert len(alerts(stack)) == 4
+
+
+async def test_anomalies_on_when_slack_does_not_say_turns_them_on_and_says_so(
+    anomalous: Stack,
+) -> None:
+    stack = anomalous
+    stack.slack.fail_next("conversations.info", error="missing_scope", status=200)
+    said = await ask_in(stack, "anomalies on")
+    assert "Anomaly alerts go to" in said
+    assert "Slack did not tell me whether I am in this channel" in said
+    assert "Invite me with `/invite @billing`" in said

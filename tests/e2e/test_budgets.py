@@ -143,3 +143,45 @@ async def test_a_meter_without_cost_this_month_is_kept_with_a_warning(stack: Sta
     assert "`streaming_egress`" in said  # the meters it has
     _, right = await stack.ask("budget my-project meter streaming_egress 50", user_id=ADMIN)
     assert "no cost" not in seen(right)
+
+
+async def test_a_contro_type_has_a_forecast_from_the_months_records_while_they_are_few(
+    stack: Stack,
+) -> None:
+    _, reply = await stack.ask("budget contro card_issuance 100", user_id=ADMIN)
+    assert "when the month-end estimate reaches 100%" in seen(reply)
+    before = len(stack.sandbox.requests)
+    _, listed = await stack.ask("budget list")
+    line = next(part for part in seen(listed).split("\n\n") if "card_issuance" in part)
+    assert re.search(r"month-end [0-9,.]+ (to [0-9,.]+ )?USD", line), line
+    contro = [r.path for r in stack.sandbox.requests[before:] if r.path.startswith("/v1")]
+    assert contro[0] == "/v1/partner/usage/summary", contro
+    assert set(contro[1:]) == {"/v1/partner/usage/records"}, contro  # one pass over them
+
+
+async def test_a_contro_type_has_no_forecast_when_the_months_records_are_many(
+    stack: Stack,
+) -> None:
+    stack.sandbox.set_contro_records("2026-11", 5_000)
+    await stack.ask("budget contro card_issuance 100", user_id=ADMIN)
+    before = len(stack.sandbox.requests)
+    _, listed = await stack.ask("budget list")
+    assert not [r for r in stack.sandbox.requests[before:] if r.path.endswith("/records")]
+    line = next(part for part in seen(listed).split("\n\n") if "card_issuance" in part)
+    assert "no estimate: Contro has 5,000 records this month, more than the 1,000" in line
+
+
+async def test_a_forecast_that_falls_back_under_the_budget_recovers(stack: Stack) -> None:
+    await stack.ask("budget video-platform 10,000", user_id=ADMIN)
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    await stack.slack.wait_for(lambda c: c.method == "chat.postMessage")
+    (crossed,) = [seen(p) for p in posts(stack)]
+    assert "is on course to pass its 10,000.00 USD budget" in crossed
+    stack.sandbox.slow_down("video-platform")  # its last week at a tenth: the estimate falls
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    await stack.slack.wait_for(lambda c: c.method == "chat.postMessage", count=2)
+    recovered = seen(posts(stack)[-1])
+    assert "Recovered: `video-platform` is back on course to stay under its" in recovered
+    await stack.bot.scheduler.check_budgets(stack.clock.now)
+    await asyncio.sleep(0.2)
+    assert len(posts(stack)) == 2, "once"

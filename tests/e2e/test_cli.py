@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import sys
+from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -363,3 +364,28 @@ async def test_socket_without_slack_says_it_is_connecting_and_logs_one_line_a_tr
     )
     assert failed.rstrip().endswith("; retrying")
     assert not any("Traceback" in line or "retry handler" in line for line in lines), lines
+
+
+async def test_sandbox_with_anomalies_serves_them_and_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MKIO_", "REDIS"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "sandbox", "--anomalies", "--port", "0",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        printed = ""
+        while "Anomalies on" not in printed:
+            line = await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)
+            assert line, f"the sandbox stopped: {printed}"
+            printed += line.decode()
+        base = printed.split("MK.IO sandbox:")[1].split()[0].removesuffix("/api/v1")
+        async with httpx.AsyncClient(timeout=PATIENCE, trust_env=False) as client:
+            info = (await client.get(f"{base}/_sandbox")).json()
+        day = info["anomalyDay"]
+        assert day == (datetime.fromisoformat(info["now"]).date() - timedelta(days=1)).isoformat()
+        assert f"Anomalies on {day}: a spike, a drop, a new meter and a new Contro type" in printed
+        assert "/billing anomalies on, then /billing anomalies check" in printed
+    finally:
+        process.kill()
+        await process.wait()

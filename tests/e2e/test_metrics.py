@@ -159,3 +159,30 @@ async def test_the_scheduler_and_each_budget_are_measured(stack: Stack) -> None:
         ran, "billing_bot_month_to_date_cost", project="video-platform", currency="USD"
     )
     assert december < cost
+
+
+async def test_open_anomalies_are_counted_until_they_recover_acknowledged_or_not(
+    stack: Stack,
+) -> None:
+    stack.sandbox.add_anomalies()
+    gauge: tuple[str, frozenset[tuple[str, str]]] = ("billing_bot_open_anomalies", frozenset())
+    assert gauge not in await scrape(stack)  # no check yet: nothing known
+    alerts = "C_ALERTS"
+    for words in ("anomalies on", "anomalies check"):
+        sent = await stack.sender.command(words, user_id=ADMIN, channel_id=alerts)
+        assert sent.status == 200
+        await stack.final_response(sent.response_url)
+    assert (await scrape(stack))[gauge] == 4
+    (spike,) = [
+        c
+        for c in stack.slack.api_calls("chat.postMessage")
+        if c.channel == alerts and "Cost spike" in seen(c)
+    ]
+    clicked = await stack.sender.click(spike, "anomaly_acknowledge", user_id=ADMIN)
+    assert clicked.status == 200
+    await stack.slack.wait_for(lambda c: c.method == "chat.update" and c.ts == spike.ts)
+    assert (await scrape(stack))[gauge] == 4  # acknowledged is still open
+    stack.clock.advance(days=1)
+    sent = await stack.sender.command("anomalies check", user_id=ADMIN, channel_id=alerts)
+    await stack.final_response(sent.response_url)
+    assert (await scrape(stack))[gauge] == 0  # recovered, and the new ones now usual

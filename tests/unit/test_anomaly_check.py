@@ -3,11 +3,12 @@ source: what is posted, continued, kept quiet and recovered, day after day."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from bot.core.watch.anomalies import Day, Kind, Series, SeriesKey, Source
-from bot.core.watch.check import NoteKind, Watch
+from bot.core.watch.check import CATCH_UP_DAYS, NoteKind, Watch
 from bot.core.watch.lifecycle import Anomaly, MemoryAnomalyStore, Posted
 
 KEY = SeriesKey(Source.MKIO, "web", "streaming_egress")
@@ -22,13 +23,15 @@ class Fake:
         self.unusual: set[date] = set()
         self.alerts: list[tuple[str, list[str]]] = []
         self.notes: list[tuple[str, NoteKind, int]] = []
+        self.asked: list[tuple[date, date]] = []
 
-    async def source(self, day: date) -> list[Series]:
-        since = day - timedelta(days=35)
+    async def source(self, first: date, last: date) -> list[Series]:
+        self.asked.append((first, last))
+        since = first - timedelta(days=35)
         days = {
             d: Day(Decimal(1000 if d in self.unusual else 100))
-            for n in range(36)
-            if (d := since + timedelta(days=n)) <= day
+            for n in range((last - since).days + 1)
+            if (d := since + timedelta(days=n)) <= last
         }
         return [Series(KEY, days, since)]
 
@@ -115,7 +118,7 @@ async def test_without_a_channel_it_is_found_and_listed_not_posted_and_the_hour_
 async def test_a_source_that_fails_is_said_and_the_others_checked() -> None:
     fake, store = Fake(), MemoryAnomalyStore()
 
-    async def broken(day: date) -> list[Series]:
+    async def broken(first: date, last: date) -> list[Series]:
         raise RuntimeError("down")
 
     check = Watch(
@@ -125,3 +128,66 @@ async def test_a_source_that_fails_is_said_and_the_others_checked() -> None:
     result = await check.check(at(SPIKE))
     assert result.errors == ("broken",)
     assert len(result.alerted) == 1
+
+
+async def test_a_day_missed_while_down_is_judged_by_the_next_check_from_one_request() -> None:
+    check, fake, store = await watch()
+    fake.unusual = {SPIKE}
+    before = await check.check(at(SPIKE - timedelta(days=1)))
+    assert before.alerted == ()
+    # down for two days: no check judged SPIKE (unusual) nor the day after (usual again)
+    result = await check.check(at(SPIKE + timedelta(days=2)))
+    assert (result.first_day, result.day, result.days) == (SPIKE, SPIKE + timedelta(days=2), 3)
+    assert fake.asked[-1] == (SPIKE, SPIKE + timedelta(days=2))  # one request for all three
+    assert [a.day for a in result.alerted] == [SPIKE]
+    assert [a.recovered_on for a in result.recovered] == [SPIKE + timedelta(days=1)]
+    assert fake.notes == [(result.alerted[0].id, NoteKind.RECOVERED, 1)]
+    again = await check.check(at(SPIKE + timedelta(days=2)))  # judged: nothing more
+    assert (again.first_day, again.alerted, again.recovered) == (None, (), ())
+    assert len(fake.alerts) == 1
+    assert await store.judged() == SPIKE + timedelta(days=2)
+
+
+async def test_catching_up_goes_back_at_most_a_week() -> None:
+    check, fake, _ = await watch()
+    await check.check(at(SPIKE - timedelta(days=20)))
+    fake.unusual = {SPIKE - timedelta(days=7), SPIKE - timedelta(days=6)}
+    result = await check.check(at(SPIKE))
+    assert result.first_day == SPIKE - timedelta(days=CATCH_UP_DAYS - 1)
+    assert fake.asked[-1] == (SPIKE - timedelta(days=6), SPIKE)
+    assert [a.day for a in result.alerted] == [SPIKE - timedelta(days=6)]
+
+
+async def test_days_not_judged_for_a_failed_source_are_judged_by_the_next_check() -> None:
+    fake, store = Fake(), MemoryAnomalyStore()
+    failing = True
+
+    async def flaky(first: date, last: date) -> list[Series]:
+        if failing:
+            raise RuntimeError("down")
+        return await fake.source(first, last)
+
+    check = Watch(store, [("flaky", flaky)], alert=fake.alert, note=fake.note)
+    await store.set_judged(SPIKE - timedelta(days=1))
+    fake.unusual = {SPIKE}
+    assert (await check.check(at(SPIKE))).errors == ("flaky",)
+    assert await store.judged() == SPIKE - timedelta(days=1)
+    failing = False
+    result = await check.check(at(SPIKE + timedelta(days=1)))
+    assert [a.day for a in result.alerted] == [SPIKE]
+
+
+async def test_two_replicas_catching_up_at_once_alert_once() -> None:
+    fake, store = Fake(), MemoryAnomalyStore()
+    await store.set_channel("C1", True)
+    await store.set_judged(SPIKE - timedelta(days=3))
+    fake.unusual = {SPIKE - timedelta(days=2), SPIKE - timedelta(days=1)}
+    one, two = (
+        Watch(store, [("fake", fake.source)], alert=fake.alert, note=fake.note) for _ in range(2)
+    )
+    first, second = await asyncio.gather(one.check(at(SPIKE)), two.check(at(SPIKE)))
+    assert len(first.alerted) + len(second.alerted) == 1
+    assert len(fake.alerts) == 1
+    assert [kind for _, kind, _ in fake.notes] == [NoteKind.CONTINUES, NoteKind.RECOVERED]
+    (closed,) = first.recovered + second.recovered
+    assert (closed.days, closed.recovered_on) == (2, SPIKE)

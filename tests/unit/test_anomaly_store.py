@@ -113,6 +113,15 @@ async def test_channels(store: AnomalyStore) -> None:
     assert await store.channels() == ["C1"]
 
 
+async def test_the_latest_day_judged_only_moves_forward(store: AnomalyStore) -> None:
+    assert await store.judged() is None
+    await store.set_judged(DAY)
+    await store.set_judged(DAY - timedelta(days=3))  # a slower replica: kept the later day
+    assert await store.judged() == DAY
+    await store.set_judged(DAY + timedelta(days=1))
+    assert await store.judged() == DAY + timedelta(days=1)
+
+
 async def _race(a: AnomalyStore, b: AnomalyStore) -> None:
     one = anomaly()
     opened = await asyncio.gather(*(s.open(one) for s in (a, b) for _ in range(5)))

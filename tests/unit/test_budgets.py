@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.apis.contro.models import SummaryItem, UsageSummary
+from bot.apis.contro.models import SummaryItem, UsageRecord, UsageSummary
 from bot.core.language.commands import ScopeKind
-from bot.core.scheduled.budget_spend import BudgetMonth, SpendRow
+from bot.core.scheduled.budget_spend import BudgetMonth, SpendRow, contro_spend_rows
 from bot.core.scheduled.budgets import (
     AlertKind,
     Budget,
@@ -248,6 +248,46 @@ def test_a_contro_type_counts_its_summary_total_and_has_no_forecast() -> None:
     assert month.spend(cards).forecasts == ()
     unknown = scoped(ScopeKind.CONTRO_TYPE, "nope")
     assert month.spend(unknown).totals.get("USD").amount == 0
+
+
+def record(kind: str, amount: str, created: datetime | None) -> UsageRecord:
+    return UsageRecord(id=f"r{amount}", type=kind, amount=D(amount), createdAt=created)
+
+
+def test_a_contro_types_forecast_is_the_estimate_of_its_records_days() -> None:
+    def at(day: int, hour: int = 9) -> datetime:
+        return datetime(2026, 11, day, hour, tzinfo=UTC)
+
+    records = [
+        record("card_issuance", "1.50", at(1)),
+        record("card_issuance", "2.50", at(1, 23)),
+        record("card_issuance", "4.00", at(2)),
+        record("card_issuance", "2.00", at(3)),
+        record("card_issuance", "1.25", at(4)),  # today: not a complete day
+        record("card_issuance", "9.99", None),  # no day: left out
+        record("transaction", "99", at(2)),  # another type
+    ]
+    rows = contro_spend_rows(records, frozenset({"card_issuance"}))
+    assert [(r.day.day, r.cost) for r in rows] == [
+        (1, D("4.00")),
+        (2, D("4.00")),
+        (3, D("2.00")),
+        (4, D("1.25")),
+    ]
+    summary = UsageSummary(
+        period="2026-11", items=[SummaryItem(type="card_issuance", total=D("11.25"), count=5)]
+    )
+    month = BudgetMonth(date(2026, 11, 4), contro=summary, contro_days=rows)
+    cards = scoped(ScopeKind.CONTRO_TYPE, "card_issuance")
+    spend = month.spend(cards)
+    assert spend.totals == Totals.of([Money(D("11.25"), "USD")])  # the summary's total
+    (forecast,) = spend.forecasts
+    # complete days 1-3: 10.00, so 10/3 a day for the 26 days from today on
+    with exact(rounds=True):
+        assert forecast.daily_low == forecast.daily_high == D("10.00") / 3
+        assert forecast.low == forecast.high == D("11.25") + D("10.00") * 26 / 3
+    none = BudgetMonth(date(2026, 11, 4), contro=summary, contro_no_forecast="too many")
+    assert none.spend(cards).figures(cards, "2026-11").no_forecast == "too many"
 
 
 def test_a_budget_whose_project_is_gone_or_whose_source_failed_fails_alone() -> None:

@@ -577,7 +577,9 @@ async def test_demo_budgets_cross_and_alert_once() -> None:
     assert "(budgets checked: 1 new alert)" in first
     assert "The organization is over its 1.00 USD budget" in first
     assert "direct message" in first  # also to the person it names
-    assert "(budgets checked: 0 new alerts)" in after(printed, ":check-budgets", 2)
+    assert "no budget crossed a new threshold, nothing posted" in after(
+        printed, ":check-budgets", 2
+    )
 
 
 async def test_demo_finds_the_sandbox_anomalies_and_presses_their_buttons() -> None:
@@ -590,3 +592,12 @@ async def test_demo_finds_the_sandbox_anomalies_and_presses_their_buttons() -> N
     assert "(anomalies checked)" in found
     assert "[1] Acknowledge" in found
     assert "Acknowledged by" in after(printed, "1")
+
+
+async def test_demo_slows_a_sandbox_project_down_for_a_budget_to_recover() -> None:
+    printed = await demo(":slow-down video-platform", ":slow-down nope", "quit")
+
+    slowed = after(printed, ":slow-down video-platform")
+    assert "(video-platform used a tenth of its usual from " in slowed
+    assert "`:check-budgets` tells a budget it was on course to pass that it recovered" in slowed
+    assert "(the sandbox has no project 'nope')" in after(printed, ":slow-down nope")

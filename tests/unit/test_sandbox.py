@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -279,7 +279,30 @@ async def test_control_plane(client: httpx.AsyncClient, sandbox: Sandbox, base: 
     for bad_records in ({"period": "2026-13", "count": 1}, {"period": "2026-10"}, {}):
         response = await client.post("/_sandbox/contro-records", json=bad_records)
         assert response.status_code == 400
+
+    slow = await client.post("/_sandbox/slow-down", json={"project": "video-platform", "days": 3})
+    assert slow.json() == {"project": "video-platform", "from": "2026-03-12"}
+    for bad_slow in ({}, {"project": "nope"}, {"project": "video-platform", "days": 0}):
+        assert (await client.post("/_sandbox/slow-down", json=bad_slow)).status_code == 400
     assert all(not r.path.startswith("/_sandbox") for r in sandbox.requests)
+
+
+def test_a_slowed_down_project_uses_a_tenth_from_that_day_on() -> None:
+    def egress(sandbox: Sandbox, day: date) -> float:
+        query = {
+            "startDate": day.isoformat(),
+            "endDate": date.fromordinal(day.toordinal() + 1).isoformat(),
+            "granularity": "day",
+            "projectNames": ["video-platform"],
+        }
+        rows = sandbox.report_rows(query)
+        return sum(float(r["quantity"]) for r in rows if r["meterName"] == "streaming_egress")
+
+    usual, slowed = Sandbox(clock=lambda: NOW), Sandbox(clock=lambda: NOW)
+    assert slowed.slow_down("video-platform", days=3) == date(2026, 3, 12)
+    before, first = date(2026, 3, 11), date(2026, 3, 12)
+    assert egress(slowed, before) == egress(usual, before) > 0
+    assert 0 < egress(slowed, first) <= egress(usual, first) / 10
 
 
 async def test_serve_forever_prints_urls_and_credentials(

@@ -8,8 +8,10 @@ Contro type, then `BudgetMonth.spend(budget)` picks each budget's rows:
 - a payment method: the rows billed to it (a report row names the method it was billed to,
   so a project that moved mid-month counts for the days it was assigned);
 - the organization: every row;
-- a Contro usage type: the summary's total for that type (no forecast: the summary has no
-  daily breakdown).
+- a Contro usage type: the summary's total for that type; its forecast from the month's
+  records (their `createdAt` gives the days), read once for every Contro type when the
+  summary counts at most `CONTRO_FORECAST_MAX_RECORDS` of them (one request per 100 records
+  every hour is the price); past that, no forecast, and the budget says why.
 
 The forecast is `bot.core.reports.estimate` on the picked daily costs, one per currency.
 """
@@ -22,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from bot.apis.contro.models import CURRENCY as CONTRO_CURRENCY
-from bot.apis.contro.models import UsageSummary
+from bot.apis.contro.models import UsageRecord, UsageSummary
 from bot.apis.mkio.models import ReportRow
 from bot.clock import as_utc
 from bot.core.language.commands import ScopeKind
@@ -34,9 +36,19 @@ from bot.core.scheduled.budgets import Budget, Forecast, MonthSpend
 from bot.errors import CommandError
 from bot.money import Money, Totals
 
-__all__ = ["BudgetMonth", "SpendRow", "spend_rows"]
+__all__ = [
+    "CONTRO_FORECAST_MAX_RECORDS",
+    "BudgetMonth",
+    "SpendRow",
+    "contro_spend_rows",
+    "spend_rows",
+]
 
 K = TypeVar("K", bound=Hashable)
+
+# Contro's records of the month so far are read (to make a forecast) up to this many: 10
+# requests of 100 each hour. The summary's counts say how many there are before any is read.
+CONTRO_FORECAST_MAX_RECORDS: Final = 1_000
 
 MKIO_SCOPES = frozenset(
     {ScopeKind.PROJECT, ScopeKind.METER, ScopeKind.PAYMENT_METHOD, ScopeKind.ORGANIZATION}
@@ -64,6 +76,18 @@ def spend_rows(rows: Iterable[ReportRow]) -> list[SpendRow]:
     ]
 
 
+def contro_spend_rows(records: Iterable[UsageRecord], types: frozenset[str]) -> list[SpendRow]:
+    """The records of `types` added up per type and UTC day of `createdAt` (one row each)."""
+    days: defaultdict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    for record in records:
+        if record.type in types and record.created_at is not None:
+            days[record.type, as_utc(record.created_at).date()] += record.amount
+    return [
+        SpendRow(day, None, kind, None, cost, CONTRO_CURRENCY)
+        for (kind, day), cost in sorted(days.items())
+    ]
+
+
 @dataclass(frozen=True)
 class BudgetMonth:
     """What one check fetched: this month's rows by day (None: not fetched, no MK.IO scope),
@@ -74,6 +98,9 @@ class BudgetMonth:
     rows: Sequence[SpendRow] | None = None
     projects: frozenset[str] | None = None
     contro: UsageSummary | None = None
+    # the Contro types' days (from the month's records), or why they were not read
+    contro_days: Sequence[SpendRow] | None = None
+    contro_no_forecast: str | None = None
     mkio_error: Exception | None = None  # why the MK.IO sources could not be read
     contro_error: Exception | None = None
     _cache: dict[str, MonthSpend] = field(default_factory=dict, compare=False, repr=False)
@@ -127,7 +154,12 @@ class BudgetMonth:
         if self.contro is None:
             raise RuntimeError("this check did not fetch Contro's summary")
         total = sum((i.total for i in self.contro.items if i.type == usage_type), Decimal(0))
-        return MonthSpend(Totals.of([Money(total, CONTRO_CURRENCY)]))
+        totals = Totals.of([Money(total, CONTRO_CURRENCY)])
+        if self.contro_days is None:
+            return MonthSpend(totals, no_forecast=self.contro_no_forecast)
+        days = [row for row in self.contro_days if row.meter == usage_type]
+        # the summary's total is the month so far; the records give the days to go on from
+        return MonthSpend(totals, month_spend(days, self.today).forecasts)
 
 
 def _grouped(rows: Iterable[SpendRow], key: Callable[[SpendRow], K]) -> dict[K, list[SpendRow]]:

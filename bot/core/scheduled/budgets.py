@@ -198,11 +198,12 @@ class BudgetFigures:
 
     month: str  # "2026-11"
     month_to_date: Decimal
-    forecast: Forecast | None  # None: no estimate (a month's first two days, Contro types)
+    forecast: Forecast | None  # None: no estimate (a month's first two days, or `no_forecast`)
     amount: Decimal
     currency: str
     # this month's cost in other currencies: never counted against the budget, only told
     other_currencies: tuple[Money, ...] = ()
+    no_forecast: str | None = None  # why there is no estimate, beyond the first two days
 
     @property
     def estimate_high(self) -> Decimal | None:
@@ -252,6 +253,7 @@ class MonthSpend:
 
     totals: Totals
     forecasts: tuple[Forecast, ...] = ()
+    no_forecast: str | None = None  # why there is none, when not the month's first two days
 
     def figures(self, budget: Budget, month: str) -> BudgetFigures:
         """The figures in the budget's currency only; the other currencies are listed apart."""
@@ -263,6 +265,7 @@ class MonthSpend:
             amount=budget.amount,
             currency=budget.currency,
             other_currencies=self.totals.others(budget.currency),
+            no_forecast=self.no_forecast,
         )
 
 

@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -37,6 +38,7 @@ __all__ = [
     "AnomalyStore",
     "MemoryAnomalyStore",
     "Posted",
+    "PriceFrom",
     "Update",
     "anomaly_id",
     "click_event",
@@ -46,6 +48,13 @@ __all__ = [
 def anomaly_id(series: str, day: date) -> str:
     """Short and fixed-length: it travels in buttons and keys."""
     return hashlib.sha256(f"{series}\x1e{day.isoformat()}".encode()).hexdigest()[:20]
+
+
+class PriceFrom(StrEnum):
+    """Where an MK.IO anomaly's unit price came from."""
+
+    RATE_CARD = "rate-card"  # the rate card of the payment method assigned to the project
+    REPORT = "report"  # the usage report's price: the card could not price it
 
 
 class Posted(BaseModel):
@@ -85,6 +94,9 @@ class Anomaly(BaseModel):
     quantity: Decimal | None = None
     quantity_change: Decimal | None = None
     unit_price: Decimal | None = None
+    price_from: PriceFrom | None = None  # None: not priced by a card (or stored before)
+    rate_card: str | None = None  # the payment method whose rate card priced it
+    price_note: str | None = None  # why the rate card did not price it
     count: int | None = None
     median_count: Decimal | None = None
     days_left_in_month: int = 0
@@ -239,6 +251,12 @@ class AnomalyStore(Protocol):
         the event was applied before, the anomaly is unknown, or `update` changes nothing.
         An anomaly given a `closed_at` stops being open."""
 
+    async def judged(self) -> date | None:
+        """The latest day a check judged with every source read (None before the first)."""
+
+    async def set_judged(self, day: date) -> None:
+        """Record that `day` was judged; an earlier day than the one recorded changes nothing."""
+
     async def aclose(self) -> None: ...
 
 
@@ -251,6 +269,7 @@ class MemoryAnomalyStore:
         self._open: dict[str, str] = {}  # series -> the open anomaly's id
         self._latest: dict[str, str] = {}  # series -> its latest anomaly's id
         self._events: builtins.set[tuple[str, str]] = builtins.set()
+        self._judged: date | None = None
 
     async def channels(self) -> builtins.list[str]:
         return sorted(self._channels)
@@ -299,6 +318,13 @@ class MemoryAnomalyStore:
         if not new.open and self._open.get(new.series) == anomaly_id:
             del self._open[new.series]
         return new
+
+    async def judged(self) -> date | None:
+        return self._judged
+
+    async def set_judged(self, day: date) -> None:
+        if self._judged is None or day > self._judged:
+            self._judged = day
 
     async def aclose(self) -> None:
         pass

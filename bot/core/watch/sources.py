@@ -1,7 +1,8 @@
 """Where the anomaly check's series come from, with as few upstream requests as possible.
 
 - MK.IO: ONE organization-wide `POST /organization/reports/usage`, granularity `day`, from
-  `Rules.new_lookback_days` before the day to the day (end exclusive the next day), streamed
+  `Rules.new_lookback_days` before the first day to judge to the last (end exclusive the next
+  day: one day's check asks for 36 days, a check that catches up on missed days more), streamed
   and folded into one series per project, meter name, SKU and currency. Its `cost` is the
   money; its `price` is the project's rate-card price, which says what the change means in
   units; a row with an entitlement marks its day as covered.
@@ -49,8 +50,11 @@ def _first_day(day: date, rules: Rules) -> date:
     return day - timedelta(days=rules.new_lookback_days)
 
 
-async def mkio_series(mkio: MkioClient, day: date, rules: Rules, *, max_rows: int) -> list[Series]:
-    since = _first_day(day, rules)
+async def mkio_series(
+    mkio: MkioClient, day: date, rules: Rules, *, max_rows: int, first: date | None = None
+) -> list[Series]:
+    """The series to judge the days from `first` (by default `day`) to `day`."""
+    since = _first_day(first or day, rules)
     query = ReportQuery(
         start_date=since, end_date=day + timedelta(days=1), granularity=Granularity.DAY
     )
@@ -94,8 +98,11 @@ def _months(first: date, last: date) -> list[str]:
     return months
 
 
-async def contro_series(contro: ControClient, day: date, rules: Rules) -> list[Series]:
-    since = _first_day(day, rules)
+async def contro_series(
+    contro: ControClient, day: date, rules: Rules, *, first: date | None = None
+) -> list[Series]:
+    """The series to judge the days from `first` (by default `day`) to `day`."""
+    since = _first_day(first or day, rules)
     folds: defaultdict[str, _Fold] = defaultdict(_Fold)
     for period in _months(since, day):
         async for page in contro.iter_pages(period):

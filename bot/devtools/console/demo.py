@@ -95,6 +95,7 @@ async def _start(stack: contextlib.AsyncExitStack, out: TextIO, *, interactive: 
         banner=banner,
         scheduler=bot.scheduler,
         files_dir=files_dir,
+        slow_down=sandbox.slow_down,
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -78,6 +78,9 @@ What you can type (anything else is sent as `/billing <text>`):
                          was said; the sandbox has a spike, a drop and two new series)
   :as member | :as admin go on as a team member who is not a billing admin (U_MEMBER), or
                          back as the admin (U_DEMO)
+  :slow-down <project>   the sandbox project's last 7 days at a tenth of its usual: its
+                         month-end estimate falls, so a budget it was on course to pass
+                         recovers at the next `:check-budgets`
   :help                  this list
   quit                   leave (so does Ctrl-D)"""
 
@@ -95,7 +98,9 @@ class Console:
         banner: str,
         scheduler: Scheduler | None = None,
         files_dir: Path | None = None,
+        slow_down: Callable[[str], date] | None = None,
     ) -> None:
+        self.slow_down = slow_down  # the sandbox's, for `:slow-down`
         self.scheduler = scheduler  # for `:run-schedule`, `:check-budgets`, `:check-anomalies`
         self.files_dir = files_dir  # where the files the bot uploads are saved, if anywhere
         self.user = DEMO_USER  # who types: `:as member` / `:as admin`
@@ -191,6 +196,9 @@ class Console:
         if lowered.startswith(":as"):
             self._act_as(lowered.removeprefix(":as").strip())
             return True
+        if lowered.startswith(":slow-down"):
+            self._slow_down(words.partition(" ")[2].strip())
+            return True
         if words.startswith("/"):
             command, _, rest = words.partition(" ")
             if command.lower() != "/billing":
@@ -233,11 +241,11 @@ class Console:
         command, _, which = words.partition(" ")
         if command == ":check-budgets":
             alerts = await self.scheduler.check_budgets(now)
-            posted = any(alert.posted for alert in alerts)
+            posted = sum(1 for alert in alerts if alert.posted)
             if not posted and not any(c.visible for c in self.slack.calls[start:]):
                 self._say("(budgets checked: no budget crossed a new threshold, nothing posted)")
                 return
-            self._say("(budgets checked)")
+            self._say(f"(budgets checked: {posted} new alert{'' if posted == 1 else 's'})")
         elif command == ":check-anomalies":
             await self.scheduler.check_anomalies(now)
             self._say("(anomalies checked)")
@@ -279,6 +287,20 @@ class Console:
         self.user = user
         who = "a billing admin" if role == "admin" else "a team member, not a billing admin"
         self._say(f"(you are now {user}, {who})")
+
+    def _slow_down(self, project: str) -> None:
+        if self.slow_down is None:
+            self._say("(no sandbox in this console)")
+            return
+        try:
+            first = self.slow_down(project)
+        except ValueError as error:
+            self._say(f"({error})")
+            return
+        self._say(
+            f"({project} used a tenth of its usual from {first} on: `:check-budgets` tells a "
+            "budget it was on course to pass that it recovered)"
+        )
 
     async def _command(self, text: str) -> None:
         await self._exchange(self.sender.command(text, user_id=self.user, channel_id=DEMO_CHANNEL))

@@ -83,6 +83,11 @@ class LocalSlack:
     ) -> None:
         self.wait_timeout = wait_timeout
         self.scopes: list[str] = list(BOT_SCOPES)
+        self.not_in: set[str] = set()
+        """Channels the bot is not a member of: posting there answers `not_in_channel`;
+        conversations.info says `is_member: false` (a public `C…` one, which
+        conversations.join then joins) or, as Slack does for a private one it is not in,
+        `channel_not_found`."""
         """The scopes auth.test says the bot token has (`x-oauth-scopes`): manifest.yml's."""
         self.trigger_ttl = trigger_ttl
         self.external_channels: set[str] = set()
@@ -365,6 +370,8 @@ class LocalSlack:
         if problem is not None:
             return problem
         channel = conversation_id(str(call.body["channel"]))
+        if channel in self.not_in:
+            return {"ok": False, "error": "not_in_channel"}
         ts = self.new_ts()
         call.channel, call.ts = channel, ts
         return {"ok": True, "channel": channel, "ts": ts, "message": bot_message(call.body, ts)}
@@ -422,6 +429,9 @@ class LocalSlack:
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         call.channel = str(channel)
+        if channel in self.not_in and not str(channel).startswith("C"):
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        self.not_in.discard(str(channel))
         return {"ok": True, "channel": channel_object(str(channel))}
 
     def _conversations_info(self, call: SlackCall) -> dict[str, Any]:
@@ -429,7 +439,12 @@ class LocalSlack:
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         shared = str(channel) in self.external_channels
-        return {"ok": True, "channel": channel_object(str(channel), ext_shared=shared)}
+        found = channel_object(str(channel), ext_shared=shared)
+        if channel in self.not_in:
+            if not str(channel).startswith("C"):
+                return {"ok": False, "error": "channel_not_found"}
+            found["is_member"] = False
+        return {"ok": True, "channel": found}
 
     def _users_info(self, call: SlackCall) -> dict[str, Any]:
         user = call.body.get("user")

@@ -24,6 +24,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(f"{PREFIX}/delay", set_delay)
     router.add_post(f"{PREFIX}/contro-records", set_contro_records)
     router.add_post(f"{PREFIX}/rbac", set_rbac)
+    router.add_post(f"{PREFIX}/slow-down", slow_down)
     router.add_post(f"{PREFIX}/token", set_token)
 
 
@@ -59,6 +60,7 @@ async def info(request: web.Request) -> web.Response:
             "projects": sandbox.project_names(),
             "paymentMethods": sandbox.payment_method_ids(),
             "now": sandbox.now().isoformat(),
+            "anomalyDay": sandbox.anomaly_day.isoformat() if sandbox.anomaly_day else None,
         }
     )
 
@@ -153,6 +155,20 @@ async def set_contro_records(request: web.Request) -> web.Response:
     except (_Invalid, ValueError) as error:
         return _problem(str(error))
     return web.Response(status=204)
+
+
+async def slow_down(request: web.Request) -> web.Response:
+    """Body: {"project": ..., "days": 7}: the project's usage a tenth from that many days ago
+    on, so that its month-end estimate falls (a budget's "recovered")."""
+    try:
+        body = await _object(request)
+        project = _optional_str(body, "project")
+        if project is None:
+            raise _Invalid("project is required")
+        first = sandbox_of(request).slow_down(project, days=_int(body, "days", 7))
+    except (_Invalid, ValueError) as error:
+        return _problem(str(error))
+    return json_response({"project": project, "from": first.isoformat()})
 
 
 async def set_rbac(request: web.Request) -> web.Response:

@@ -84,6 +84,8 @@ class Sandbox:
         self.faults = FaultPlan()
         self.state = MkioState(seed)
         self.anomaly_day: date | None = None
+        self._anomaly_events: tuple[anomaly_data.UsageEvent, ...] = ()
+        self._slow_events: tuple[anomaly_data.UsageEvent, ...] = ()
         self.usage = UsageEngine(seed, self.state)
         self.contro = ControData(seed)
         if anomalies:
@@ -96,9 +98,30 @@ class Sandbox:
         """The anomalies to find, on the day before now (before any data is asked for: what
         was computed is forgotten). Returns their day."""
         day = self.anomaly_day = self.now().date() - timedelta(days=1)
-        self.usage = UsageEngine(self.seed, self.state, anomaly_data.usage_events(day))
+        self._anomaly_events = anomaly_data.usage_events(day)
+        self._remake_usage()
         self.contro = ControData(self.seed, anomaly_data.contro_records(day))
         return day
+
+    def slow_down(self, project: str, *, days: int = 7, denominator: int = 10) -> date:
+        """`project` used a `denominator`th of its usual from `days` days ago on (what was
+        computed is forgotten): its month-end estimate falls, so a budget whose estimate had
+        reached it recovers. Returns the first slow day."""
+        definition = next((p for p in catalog.PROJECTS if p.name == project), None)
+        if definition is None:
+            raise ValueError(f"the sandbox has no project {project!r}")
+        if days < 1 or denominator < 1:
+            raise ValueError("days and denominator must be at least 1")
+        start = self.now().date() - timedelta(days=days)
+        self._slow_events += tuple(
+            anomaly_data.UsageEvent(project, meter, start, None, denominator=denominator)
+            for meter in definition.daily_units
+        )
+        self._remake_usage()
+        return start
+
+    def _remake_usage(self) -> None:
+        self.usage = UsageEngine(self.seed, self.state, self._anomaly_events + self._slow_events)
 
     def now(self) -> datetime:
         """The clock's time in UTC (a naive clock value is taken as UTC)."""

@@ -30,6 +30,7 @@ class SandboxOptions(TypedDict, total=False):
     contro_key: str
     contro_pagination: ControPagination
     mkio_page_size: int
+    anomalies: bool
 
 
 _PREFIXES: tuple[tuple[Api, str], ...] = (("mkio", mkio.PREFIX), ("contro", contro.PREFIX))
@@ -207,6 +208,15 @@ def banner(sandbox: Sandbox, base: str) -> str:
             f"  MKIO_TOKEN={sandbox.mkio_token}",
             f"  CONTRO_API_URL={base}{contro.PREFIX}",
             f"  CONTRO_API_KEY={sandbox.contro_key}",
+            *(
+                [
+                    "",
+                    f"Anomalies on {sandbox.anomaly_day}: a spike, a drop, a new meter and a new "
+                    "Contro type. In Slack: /billing anomalies on, then /billing anomalies check.",
+                ]
+                if sandbox.anomaly_day
+                else []
+            ),
         ]
     )
 

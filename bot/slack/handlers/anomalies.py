@@ -27,10 +27,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.apis.contro.client import ControClient
 from bot.apis.mkio.client import MkioClient
 from bot.config import Settings
+from bot.core.billing import BillingService
 from bot.core.language import commands as c
 from bot.core.watch.anomalies import Rules, Series
-from bot.core.watch.check import NoteKind, SeriesSource, Watch
+from bot.core.watch.check import NoteKind, Reach, SeriesSource, Watch
 from bot.core.watch.lifecycle import Anomaly, AnomalyStore, Posted, Update, click_event
+from bot.core.watch.pricing import rate_card_pricer
 from bot.core.watch.sources import contro_series, mkio_series
 from bot.slack.delivery import ChannelGuard, Logged, Posting
 from bot.slack.handlers.asker import Asker
@@ -43,6 +45,7 @@ from bot.slack.render.anomalies import (
     render_alert,
     render_alerts_switched,
     render_anomalies,
+    render_cannot_post,
     render_check,
     render_details,
     render_note,
@@ -67,8 +70,11 @@ async def run(command: Anomalies, asker: Asker, deps: Deps) -> Message:
             store = deps.watch.store
             return render_anomalies(await store.list_open(), await store.channels())
         case c.AnomalyAlerts(on=on):
+            reach = await deps.watch.reach(asker.channel_id) if on else None
+            if reach is Reach.INVITE:  # nothing changes: alerts would not arrive
+                return render_cannot_post(asker.channel_id)
             changed = await deps.watch.store.set_channel(asker.channel_id, on)
-            return render_alerts_switched(asker.channel_id, on, changed)
+            return render_alerts_switched(asker.channel_id, on, changed, reach)
         case c.CheckAnomalies():
             result = await deps.watch.check(deps.clock())
             return render_check(result, await deps.watch.store.channels())
@@ -98,6 +104,29 @@ async def _edit(posting: Posting, anomaly: Anomaly) -> None:
             )
 
 
+async def channel_reach(client: AsyncWebClient, channel: str) -> Reach:
+    """Is the bot in `channel` (conversations.info)? A public channel it is not in, it joins
+    now; a private one (which Slack does not even show it) needs an invitation."""
+    try:
+        info = (await client.conversations_info(channel=channel)).get("channel") or {}
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error == "channel_not_found":
+            return Reach.INVITE
+        log.info("conversations.info about %s: %s", channel, error)
+        return Reach.UNKNOWN
+    if info.get("is_member") or info.get("is_im"):
+        return Reach.MEMBER
+    if info.get("is_private") or info.get("is_mpim") or info.get("is_archived"):
+        return Reach.INVITE
+    try:
+        await client.conversations_join(channel=channel)
+    except SlackApiError as exc:
+        log.info("could not join %s: %s", channel, exc.response.get("error"))
+        return Reach.INVITE
+    return Reach.JOINED
+
+
 def make_watch(
     client: AsyncWebClient,
     store: AnomalyStore,
@@ -106,24 +135,28 @@ def make_watch(
     mkio: MkioClient | None,
     contro: ControClient | None,
     settings: Settings,
+    billing: BillingService | None = None,
     rules: Rules | None = None,
 ) -> Watch:
-    """The check with its sources (those configured) and its Slack side."""
+    """The check with its sources (those configured), its pricing (with `billing`: by the
+    project's rate card) and its Slack side."""
     rules = rules or Rules()
     posting = _posting(client, guard)
     sources: list[tuple[str, SeriesSource]] = []
     if mkio is not None:
         known_mkio = mkio
 
-        async def from_mkio(day: date) -> list[Series]:
-            return await mkio_series(known_mkio, day, rules, max_rows=settings.report_max_rows)
+        async def from_mkio(first: date, last: date) -> list[Series]:
+            return await mkio_series(
+                known_mkio, last, rules, max_rows=settings.report_max_rows, first=first
+            )
 
         sources.append(("MK.IO", from_mkio))
     if contro is not None:
         known_contro = contro
 
-        async def from_contro(day: date) -> list[Series]:
-            return await contro_series(known_contro, day, rules)
+        async def from_contro(first: date, last: date) -> list[Series]:
+            return await contro_series(known_contro, last, rules, first=first)
 
         sources.append(("Contro", from_contro))
 
@@ -147,7 +180,11 @@ def make_watch(
                 render_note(anomaly, kind)
             )
 
-    return Watch(store, sources, alert=alert, note=note, rules=rules)
+    async def reach(channel: str) -> Reach:
+        return await channel_reach(client, channel)
+
+    price = rate_card_pricer(billing) if billing is not None and mkio is not None else None
+    return Watch(store, sources, alert=alert, note=note, rules=rules, price=price, reach=reach)
 
 
 # -- the buttons ----------------------------------------------------------------------------

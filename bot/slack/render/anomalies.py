@@ -16,9 +16,9 @@ from slack_sdk.models.blocks import (
 
 from bot.clock import as_utc
 from bot.core.watch.anomalies import Kind, Rules, Source
-from bot.core.watch.check import CheckResult, NoteKind
-from bot.core.watch.lifecycle import Anomaly
-from bot.money import format_money, format_price, format_quantity
+from bot.core.watch.check import CheckResult, NoteKind, Reach
+from bot.core.watch.lifecycle import Anomaly, PriceFrom
+from bot.money import exact, format_money, format_price, format_quantity
 from bot.slack.ids import ActionId, anomaly_block_id
 from bot.slack.render.changes import _mention as mention
 from bot.slack.render.common import (
@@ -33,6 +33,7 @@ from bot.slack.render.common import (
     table,
 )
 
+INVITE = "/invite @billing"
 _TITLE = {Kind.SPIKE: "Cost spike", Kind.DROP: "Cost drop", Kind.NEW: "New"}
 _ICON = {Kind.SPIKE: ":chart_with_upwards_trend:", Kind.DROP: ":chart_with_downwards_trend:"}
 
@@ -83,10 +84,11 @@ def what_it_means(anomaly: Anomaly) -> list[str]:
     if anomaly.quantity_change is not None and anomaly.unit_price is not None:
         sign = "+" if anomaly.quantity_change > 0 else ""
         said.append(
-            f"That is {sign}{format_quantity(anomaly.quantity_change)} {unit}, at "
-            f"{format_price(anomaly.unit_price, anomaly.currency)} a unit on the project's "
-            "rate card."
+            f"That is {sign}{format_quantity(anomaly.quantity_change)} {unit}, "
+            f"{_priced(anomaly, anomaly.quantity_change, anomaly.unit_price)}"
         )
+    elif anomaly.quantity_change is not None and anomaly.price_note:
+        said.append(f"No unit price for it: {escape(anomaly.price_note)}.")
     elif anomaly.count is not None:
         typical = (
             f" (usually {format_quantity(anomaly.median_count)})" if anomaly.median_count else ""
@@ -105,6 +107,25 @@ def what_it_means(anomaly: Anomaly) -> list[str]:
             f"{anomaly.days_left_in_month} days are left in {anomaly.day:%B}."
         )
     return said
+
+
+def _priced(anomaly: Anomaly, quantity: Decimal, unit_price: Decimal) -> str:
+    """The units' cost at the unit price, and which price it is."""
+    price = format_price(unit_price, anomaly.currency)
+    with exact():
+        cost = _signed(quantity * unit_price, anomaly.currency)
+    match anomaly.price_from:
+        case PriceFrom.RATE_CARD:
+            card = escape(anomaly.rate_card or "its payment method")
+            return (
+                f"{cost} at {price} a unit on the rate card of {card}, the project's payment "
+                "method."
+            )
+        case PriceFrom.REPORT:
+            why = f": {escape(anomaly.price_note)}" if anomaly.price_note else ""
+            return f"{cost} at {price} a unit, the usage report's price (not the rate card's{why})."
+        case None:
+            return f"at {price} a unit on the project's rate card."
 
 
 def state_lines(anomaly: Anomaly) -> list[str]:
@@ -239,13 +260,22 @@ def render_anomalies(anomalies: list[Anomaly], channels: list[str]) -> Message:
     return finish(f"{len(anomalies)} open anomalies", blocks)
 
 
-def render_alerts_switched(channel: str, on: bool, changed: bool) -> Message:
+def render_alerts_switched(
+    channel: str, on: bool, changed: bool, reach: Reach | None = None
+) -> Message:
     if on:
         text = (
             f":bell: Anomaly alerts go to <#{channel}>."
             if changed
             else f"Anomaly alerts already go to <#{channel}>."
         )
+        if reach is Reach.JOINED:
+            text += " I joined the channel to post them."
+        elif reach is Reach.UNKNOWN:
+            text += (
+                " Slack did not tell me whether I am in this channel: if I am not, alerts "
+                f"cannot reach it. Invite me with `{INVITE}`."
+            )
     else:
         text = (
             f":no_bell: No more anomaly alerts in <#{channel}>."
@@ -255,10 +285,21 @@ def render_alerts_switched(channel: str, on: bool, changed: bool) -> Message:
     return finish(text, [section(text)])
 
 
+def render_cannot_post(channel: str) -> Message:
+    text = (
+        f":warning: I am not a member of <#{channel}>, so alerts cannot be posted here: "
+        f"invite me with `{INVITE}`, then `/billing anomalies on` again. Nothing changed."
+    )
+    return finish(text, [section(text)])
+
+
 def render_check(result: CheckResult, channels: list[str]) -> Message:
     settled = sum(1 for a in result.recovered if a.kind is Kind.NEW)
+    when = f"on {result.day}"
+    if result.first_day is not None:
+        when = f"from {result.first_day} to {result.day} ({result.days} days since the last check)"
     parts = [
-        f"Checked {result.series} series on {result.day}: "
+        f"Checked {result.series} series {when}: "
         f"{len(result.alerted)} new anomal{'y' if len(result.alerted) == 1 else 'ies'}, "
         f"{len(result.continued)} continuing, {len(result.recovered) - settled} recovered."
     ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from slack_sdk.models.blocks import Block
 
 from bot.core.language.commands import ScopeKind
+from bot.core.scheduled.budget_spend import CONTRO_FORECAST_MAX_RECORDS
 from bot.core.scheduled.budgets import (
     AlertKind,
     Budget,
@@ -107,11 +108,12 @@ def render_budget_set(
         if replaced is not None and replaced.channel != budget.channel
         else ""
     )
-    forecast = (
-        ""
-        if budget.scope is ScopeKind.CONTRO_TYPE
-        else ", and when the month-end estimate reaches 100% (and when it falls back under)"
-    )
+    forecast = ", and when the month-end estimate reaches 100% (and when it falls back under)"
+    if budget.scope is ScopeKind.CONTRO_TYPE:
+        forecast += (
+            f" (the estimate, from the month's records while they are at most "
+            f"{CONTRO_FORECAST_MAX_RECORDS:,})"
+        )
     dm = f" I also tell {_people(budget.notify)} by direct message." if budget.notify else ""
     text = (
         f":moneybag: {what} I check every hour and post in <#{budget.channel}>{moved} when "
@@ -165,8 +167,8 @@ def _month_line(budget: Budget, spend_of: SpendOf | None, month: str) -> str:
         reached = _reached_text(figures)
         if reached:
             parts.append(reached)
-    elif budget.scope is ScopeKind.CONTRO_TYPE:
-        parts.append("no estimate for Contro types")
+    elif figures.no_forecast:
+        parts.append(escape(figures.no_forecast))
     else:
         parts.append("no estimate yet (from the 3rd)")
     return " · ".join(parts)
