@@ -91,6 +91,7 @@ async def _socket() -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.slack.app import build_app
+    from bot.slack.probes import start_probe_server
 
     settings = _settings()
     _require(settings, "slack_app_token", "slack_bot_token")
@@ -98,11 +99,24 @@ async def _socket() -> None:
     await preflight.check(settings, serving_http=False)
     assert settings.slack_app_token is not None
     bot = build_app(settings)
+    probes = None
+    if settings.health_port is not None:  # no HTTP server otherwise: the probes on a port
+        try:
+            probes, url = await start_probe_server(bot, settings.health_host, settings.health_port)
+        except OSError as exc:
+            await bot.aclose()
+            raise ConfigError(
+                f"HEALTH_PORT: cannot listen on {settings.health_host}:{settings.health_port}"
+                f" ({exc.strerror or exc}): choose a free port, or unset it"
+            ) from None
+        _announce(f"billing-bot probes on {url}/livez, /readyz, /healthz, /metrics", settings)
     bot.start_background()
     handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
     try:
         await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
+        if probes is not None:
+            await probes.cleanup()
         await bot.aclose()
 
 
