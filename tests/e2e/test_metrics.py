@@ -103,6 +103,18 @@ async def test_a_session_is_counted_and_a_scrape_asks_no_api(stack: Stack) -> No
     assert value(series, calls, method="chat.update", outcome="ok") == len(
         stack.slack.api_calls("chat.update")
     )
+    # each call timed once, its tries together: the 429 and the post after it are one call
+    timed_calls = "billing_bot_slack_api_call_seconds_count"
+    posts = len(stack.slack.api_calls("chat.postMessage"))
+    assert value(series, calls, method="chat.postMessage", outcome="ok") == posts
+    assert value(series, timed_calls, method="chat.postMessage") == posts
+    assert value(series, timed_calls, method="chat.update") == len(
+        stack.slack.api_calls("chat.update")
+    )
+    # replies through a response_url, by outcome
+    replies = len(stack.slack.responses())
+    assert replies >= 7  # an ephemeral answer to each slash command, at least
+    assert value(series, "billing_bot_slack_responses_total", outcome="ok") == replies
 
     # the billing change, as audited
     changes = "billing_bot_billing_changes_total"
@@ -158,3 +170,14 @@ async def test_the_scheduler_and_each_budget_are_measured(stack: Stack) -> None:
         ran, "billing_bot_month_to_date_cost", project="video-platform", currency="USD"
     )
     assert december < cost
+
+
+async def test_a_reply_slack_refuses_is_counted_by_its_error(stack: Stack) -> None:
+    stack.slack.fail_next("response", status=404, error="expired_url", retry_after=None)
+    await stack.sender.command("payment-methods")
+    await stack.slack.wait_for(lambda c: c.kind == "response", include_failed=True)
+    await wait_for_answers(PATIENCE)
+    series = await scrape(stack)
+    replies = "billing_bot_slack_responses_total"
+    assert value(series, replies, outcome="expired_url") == 1
+    assert value(series, replies, outcome="ok") == len(stack.slack.responses())
