@@ -59,10 +59,13 @@ async def test_a_session_is_counted_and_a_scrape_asks_no_api(stack: Stack) -> No
     assert unsigned.status_code == 401
 
     assert await wait_for_answers(PATIENCE) == 0  # the report's chart is uploaded last
-    asked = len(stack.sandbox.requests)
+    asked, told = len(stack.sandbox.requests), len(stack.slack.calls)
     series = await scrape(stack)
     await scrape(stack)
     assert len(stack.sandbox.requests) == asked, "a scrape asks no billing API anything"
+    assert len(stack.slack.calls) == told, "nor Slack"
+    typed = {"no-such-project", "2026-03", "help", "/billing"}  # words users typed
+    assert not {v for _, labels in series for _, v in labels if any(t in v for t in typed)}
 
     # acks: six slash commands on the fast path, two button clicks through Bolt
     assert value(series, "billing_bot_ack_seconds_count", kind="command") == 7
