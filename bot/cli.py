@@ -109,6 +109,7 @@ async def _socket() -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.slack.app import build_app
+    from bot.slack.probes import start_probe_server
 
     settings = _settings()
     _require(settings, "slack_app_token", "slack_bot_token")
@@ -116,6 +117,17 @@ async def _socket() -> None:
     await preflight.check(settings, serving_http=False)
     assert settings.slack_app_token is not None
     bot = build_app(settings)
+    probes = None
+    if settings.health_port is not None:  # no HTTP server otherwise: the probes on a port
+        try:
+            probes, url = await start_probe_server(bot, settings.health_host, settings.health_port)
+        except OSError as exc:
+            await bot.aclose()
+            raise ConfigError(
+                f"HEALTH_PORT: cannot listen on {settings.health_host}:{settings.health_port}"
+                f" ({exc.strerror or exc}): choose a free port, or unset it"
+            ) from None
+        _announce(f"billing-bot probes on {url}/livez, /readyz, /healthz, /metrics", settings)
     bot.start_background()
     socket_log = logging.getLogger("billing_bot.socket")
     socket_log.addFilter(_OneLineFailures())
@@ -131,6 +143,8 @@ async def _socket() -> None:
     try:
         await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
+        if probes is not None:
+            await probes.cleanup()
         await bot.aclose()
 
 
@@ -208,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "socket",
         help="Socket Mode (needs SLACK_APP_TOKEN)",
-        description="Connect out to Slack over Socket Mode: no inbound HTTPS needed, no "
-        "HTTP server (so no health check). Retries until Slack can be reached.",
+        description="Connect out to Slack over Socket Mode: no inbound HTTPS needed. With "
+        "HEALTH_PORT set, GET /livez, /readyz, /healthz and /metrics are served on that port "
+        "(HEALTH_HOST, default 127.0.0.1). Retries until Slack can be reached.",
         epilog=_SLACK_SOCKET + _BILLING,
         formatter_class=_Help,
     )

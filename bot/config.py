@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # On SIGTERM, /readyz answers 503 for this long while the bot still serves, so that the load
     # balancer stops routing to it before it stops listening (docs/deployment.md, "Shutdown").
     ready_grace_seconds: float = Field(0.0, ge=0)
+    # Socket Mode only (`serve` has these on its own port): /livez, /readyz, /healthz and
+    # /metrics on this port (unset: no listener) and address (all interfaces in a container).
+    health_port: int | None = Field(None, ge=0, le=65535)
+    health_host: str = "127.0.0.1"
     # A usage report with more rows is refused, with a word on asking for less.
     report_max_rows: int = Field(2_000_000, ge=1)
     # The workspace shows Slack's `table` block: a message's first table is sent as one

@@ -4,8 +4,9 @@ process-global one: two apps in one process, as in the tests, count apart).
 The zones record through the methods here, each called from one central place: upstream
 calls in `bot.apis.http`, the cache through `ObservedCache` (`bot.core.cache`), answers in
 the route table (`bot.slack.handlers.routes`), acks and refused requests in
-`bot.slack.server`, Slack Web API calls in a retry handler every Slack client carries
-(`bot.slack.observed`), the scheduler's ticks in
+`bot.slack.server`, Slack Web API calls in a retry handler every Slack client carries and
+their duration in the client itself (`bot.slack.observed`), replies to a response_url where
+they are sent (`bot.slack.retries`), the scheduler's ticks in
 `bot.core.scheduled.scheduler`, billing changes where they are audited. Business gauges
 (`bot.observe.figures`) are kept as answers are made; `gauge_source` lets later code add a
 gauge read at scrape time (open anomalies, say). A scrape never calls an API.
@@ -183,6 +184,21 @@ class Metrics:
             ["method", "outcome"],
             registry=r,
         )
+        self.slack_call_seconds = Histogram(
+            PREFIX + "slack_api_call_seconds",
+            "Duration of a Slack Web API call, by method: its tries and the waits between "
+            "them included.",
+            ["method"],
+            buckets=CALL_BUCKETS,
+            registry=r,
+        )
+        self.slack_responses = Counter(
+            PREFIX + "slack_responses",
+            "Replies sent to a response_url (a slash command's or a click's), by outcome: ok, "
+            "Slack's error (expired_url, used_url, ...), http_<status> or unreachable.",
+            ["outcome"],
+            registry=r,
+        )
         self.slack_rate_limited = Counter(
             PREFIX + "slack_rate_limited",
             "Slack Web API answers with HTTP 429 (each is waited out and retried).",
@@ -339,6 +355,22 @@ class Metrics:
 
     def slack_call(self, method: str, outcome: object) -> None:
         self.slack_calls.labels(labels.slack_method(method), labels.slack_error(outcome)).inc()
+
+    def slack_call_time(self, method: str, seconds: float) -> None:
+        self.slack_call_seconds.labels(labels.slack_method(method)).observe(seconds)
+
+    def slack_response(self, status: int | None, body: str = "") -> None:
+        """A reply to a response_url: its status (None: Slack was not reached) and the text
+        Slack answered with (`ok`, or an error code such as `expired_url`)."""
+        if status is None:
+            outcome = "unreachable"
+        elif status == 200:
+            outcome = "ok"
+        elif (error := labels.slack_error(body.strip())) != labels.OTHER:
+            outcome = error
+        else:
+            outcome = f"http_{status}"
+        self.slack_responses.labels(outcome).inc()
 
     def slack_limited(self, method: str) -> None:
         self.slack_rate_limited.labels(labels.slack_method(method)).inc()

@@ -39,7 +39,7 @@ from bot.slack.handlers.changes import recover_cut_off
 from bot.slack.handlers.deps import Deps
 from bot.slack.handlers.jobs import make_scheduler
 from bot.slack.middleware import drop_event_retries
-from bot.slack.observed import SlackCallsHeard
+from bot.slack.observed import SlackCallsHeard, TimedWebClient, use_timed_client
 from bot.slack.render.common import use_table_blocks
 from bot.slack.retries import api_retry_handlers, use_retrying_respond
 from bot.store.factory import Backends, make_backends
@@ -98,10 +98,12 @@ class BillingBot:
 
 def slack_client(settings: Settings, metrics: Metrics | None = None) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
+    metrics = metrics or Metrics()
+    return TimedWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=[SlackCallsHeard(metrics or Metrics()), *api_retry_handlers()],
+        retry_handlers=[SlackCallsHeard(metrics), *api_retry_handlers()],
+        metrics=metrics,
     )
 
 
@@ -213,7 +215,8 @@ def build_app(
         metrics=metrics,
         guard=guard,
     )
-    app.use(use_retrying_respond)
+    app.use(use_timed_client(metrics))
+    app.use(use_retrying_respond(metrics))
     app.use(deps.middleware())
     app.use(drop_event_retries)
     register_all(app)

@@ -7,6 +7,7 @@ Replies to a response_url (`reply_retry_handlers`) retry only what cannot have b
 failed connection and a 429. A 5xx is never retried, because Slack may have posted the reply
 already. That is decided by these handlers, from the status they see, so it holds whichever
 statuses a slack-sdk version asks its handlers about (3.48 began asking about 5xx too).
+Each reply is counted by how it ended (`Metrics.slack_response`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
@@ -27,6 +29,8 @@ from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.observe.metrics import Metrics
 
 RETRIES = 2
 
@@ -45,7 +49,12 @@ def api_retry_handlers() -> list[AsyncRetryHandler]:
 
 
 class RetryingRespond(AsyncRespond):
-    """Bolt's `respond`, through a webhook client with `reply_retry_handlers()`."""
+    """Bolt's `respond`, through a webhook client with `reply_retry_handlers()`, each reply
+    counted by its outcome."""
+
+    def __init__(self, *, metrics: Metrics | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics = metrics or Metrics()
 
     async def __call__(
         self,
@@ -83,17 +92,28 @@ class RetryingRespond(AsyncRespond):
             ssl=self.ssl,
             retry_handlers=reply_retry_handlers(),
         )
-        return await client.send_dict(message)
+        try:
+            response = await client.send_dict(message)
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            self.metrics.slack_response(None)
+            raise
+        self.metrics.slack_response(response.status_code, response.body or "")
+        return response
 
 
-async def use_retrying_respond(
-    context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-) -> None:
+def use_retrying_respond(
+    metrics: Metrics,
+) -> Callable[[AsyncBoltContext, Callable[[], Awaitable[None]]], Awaitable[None]]:
     """Bolt middleware: listeners get `RetryingRespond` wherever Bolt would give its own."""
-    if context.response_url is not None:
-        context["respond"] = RetryingRespond(
-            response_url=context.response_url,
-            proxy=context.client.proxy,
-            ssl=context.client.ssl,
-        )
-    await next()
+
+    async def retrying(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        if context.response_url is not None:
+            context["respond"] = RetryingRespond(
+                response_url=context.response_url,
+                proxy=context.client.proxy,
+                ssl=context.client.ssl,
+                metrics=metrics,
+            )
+        await next()
+
+    return retrying

@@ -1,6 +1,6 @@
-"""HTTP mode: one aiohttp server for `POST /slack/events` and the probes `GET /livez` (the
-process serves), `GET /readyz` (and its backends answer, and it is not shutting down) and
-`GET /healthz` (the backends, as before `/readyz` existed).
+"""HTTP mode: one aiohttp server for `POST /slack/events`, and the probes and `/metrics` of
+`bot.slack.probes` (`GET /livez`, `/readyz`, `/healthz`, `/metrics`), the same as Socket
+Mode's `HEALTH_PORT` serves.
 
 Slash commands are acknowledged before Bolt sees them. `/billing` always acks with an empty
 200, but Bolt's dispatch (parsing, middleware, listener matching) costs about 0.3 ms of CPU
@@ -39,9 +39,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import preflight
 from bot.observe import labels
-from bot.observe.metrics import CONTENT_TYPE
 from bot.slack.app import BillingBot
 from bot.slack.inflight import answering, answers_in_progress, track_answers, wait_for_answers
+from bot.slack.probes import DRAINING, add_probes
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,6 @@ BODY_SECONDS = 10.0
 IDLE_SECONDS = 75.0
 # Slack's rule: a request signed more than five minutes ago is a replay.
 SIGNATURE_MAX_AGE_SECONDS = 300
-# Set once shutdown has begun: /readyz answers 503 from then on.
-DRAINING = web.AppKey("draining", asyncio.Event)
 # Top-level fields that Bolt reads as objects when they are present.
 _OBJECT_FIELDS = ("event", "view", "user", "team", "channel", "container", "message")
 
@@ -205,29 +203,6 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
         metrics.ack(kind, time.perf_counter() - started)
         return await to_aiohttp_response(bolt_response), kind
 
-    async def metrics_text(_: web.Request) -> web.Response:
-        """The metrics, in Prometheus' text format: from what the bot holds, no API called."""
-        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
-
-    async def healthz(_: web.Request) -> web.Response:
-        """200 when every backend (Redis, or SQLite without it) answers, 503 when one does not."""
-        backends = await bot.backends.health()
-        ok = all(backends.values())
-        return web.json_response({"ok": ok, "backends": backends}, status=200 if ok else 503)
-
-    async def livez(_: web.Request) -> web.Response:
-        """200 while the process and its event loop serve: nothing else is checked, so that a
-        Redis outage does not get every replica restarted."""
-        return web.json_response({"ok": True})
-
-    async def readyz(_: web.Request) -> web.Response:
-        """200 when every backend answers and shutdown has not begun; 503 otherwise."""
-        draining = web_app[DRAINING].is_set()
-        backends = await bot.backends.health()
-        ok = all(backends.values()) and not draining
-        body = {"ok": ok, "draining": draining, "backends": backends}
-        return web.json_response(body, status=200 if ok else 503)
-
     async def finish_answers(_: web.Application) -> None:
         web_app[DRAINING].set()
         # Runs once the listening socket is closed: no new request, only work in progress.
@@ -241,12 +216,8 @@ def create_web_app(bot: BillingBot, *, body_seconds: float = BODY_SECONDS) -> we
         bot.start_recovery()
 
     web_app = web.Application()
-    web_app[DRAINING] = asyncio.Event()
     web_app.router.add_post(EVENTS_PATH, slack_events)
-    web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/livez", livez)
-    web_app.router.add_get("/readyz", readyz)
-    web_app.router.add_get("/metrics", metrics_text)
+    add_probes(web_app, bot)  # /livez, /readyz, /healthz, /metrics: as in Socket Mode
     web_app.on_startup.append(recover_changes)
     web_app.on_shutdown.append(finish_answers)
     web_app.on_cleanup.append(close_bot)

@@ -59,10 +59,13 @@ async def test_a_session_is_counted_and_a_scrape_asks_no_api(stack: Stack) -> No
     assert unsigned.status_code == 401
 
     assert await wait_for_answers(PATIENCE) == 0  # the report's chart is uploaded last
-    asked = len(stack.sandbox.requests)
+    asked, told = len(stack.sandbox.requests), len(stack.slack.calls)
     series = await scrape(stack)
     await scrape(stack)
     assert len(stack.sandbox.requests) == asked, "a scrape asks no billing API anything"
+    assert len(stack.slack.calls) == told, "nor Slack"
+    typed = {"no-such-project", "2026-03", "help", "/billing"}  # words users typed
+    assert not {v for _, labels in series for _, v in labels if any(t in v for t in typed)}
 
     # acks: six slash commands on the fast path, two button clicks through Bolt
     assert value(series, "billing_bot_ack_seconds_count", kind="command") == 7
@@ -104,6 +107,18 @@ async def test_a_session_is_counted_and_a_scrape_asks_no_api(stack: Stack) -> No
     assert value(series, calls, method="chat.update", outcome="ok") == len(
         stack.slack.api_calls("chat.update")
     )
+    # each call timed once, its tries together: the 429 and the post after it are one call
+    timed_calls = "billing_bot_slack_api_call_seconds_count"
+    posts = len(stack.slack.api_calls("chat.postMessage"))
+    assert value(series, calls, method="chat.postMessage", outcome="ok") == posts
+    assert value(series, timed_calls, method="chat.postMessage") == posts
+    assert value(series, timed_calls, method="chat.update") == len(
+        stack.slack.api_calls("chat.update")
+    )
+    # replies through a response_url, by outcome
+    replies = len(stack.slack.responses())
+    assert replies >= 7  # an ephemeral answer to each slash command, at least
+    assert value(series, "billing_bot_slack_responses_total", outcome="ok") == replies
 
     # the billing change, as audited
     changes = "billing_bot_billing_changes_total"
@@ -186,3 +201,14 @@ async def test_open_anomalies_are_counted_until_they_recover_acknowledged_or_not
     sent = await stack.sender.command("anomalies check", user_id=ADMIN, channel_id=alerts)
     await stack.final_response(sent.response_url)
     assert (await scrape(stack))[gauge] == 0  # recovered, and the new ones now usual
+
+
+async def test_a_reply_slack_refuses_is_counted_by_its_error(stack: Stack) -> None:
+    stack.slack.fail_next("response", status=404, error="expired_url", retry_after=None)
+    await stack.sender.command("payment-methods")
+    await stack.slack.wait_for(lambda c: c.kind == "response", include_failed=True)
+    await wait_for_answers(PATIENCE)
+    series = await scrape(stack)
+    replies = "billing_bot_slack_responses_total"
+    assert value(series, replies, outcome="expired_url") == 1
+    assert value(series, replies, outcome="ok") == len(stack.slack.responses())

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -22,7 +23,8 @@ from bot.errors import CommandError, NotFound, SecretNotPostable, Unavailable
 from bot.observe import labels
 from bot.observe.figures import BudgetUse
 from bot.observe.metrics import Metrics, answer_failed
-from bot.slack.observed import SlackCallsHeard
+from bot.slack.observed import SlackCallsHeard, TimedWebClient
+from bot.slack.retries import api_retry_handlers
 
 NOV = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
 
@@ -351,3 +353,57 @@ async def test_each_slack_try_is_counted_by_method_and_outcome_and_never_retried
     assert sample(metrics, calls, method="chat.update", outcome="unreachable") == 1
     assert sample(metrics, calls, method="other", outcome="ok") == 1
     assert sample(metrics, "billing_bot_slack_rate_limited_total", method="chat.update") == 1
+
+
+def test_a_reply_to_a_response_url_is_counted_by_an_outcome_slack_could_name() -> None:
+    metrics = Metrics()
+    metrics.slack_response(200, "ok")
+    metrics.slack_response(404, "expired_url")
+    metrics.slack_response(404, "used_url\n")
+    metrics.slack_response(500, "<html>Internal error for <@U123> 'usage my-project'</html>")
+    metrics.slack_response(None)
+    replies = "billing_bot_slack_responses_total"
+    assert sample(metrics, replies, outcome="ok") == 1
+    assert sample(metrics, replies, outcome="expired_url") == 1
+    assert sample(metrics, replies, outcome="used_url") == 1
+    assert sample(metrics, replies, outcome="http_500") == 1
+    assert sample(metrics, replies, outcome="unreachable") == 1
+
+
+async def test_a_slack_call_is_timed_once_by_method_whatever_its_tries() -> None:
+    metrics = Metrics()
+    tries: list[str] = []
+
+    async def api(request: web.Request) -> web.Response:
+        tries.append(request.path)
+        if len(tries) == 1:
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": "0"})  # fmt: skip
+        return web.json_response({"ok": True, "ts": "1.0"})
+
+    server = web.Application()
+    server.router.add_post("/api/{method}", api)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        client = TimedWebClient(
+            token="xoxb-test",
+            base_url=f"http://127.0.0.1:{runner.addresses[0][1]}/api/",
+            retry_handlers=[SlackCallsHeard(metrics), *api_retry_handlers()],
+            metrics=metrics,
+        )
+        await client.chat_postMessage(channel="C1", text="hello")
+        per_request = TimedWebClient.like(client, metrics)
+        assert (per_request.token, per_request.base_url) == (client.token, client.base_url)
+        assert per_request.retry_handlers == client.retry_handlers
+        await per_request.chat_update(channel="C1", ts="1.0", text="hello again")
+    finally:
+        await runner.cleanup()
+    assert tries == ["/api/chat.postMessage"] * 2 + ["/api/chat.update"]
+    timed = "billing_bot_slack_api_call_seconds_count"
+    assert sample(metrics, timed, method="chat.postMessage") == 1
+    assert sample(metrics, timed, method="chat.update") == 1
+    calls = "billing_bot_slack_api_calls_total"
+    assert sample(metrics, calls, method="chat.postMessage", outcome="http_429") == 1
