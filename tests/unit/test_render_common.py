@@ -216,6 +216,28 @@ def test_a_table_of_too_many_numbers_is_split_repeating_its_first_column() -> No
     assert visible(finish("t", blocks)).startswith("*Costs*"), "the title once, first"
 
 
+def test_a_split_table_repeats_the_columns_that_tell_its_rows_apart() -> None:
+    """A project has several meters: each part of a split table names the meter too, or
+    its rows could not be told apart."""
+    columns = [
+        Column("Project"),
+        Column("Meter"),
+        *(Column(f"Figure {n}", Align.RIGHT) for n in range(1, 6)),
+    ]
+    rows = [
+        [project, meter, *(f"{n},000,000.00" for n in range(1, 6))]
+        for project in ("archive", "live-events")
+        for meter in ("egress", "storage")
+    ]
+    got = code_lines(finish("t", table(columns, rows)))
+    assert max(len(line) for line in got) <= MAX_TABLE_WIDTH
+    headings = [line.split()[:2] for line in got if line.startswith("Project")]
+    assert len(headings) > 1, "split"
+    assert all(heading == ["Project", "Meter"] for heading in headings)
+    body = [line.split()[:2] for line in got if line.startswith(("archive", "live-events"))]
+    assert body == [[p, m] for p, m, *_ in rows] * len(headings)
+
+
 def test_wide_code_lines_finds_what_a_phone_would_wrap() -> None:
     narrow = {"blocks": [{"text": {"type": "mrkdwn", "text": "```\n" + "x" * 60 + "\n```"}}]}
     wide = {"text": "a\n```\n" + "&amp;" * 61 + "\n```\n" + "y" * 99}

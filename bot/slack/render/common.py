@@ -420,21 +420,35 @@ def _fit_widths(columns: Sequence[Column], natural: list[int]) -> list[int] | No
     return widths
 
 
-def _column_groups(columns: Sequence[Column], natural: list[int]) -> list[list[int]]:
+def _key_columns(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> int:
+    """How many leading columns a split table repeats: the first, and the text columns after
+    it until they tell every row apart (a project whose rows are its meters needs both)."""
+    keys = 1
+    while (
+        keys < len(columns) - 1
+        and columns[keys].align is Align.LEFT
+        and len({tuple(row[:keys]) for row in rows}) < len(rows)
+    ):
+        keys += 1
+    return keys
+
+
+def _column_groups(columns: Sequence[Column], natural: list[int], keys: int) -> list[list[int]]:
     """The columns (by index) split into as few tables as fit, as evenly as they go: every
-    one repeats the first column, so each row can still be told apart."""
+    one repeats the `keys` leading columns, so each row can still be told apart."""
 
     def fits(group: list[int]) -> bool:
         return _fit_widths([columns[k] for k in group], [natural[k] for k in group]) is not None
 
-    rest = list(range(1, len(columns)))
+    key = list(range(keys))
+    rest = list(range(keys, len(columns)))
     for parts in range(2, len(rest) + 1):
         size, extra = divmod(len(rest), parts)
         bounds = [k * size + min(k, extra) for k in range(parts + 1)]
-        groups = [[0, *rest[a:b]] for a, b in itertools.pairwise(bounds)]
+        groups = [[*key, *rest[a:b]] for a, b in itertools.pairwise(bounds)]
         if all(fits(g) for g in groups):
             return groups
-    return [[0, k] for k in rest]
+    return [[*key, k] for k in rest]
 
 
 def table(
@@ -452,7 +466,7 @@ def table(
 
     A table wider than MAX_TABLE_WIDTH has its widest text columns wrapped onto more lines;
     if the number columns alone are too wide for that, the columns are split into several
-    tables that each repeat the first column.
+    tables that each repeat the columns that tell the rows apart (`_key_columns`).
 
     Cells may hold anything: backticks and line breaks are replaced and `&<>` escaped, so a
     cell cannot leave the code block or mention anyone.
@@ -466,9 +480,10 @@ def table(
     data = TableData(
         tuple(columns), tuple(tuple(_clean(v).strip() for v in row) for row in shown), title
     )
-    if _fit_widths(columns, natural) is None and len(columns) > 2:
+    keys = _key_columns(columns, cells)
+    if _fit_widths(columns, natural) is None and len(columns) > keys + 1:
         blocks: list[Block] = []
-        for n, group in enumerate(_column_groups(columns, natural)):
+        for n, group in enumerate(_column_groups(columns, natural, keys)):
             part = table(
                 [columns[i] for i in group],
                 [[row[i] for i in group] for row in shown],

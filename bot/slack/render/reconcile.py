@@ -38,11 +38,11 @@ from bot.slack.render.common import (
 )
 from bot.slack.render.report import signed_amount
 
+# Matched meters are reported as quantity × price: only what was reported is shown (the
+# quantities and prices are in `report` and `ratecard`), so the table fits a phone.
 MATCH_COLUMNS = (
     Column("Project", max_width=24),
     Column("Meter", max_width=40),
-    Column("Quantity", Align.RIGHT),
-    Column("Unit price", Align.RIGHT),
     Column("Reported", Align.RIGHT),
 )
 CONTRO_COLUMNS = (
@@ -119,8 +119,6 @@ def _matches(lines_: Sequence[MeterLine]) -> list[Block]:
         [
             line.project,
             _meter(line) + (" *" if line.provisional else ""),
-            _quantity(line),
-            format_price(line.price.amount, line.price.currency) if line.price else "",
             str(line.reported),
         ]
         for line in lines_
