@@ -31,6 +31,7 @@ from bot.devtools.console import CONSOLE_HELP, Console, OpenForm, render_call, r
 from bot.devtools.console.stdin import stdin_lines
 from bot.devtools.fakeslack import LocalSlack, SlackCall, SlackSender
 from bot.slack.ids import ReportFormId as F
+from bot.slack.render.common import FENCE, MAX_TABLE_WIDTH
 from bot.slack.render.report_form import render_report_form
 
 SECRET = "console-test-signing-secret"
@@ -55,7 +56,21 @@ async def demo(*lines: str) -> str:
     async with asyncio.timeout(600):
         status = await run_demo(stdin=stdin, stdout=stdout)
     assert status == 0
-    return stdout.getvalue()
+    printed = stdout.getvalue()
+    assert not wide_table_lines(printed), "a table wider than a phone shows"
+    return printed
+
+
+def wide_table_lines(printed: str) -> list[str]:
+    """Lines of the printed code blocks (tables) wider than MAX_TABLE_WIDTH: every demo of
+    this file is checked, as every e2e stack is (`tests/e2e/stack.py`)."""
+    wide, inside = [], False
+    for line in printed.splitlines():
+        if line.strip() == FENCE:
+            inside = not inside
+        elif inside and len(line.removeprefix("  ")) > MAX_TABLE_WIDTH:
+            wide.append(line)
+    return wide
 
 
 def after(printed: str, line: str, nth: int = 1) -> str:
