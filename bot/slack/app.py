@@ -16,11 +16,14 @@ from typing import Any
 
 import httpx
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.handler import default_interval_calculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.apis.contro.client import ControClient
 from bot.apis.http import Limits, RetryPolicy
 from bot.apis.mkio.client import MkioClient
+from bot.apis.pacing import RequestRate
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.core.billing import BillingService
@@ -80,12 +83,14 @@ class BillingBot:
         self._closers.clear()
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(
+    settings: Settings, interval: RetryIntervalCalculator = default_interval_calculator
+) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=api_retry_handlers(),
+        retry_handlers=api_retry_handlers(interval),
     )
 
 
@@ -109,7 +114,15 @@ def build_app(
     mkio_transport: httpx.AsyncBaseTransport | None = None,
     contro_transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
+    timeout: httpx.Timeout | None = None,
+    contro_rate: RequestRate | None = None,
+    slack_retry_interval: RetryIntervalCalculator = default_interval_calculator,
 ) -> BillingBot:
+    """The bot as `settings` describe it. The keywords are for tests and benchmarks: the
+    clock, the networks the clients use, how they retry (`RetryPolicy`), their timeouts
+    (`bot.apis.http.DEFAULT_TIMEOUT`), Contro's pacer (one of `contro_max_requests_per_minute`
+    on the real clock; a test's runs on a fake one), and the wait before a Slack call that
+    failed to connect or got a 5xx is tried again (`bot.slack.retries`)."""
     redact(*settings.secrets())
     limits = Limits(
         json_bytes=settings.upstream_max_json_bytes,
@@ -123,6 +136,7 @@ def build_app(
             settings.mkio_token,
             transport=mkio_transport,
             retry=retry,
+            timeout=timeout,
             limits=limits,
             concurrency=settings.mkio_max_concurrency,
         )
@@ -135,9 +149,11 @@ def build_app(
             settings.contro_api_key,
             transport=contro_transport,
             retry=retry,
+            timeout=timeout,
             limits=limits,
             concurrency=settings.contro_max_concurrency,
             requests_per_minute=settings.contro_max_requests_per_minute,
+            rate=contro_rate,
         )
         if settings.contro_api_key
         else None
@@ -155,7 +171,7 @@ def build_app(
     configured = settings.slack_signing_secret
     with _without_bolt_token_fallback():
         app = AsyncApp(
-            client=slack_client(settings),
+            client=slack_client(settings, slack_retry_interval),
             # Verification is always on. Socket Mode needs no secret (Bolt does not verify what
             # comes through the socket); a request over HTTP is then checked against a random key
             # nobody knows, so it is refused. `serve` refuses to start without a real secret.
@@ -176,7 +192,7 @@ def build_app(
         settings=settings,
         clock=clock,
     )
-    app.use(use_retrying_respond)
+    app.use(use_retrying_respond(slack_retry_interval))
     app.use(deps.middleware())
     app.use(drop_event_retries)
     register_all(app)
