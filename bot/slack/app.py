@@ -16,11 +16,14 @@ from typing import Any
 
 import httpx
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.handler import default_interval_calculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.apis.contro.client import ControClient
 from bot.apis.http import Limits, RetryPolicy
 from bot.apis.mkio.client import MkioClient
+from bot.apis.pacing import RequestRate
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.core.billing import BillingService
@@ -96,13 +99,17 @@ class BillingBot:
         self._closers.clear()
 
 
-def slack_client(settings: Settings, metrics: Metrics | None = None) -> AsyncWebClient:
+def slack_client(
+    settings: Settings,
+    metrics: Metrics | None = None,
+    interval: RetryIntervalCalculator = default_interval_calculator,
+) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     metrics = metrics or Metrics()
     return TimedWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        retry_handlers=[SlackCallsHeard(metrics), *api_retry_handlers()],
+        retry_handlers=[SlackCallsHeard(metrics), *api_retry_handlers(interval)],
         metrics=metrics,
     )
 
@@ -128,9 +135,17 @@ def build_app(
     contro_transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
     metrics: Metrics | None = None,
+    timeout: httpx.Timeout | None = None,
+    contro_rate: RequestRate | None = None,
+    slack_retry_interval: RetryIntervalCalculator = default_interval_calculator,
 ) -> BillingBot:
-    """The app, with `metrics` (by default a registry of its own, and spans exported when
-    `OTEL_EXPORTER_OTLP_ENDPOINT` is set: `bot.observe.tracing`)."""
+    """The bot as `settings` describe it, with `metrics` (by default a registry of its own,
+    and spans exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: `bot.observe.tracing`). The
+    other keywords are for tests and benchmarks: the clock, the networks the clients use, how
+    they retry (`RetryPolicy`), their timeouts (`bot.apis.http.DEFAULT_TIMEOUT`), Contro's pacer
+    (one of `contro_max_requests_per_minute` on the real clock; a test's runs on a fake one),
+    and the wait before a Slack call that failed to connect or got a 5xx is tried again
+    (`bot.slack.retries`)."""
     redact(*settings.secrets())
     metrics = metrics or Metrics(tracer=tracing.from_environment())
     limits = Limits(
@@ -145,6 +160,7 @@ def build_app(
             settings.mkio_token,
             transport=mkio_transport,
             retry=retry,
+            timeout=timeout,
             limits=limits,
             concurrency=settings.mkio_max_concurrency,
             metrics=metrics,
@@ -158,11 +174,13 @@ def build_app(
             settings.contro_api_key,
             transport=contro_transport,
             retry=retry,
+            timeout=timeout,
             limits=limits,
             concurrency=settings.contro_max_concurrency,
             requests_per_minute=settings.contro_max_requests_per_minute,
             next_key=settings.contro_api_key_next,
             metrics=metrics,
+            rate=contro_rate,
         )
         if settings.contro_api_key
         else None
@@ -182,7 +200,7 @@ def build_app(
     configured = settings.slack_signing_secret
     with _without_bolt_token_fallback():
         app = AsyncApp(
-            client=slack_client(settings, metrics),
+            client=slack_client(settings, metrics, slack_retry_interval),
             # Verification is always on. Socket Mode needs no secret (Bolt does not verify what
             # comes through the socket); a request over HTTP is then checked against a random key
             # nobody knows, so it is refused. `serve` refuses to start without a real secret.
@@ -216,7 +234,7 @@ def build_app(
         guard=guard,
     )
     app.use(use_timed_client(metrics))
-    app.use(use_retrying_respond(metrics))
+    app.use(use_retrying_respond(metrics, slack_retry_interval))
     app.use(deps.middleware())
     app.use(drop_event_retries)
     register_all(app)

@@ -8,6 +8,9 @@ failed connection and a 429. A 5xx is never retried, because Slack may have post
 already. That is decided by these handlers, from the status they see, so it holds whichever
 statuses a slack-sdk version asks its handlers about (3.48 began asking about 5xx too).
 Each reply is counted by how it ended (`Metrics.slack_response`).
+
+A failed connection or a 5xx is tried again after `interval` (slack-sdk's backoff by default:
+half a second, then one, each with up to a second of jitter); tests wait none.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import default_interval_calculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
@@ -35,17 +40,24 @@ from bot.observe.metrics import Metrics
 RETRIES = 2
 
 
-def reply_retry_handlers() -> list[AsyncRetryHandler]:
+def reply_retry_handlers(
+    interval: RetryIntervalCalculator = default_interval_calculator,
+) -> list[AsyncRetryHandler]:
     """For posts that must not be repeated once Slack may have taken them: no 5xx handler."""
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
+        AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=interval),
         AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
     ]
 
 
-def api_retry_handlers() -> list[AsyncRetryHandler]:
+def api_retry_handlers(
+    interval: RetryIntervalCalculator = default_interval_calculator,
+) -> list[AsyncRetryHandler]:
     """For Web API calls: the reply handlers, and a 500 or 503 retried too."""
-    return [*reply_retry_handlers(), AsyncServerErrorRetryHandler(max_retry_count=RETRIES)]
+    return [
+        *reply_retry_handlers(interval),
+        AsyncServerErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=interval),
+    ]
 
 
 class RetryingRespond(AsyncRespond):
@@ -55,6 +67,8 @@ class RetryingRespond(AsyncRespond):
     def __init__(self, *, metrics: Metrics | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.metrics = metrics or Metrics()
+
+    interval: RetryIntervalCalculator = default_interval_calculator
 
     async def __call__(
         self,
@@ -90,7 +104,7 @@ class RetryingRespond(AsyncRespond):
             url=self.response_url,
             proxy=self.proxy,
             ssl=self.ssl,
-            retry_handlers=reply_retry_handlers(),
+            retry_handlers=reply_retry_handlers(self.interval),
         )
         try:
             response = await client.send_dict(message)
@@ -103,17 +117,20 @@ class RetryingRespond(AsyncRespond):
 
 def use_retrying_respond(
     metrics: Metrics,
+    interval: RetryIntervalCalculator = default_interval_calculator,
 ) -> Callable[[AsyncBoltContext, Callable[[], Awaitable[None]]], Awaitable[None]]:
     """Bolt middleware: listeners get `RetryingRespond` wherever Bolt would give its own."""
 
     async def retrying(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         if context.response_url is not None:
-            context["respond"] = RetryingRespond(
+            respond = RetryingRespond(
                 response_url=context.response_url,
                 proxy=context.client.proxy,
                 ssl=context.client.ssl,
                 metrics=metrics,
             )
+            respond.interval = interval
+            context["respond"] = respond
         await next()
 
     return retrying

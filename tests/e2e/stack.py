@@ -15,10 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiohttp import web
 from pydantic import SecretStr
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
-from bot.apis.http import RetryPolicy
+from bot.apis.http import DEFAULT_TIMEOUT, RetryPolicy
+from bot.apis.pacing import RequestRate
 from bot.config import Settings
 from bot.devtools.fakeslack import (
     LocalSlack,
@@ -33,6 +36,7 @@ from bot.slack.app import BillingBot, build_app
 from bot.slack.render.common import use_table_blocks
 from bot.slack.server import start_server
 from tests import waiting
+from tests.unit.test_pacing import FakeClock
 
 ADMIN = "U_ADMIN"
 MEMBER = "U_MEMBER"
@@ -80,6 +84,9 @@ class Stack:
     settings: Settings
     clock: TestClock
     bot_url: str
+    pacer: FakeClock
+    """The clock of Contro's pacer: its waits (a 429's `Retry-After`, the per-minute budget)
+    pass at once, and `pacer.slept` holds each one asked for."""
     runners: list[web.AppRunner] = field(default_factory=list)
 
     async def ask(self, text: str, *, user_id: str = MEMBER) -> tuple[SentRequest, SlackCall]:
@@ -101,7 +108,20 @@ class Stack:
         return [r for r in self.sandbox.requests if path_part in r.path]
 
 
-async def make_stack(*, contro_pagination: str = "cursor", **settings_overrides: Any) -> Stack:
+async def make_stack(
+    *,
+    contro_pagination: str = "cursor",
+    read_timeout: float | None = None,
+    **settings_overrides: Any,
+) -> Stack:
+    """The stack, with `Settings` as the tests' defaults and `settings_overrides` make them.
+
+    No wait in it is real but a timeout: the billing APIs are retried at once
+    (`RetryPolicy.immediate`), and so are Slack calls that failed to connect or got a 5xx (a
+    429 waits its `Retry-After` and slack-sdk's jitter, under a second with `retry_after=0`), and
+    Contro's pacer runs on a fake clock (`Stack.pacer`). The
+    clients' read timeout is `bot.apis.http.DEFAULT_TIMEOUT`'s unless `read_timeout` is given
+    (the tests of a hung API, which wait it out)."""
     clock = TestClock()
     sandbox = Sandbox(clock=clock, contro_pagination=contro_pagination)  # type: ignore[arg-type]
     sandbox_runner, sandbox_url = await start(sandbox, "127.0.0.1", 0)
@@ -125,7 +145,16 @@ async def make_stack(*, contro_pagination: str = "cursor", **settings_overrides:
     }
     values.update(settings_overrides)
     settings = Settings(_env_file=None, **values)
-    bot = build_app(settings, clock=clock, retry=RetryPolicy.immediate())
+    pacer = FakeClock()
+    per_minute = settings.contro_max_requests_per_minute
+    bot = build_app(
+        settings,
+        clock=clock,
+        retry=RetryPolicy.immediate(),
+        timeout=None if read_timeout is None else _with_read(DEFAULT_TIMEOUT, read_timeout),
+        contro_rate=RequestRate(per_minute, clock=pacer, sleep=pacer.sleep) if per_minute else None,
+        slack_retry_interval=FixedValueRetryIntervalCalculator(0.0),
+    )
     bot_runner, bot_url = await start_server(bot, "127.0.0.1", 0)
     sender = SlackSender(bot_url, signing_secret, slack)
     return Stack(
@@ -136,8 +165,13 @@ async def make_stack(*, contro_pagination: str = "cursor", **settings_overrides:
         settings=settings,
         clock=clock,
         bot_url=bot_url,
+        pacer=pacer,
         runners=[bot_runner, sandbox_runner],
     )
+
+
+def _with_read(timeout: httpx.Timeout, read: float) -> httpx.Timeout:
+    return httpx.Timeout(connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool)
 
 
 async def close_stack(stack: Stack) -> None:

@@ -22,7 +22,7 @@ from bot.preflight import ConfigError
 from bot.slack.app import build_app
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.server import create_web_app, start_server
-from tests.e2e.stack import ADMIN, PATIENCE, Stack, make_stack
+from tests.e2e.stack import ADMIN, PATIENCE, Stack, make_stack, seen
 
 FORM = "application/x-www-form-urlencoded"
 COMMAND = urlencode({"command": "/billing", "text": "usage my-project", "user_id": ADMIN}).encode()
@@ -163,9 +163,18 @@ async def test_a_signed_command_with_an_unknown_charset_is_still_answered(stack:
     """Slack sends UTF-8: a signed body is read as such whatever its declared charset."""
     sent = await stack.sender.command("help")
     assert sent.status == 200
-    body = urlencode({"command": "/billing", "text": "help", "user_id": ADMIN}).encode()
+    url = stack.slack.response_url(channel_id="C_GENERAL", user_id=ADMIN)
+    form = {
+        "command": "/billing",
+        "text": "help",
+        "user_id": ADMIN,
+        "channel_id": "C_GENERAL",
+        "response_url": url,
+    }
+    body = urlencode(form).encode()
     headers = {"Content-Type": FORM + "; charset=x-bogus", **stack.sender.signed_headers(body)}
     assert (await post(stack, body, headers)).status_code == 200
+    assert "/billing usage" in seen(await stack.final_response(url))
 
 
 async def read_until_closed(host: str, port: int, data: bytes) -> bytes:

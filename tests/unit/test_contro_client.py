@@ -13,7 +13,9 @@ from bot.apis.contro import ControClient
 from bot.apis.contro import client as contro_client
 from bot.apis.contro.client import decode_token
 from bot.apis.http import RetryPolicy
+from bot.apis.pacing import RequestRate
 from bot.errors import CommandError, NotFound, Unauthorized, Unavailable, UpstreamError
+from tests.unit.test_pacing import FakeClock
 
 KEY = "sk_live_0123456789abcdefSECRET"
 BASE = "https://api.contro.me/v1"
@@ -31,11 +33,13 @@ def record(i: int, amount: Any = 1, type: str = "card_issuance") -> dict[str, An
 
 
 class Server:
-    """Answers with a function of the request; records every request."""
+    """Answers with a function of the request; records every request. The client's pacer
+    runs on `clock`: its waits pass at once, and `clock.slept` holds each one."""
 
     def __init__(self, answer: Any) -> None:
         self.answer = answer
         self.requests: list[httpx.Request] = []
+        self.clock = FakeClock()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -44,7 +48,13 @@ class Server:
 
     def client(self) -> ControClient:
         return ControClient(
-            BASE, SecretStr(KEY), transport=httpx.MockTransport(self), retry=RetryPolicy.immediate()
+            BASE,
+            SecretStr(KEY),
+            transport=httpx.MockTransport(self),
+            retry=RetryPolicy.immediate(),
+            rate=RequestRate(
+                contro_client.MAX_REQUESTS_PER_MINUTE, clock=self.clock, sleep=self.clock.sleep
+            ),
         )
 
     def params(self, i: int) -> dict[str, str]:
@@ -270,6 +280,7 @@ async def test_429_with_retry_after() -> None:
     page = await server.client().records_page("2026-03")
     assert page.records == []
     assert len(server.requests) == 2
+    assert server.clock.slept == [1.0], "the retry waited as Retry-After asked"
 
 
 async def test_500_always() -> None:

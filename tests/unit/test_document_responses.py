@@ -88,7 +88,8 @@ RESPONSES = {
 def _resolve(node: Any, *, realistic: bool) -> Any:
     """`node` with every `$ref` inlined and OpenAPI 3.0's dialect turned into JSON Schema:
     `nullable` becomes a null type, a discriminated `oneOf` (whose variants overlap) an
-    `anyOf`, and arrays hold at most `MAX_ITEMS` to keep examples small."""
+    `anyOf`, arrays hold at most `MAX_ITEMS` to keep examples small, and objects at most
+    `_most_keys`."""
     if isinstance(node, list):
         return [_resolve(item, realistic=realistic) for item in node]
     if not isinstance(node, dict):
@@ -114,6 +115,8 @@ def _resolve(node: Any, *, realistic: bool) -> Any:
         out["anyOf"] = out.pop("oneOf")
     if out.get("type") == "array":
         out.setdefault("maxItems", MAX_ITEMS)
+    if "properties" in out and not _OPEN_ENDED.intersection(out):
+        out["maxProperties"] = _most_keys(out)
     if realistic and out.get("type") in ("number", "integer"):
         out |= {"minimum": -LARGEST, "maximum": LARGEST}
     if node.get("nullable"):
@@ -122,6 +125,25 @@ def _resolve(node: Any, *, realistic: bool) -> Any:
         else:
             out = {"anyOf": [out, {"type": "null"}]}
     return out
+
+
+#: Objects whose keys `_most_keys` does not bound: what they allow is left as the document says.
+_OPEN_ENDED = frozenset(
+    {"additionalProperties", "patternProperties", "maxProperties", "anyOf", "allOf", "oneOf"}
+)
+
+
+def _most_keys(node: dict[str, Any]) -> int:
+    """How many keys an object's bodies hold at most: as many as it has properties, or one
+    more (an extra field) when every property is required.
+
+    The document sets no bound, so any number of extra fields is allowed, and extra fields
+    still come (in place of absent optional ones). The bound is for the generator:
+    hypothesis-jsonschema draws a key, then another, and a draw that wants an optional name
+    when every one is taken aborts the whole example. Unbounded, most examples of payment
+    methods (lists of objects with few optional names) were aborted and drawn again."""
+    optional = node["properties"].keys() - set(node.get("required", ()))
+    return len(node["properties"]) + (0 if optional else 1)
 
 
 def response_schema(what: str, *, realistic: bool = True) -> dict[str, Any]:

@@ -18,15 +18,17 @@ BASE = "https://api.example.test/v1"
 
 
 class FakeClock:
-    """Time that passes only when someone sleeps."""
+    """Time that passes only when someone sleeps; `slept` holds each wait asked for."""
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self.slept: list[float] = []
 
     def __call__(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
 
