@@ -166,3 +166,24 @@ async def test_redis_ignores_a_forged_anomaly(redis_server: RedisServer) -> None
         assert await store.change(one.id, "e", lambda a: a) is None
     finally:
         await client.aclose()
+
+
+async def test_redis_ignores_a_forged_channel_and_day(redis_server: RedisServer) -> None:  # noqa: F811
+    """Where alerts go and which days were judged are read from Redis signed, like the
+    anomalies: a member or day written by anyone else is never trusted."""
+    namespace = _namespace()
+    client = Redis.from_url(redis_server.url)
+    try:
+        store = RedisAnomalyStore(client, signer=Signer(KEY), namespace=namespace)
+        await store.set_channel("C1", True)
+        await client.sadd(f"{namespace}anomaly-channels", "C666")
+        assert await store.channels() == ["C1"]
+        other = RedisAnomalyStore(client, signer=Signer(b"o" * 32), namespace=namespace)
+        await other.set_channel("C777", True)
+        assert await store.channels() == ["C1"]
+        await client.set(f"{namespace}anomaly-judged", "2099-01-01")
+        assert await store.judged() is None
+        await store.set_judged(DAY)
+        assert await store.judged() == DAY
+    finally:
+        await client.aclose()
