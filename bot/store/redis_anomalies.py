@@ -95,8 +95,8 @@ class RedisAnomalyStore:
     def _signed(self, key: str, value: str) -> bytes:
         return self._signer.sign(key, value.encode())
 
-    def _opened(self, key: str, raw: bytes, what: str) -> str | None:
-        payload = self._signer.open(key, raw)
+    def _opened(self, key: str, raw: bytes | str, what: str) -> str | None:
+        payload = self._signer.open(key, raw.encode() if isinstance(raw, str) else raw)
         if payload is None:
             log.warning("ignored %s that is not signed by this bot", what)
             return None
