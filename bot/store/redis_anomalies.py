@@ -131,15 +131,7 @@ class RedisAnomalyStore:
 
     async def list_open(self) -> builtins.list[Anomaly]:
         ids = sorted(text(member) for member in await self._client.smembers(self._open_ids))
-        if not ids:
-            return []
-        keys = [self._key(i) for i in ids]
-        values = await self._client.mget(keys)
-        found = [
-            anomaly
-            for key, raw in zip(keys, values, strict=True)
-            if (anomaly := self._json.decode(key, raw)) is not None
-        ]
+        found = await self._json.read_all(self._client, [self._key(i) for i in ids])
         return sorted(found, key=lambda a: (a.day, a.id))
 
     async def open_count(self) -> int:
