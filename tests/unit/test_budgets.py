@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +37,7 @@ from bot.store.redis_budgets import RedisBudgetStore
 from bot.store.signing import Signer
 from bot.store.sqlite_budgets import SqliteBudgetStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
+from tests.store_kinds import STORE_KINDS, StoreKinds, new_namespace
 
 KEY = b"b" * 32
 SET_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -311,31 +311,21 @@ def test_keys_keep_a_projects_budget_where_version_1_had_it() -> None:
 # --- the stores -----------------------------------------------------------------------------
 
 
-def _namespace() -> str:
-    return f"test-{secrets.token_hex(4)}:"
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=STORE_KINDS)
 async def store(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     redis_server: RedisServer,  # noqa: F811
 ) -> AsyncIterator[BudgetStore]:
-    client: Redis | None = None
-    made: BudgetStore
-    if request.param == "memory":
-        made = MemoryBudgetStore()
-    elif request.param == "sqlite":
-        made = SqliteBudgetStore(tmp_path / "bot.sqlite3")
-    else:
-        client = Redis.from_url(redis_server.url)
-        made = RedisBudgetStore(client, signer=Signer(KEY), namespace=_namespace())
-    try:
+    kinds = StoreKinds[BudgetStore](
+        memory=MemoryBudgetStore,
+        sqlite=lambda: SqliteBudgetStore(tmp_path / "bot.sqlite3"),
+        redis=lambda client: RedisBudgetStore(
+            client, signer=Signer(KEY), namespace=new_namespace()
+        ),
+    )
+    async with kinds.store(request.param, redis_server.url) as made:
         yield made
-    finally:
-        await made.aclose()
-        if client is not None:
-            await client.aclose()
 
 
 async def test_set_get_list_remove(store: BudgetStore) -> None:
@@ -433,7 +423,7 @@ async def test_sqlite_budgets_survive_a_restart(tmp_path: Path) -> None:
 
 
 async def test_redis_ignores_forged_budgets(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client = Redis.from_url(redis_server.url)
     try:
         store = RedisBudgetStore(client, signer=Signer(KEY), namespace=namespace)
@@ -480,7 +470,7 @@ async def test_two_sqlite_stores_on_one_file_send_each_alert_once(tmp_path: Path
 
 
 async def test_two_redis_stores_send_each_alert_once(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client_a, client_b = Redis.from_url(redis_server.url), Redis.from_url(redis_server.url)
     try:
         await _race(
@@ -553,7 +543,7 @@ async def test_a_version_1_sqlite_budget_is_migrated_and_keeps_its_alerts(tmp_pa
 
 
 async def test_a_version_1_redis_budget_still_reads(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client = Redis.from_url(redis_server.url)
     signer = Signer(KEY)
     try:
