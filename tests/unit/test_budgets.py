@@ -290,6 +290,21 @@ def test_a_contro_types_forecast_is_the_estimate_of_its_records_days() -> None:
     assert none.spend(cards).figures(cards, "2026-11").no_forecast == "too many"
 
 
+def test_a_contro_types_sums_are_exact_to_the_last_digit() -> None:
+    """Contro's amounts may carry up to `MAX_DIGITS` (50) digits, more than Python's default
+    decimal context (28) keeps: a budget's sums are made in `exact()`, never rounded."""
+    long = "12.5000000000000000000000000000001"  # 33 significant digits
+    summary = UsageSummary(
+        period="2026-11", items=[SummaryItem(type="card_issuance", total=D(long), count=1)]
+    )
+    cards = scoped(ScopeKind.CONTRO_TYPE, "card_issuance")
+    assert BudgetMonth(TODAY, contro=summary).spend(cards).totals.get("USD").amount == D(long)
+    at = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    records = [record("card_issuance", "1", at), record("card_issuance", "1e-30", at)]
+    (row,) = contro_spend_rows(records, frozenset({"card_issuance"}))
+    assert row.cost == D("1.000000000000000000000000000001")
+
+
 def test_a_budget_whose_project_is_gone_or_whose_source_failed_fails_alone() -> None:
     month = BudgetMonth(TODAY, ROWS, frozenset({"api"}))
     with pytest.raises(CommandError, match="no project `web`"):
