@@ -54,7 +54,9 @@ class RedisAnomalyStore:
     Keys (under the namespace): `anomaly:<id>` holds the anomaly as signed JSON,
     `anomaly-events:<id>` a hash of the events applied to it, `anomalies-open` the set of open
     ids, `anomaly-open:<series>` the id of the series' open anomaly (set NX by the Lua step
-    that stores a new one: one process wins it), `anomaly-latest:<series>` its latest,
+    that stores a new one: one process wins it), `anomaly-latest:<series>` its latest (the
+    sets and pointers hold ids: only the signed anomaly they point to is trusted, and only
+    when it is open, or of that series),
     `anomaly-channels` the channels that hear of them (each member signed: a forged one is
     never posted to), and `anomaly-judged` the latest day a check judged (signed). A change
     is an optimistic transaction (WATCH the anomaly and its events): the event is recorded
@@ -127,11 +129,13 @@ class RedisAnomalyStore:
 
     async def latest(self, series: str) -> Anomaly | None:
         found = await self._client.get(self._latest(series))
-        return None if found is None else await self.get(text(found))
+        latest = None if found is None else await self.get(text(found))
+        return latest if latest is not None and latest.series == series else None
 
     async def list_open(self) -> builtins.list[Anomaly]:
         ids = sorted(text(member) for member in await self._client.smembers(self._open_ids))
-        found = await self._json.read_all(self._client, [self._key(i) for i in ids])
+        stored = await self._json.read_all(self._client, [self._key(i) for i in ids])
+        found = [a for a in stored if a.open]  # the set says open; the signed anomaly decides
         return sorted(found, key=lambda a: (a.day, a.id))
 
     async def open_count(self) -> int:

@@ -175,5 +175,15 @@ async def test_redis_ignores_a_forged_channel_and_day(redis_server: RedisServer)
         assert await store.judged() is None
         await store.set_judged(DAY)
         assert await store.judged() == DAY
+        # pointers are only trusted as far as the signed anomaly they point to agrees
+        web, api = anomaly("web"), anomaly("api")
+        await store.open(web)
+        await store.open(api)
+        closed = await store.change(api.id, "closed", lambda a: a.closed(DAY, NOW))
+        assert closed is not None
+        await client.sadd(f"{namespace}anomalies-open", api.id)
+        assert [a.id for a in await store.list_open()] == [web.id]
+        await client.set(store._latest(web.series), api.id)
+        assert await store.latest(web.series) is None
     finally:
         await client.aclose()
