@@ -11,13 +11,22 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 from redis.asyncio import Redis
 
-from bot.apis.contro.models import SummaryItem, UsageRecord, UsageSummary
+from bot.apis.contro.client import ControClient
+from bot.apis.contro.models import RecordsPage, SummaryItem, UsageRecord, UsageSummary
+from bot.core.billing import BillingService
+from bot.core.cache import MemoryCache
 from bot.core.language.commands import ScopeKind
-from bot.core.scheduled.budget_spend import BudgetMonth, SpendRow, contro_spend_rows
+from bot.core.scheduled.budget_spend import (
+    CONTRO_FORECAST_MAX_RECORDS,
+    BudgetMonth,
+    SpendRow,
+    contro_spend_rows,
+)
 from bot.core.scheduled.budgets import (
     AlertKind,
     Budget,
@@ -303,6 +312,35 @@ def test_a_contro_types_sums_are_exact_to_the_last_digit() -> None:
     records = [record("card_issuance", "1", at), record("card_issuance", "1e-30", at)]
     (row,) = contro_spend_rows(records, frozenset({"card_issuance"}))
     assert row.cost == D("1.000000000000000000000000000001")
+
+
+async def test_a_contro_forecast_reads_no_more_records_than_its_limit() -> None:
+    """The summary's count decides whether the records are read; a Contro that then sends
+    more than it counted is read no further than the limit (not up to the client's 100,000
+    pages every hour), and there is no estimate."""
+    pages: list[int] = []
+
+    class EndlessContro:
+        async def iter_pages(self, period: str) -> AsyncIterator[RecordsPage]:
+            for n in range(10_000):
+                pages.append(n)
+                at = datetime(2026, 11, 1, 9, tzinfo=UTC)
+                yield RecordsPage(records=[record("card_issuance", "1", at)] * 100)
+
+    service = BillingService(
+        mkio=None,
+        contro=cast(ControClient, EndlessContro()),
+        cache=MemoryCache(60),
+        clock=lambda: datetime(2026, 11, 4, 9, tzinfo=UTC),
+    )
+    summary = UsageSummary(
+        period="2026-11", items=[SummaryItem(type="card_issuance", total=D(5), count=5)]
+    )
+    month = await service._contro_days(BudgetMonth(TODAY), summary, frozenset({"card_issuance"}))
+    assert month.contro_days is None
+    assert month.contro_no_forecast is not None
+    assert "more than 1,000 records" in month.contro_no_forecast
+    assert len(pages) == CONTRO_FORECAST_MAX_RECORDS // 100 + 1
 
 
 def test_a_budget_whose_project_is_gone_or_whose_source_failed_fails_alone() -> None:
