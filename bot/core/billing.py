@@ -470,6 +470,12 @@ class BillingService:
         try:
             async for page in self.contro.iter_pages(summary.period):
                 records += page.records
+                if len(records) > CONTRO_FORECAST_MAX_RECORDS:  # more than the summary said
+                    why = (
+                        f"no estimate: Contro has more than {CONTRO_FORECAST_MAX_RECORDS:,} "
+                        "records this month, more than are read each hour to make one"
+                    )
+                    return dataclasses.replace(month, contro_no_forecast=why)
         except Exception as error:  # the totals stand; only the estimate is missing
             log.warning("budget check: Contro's records not read (%s)", type(error).__name__)
             why = "no estimate: Contro's records could not be read just now"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from bot.core.answers import UsageAnswer
 from bot.core.reports.summary import ReportSummary
 from bot.core.scheduled.budget_spend import SpendRow
+from bot.money import exact
 from bot.observe.metrics import Metrics
 
 
@@ -41,8 +42,9 @@ def known_month(metrics: Metrics, summary: ReportSummary) -> None:
 def known_rows(metrics: Metrics, rows: Iterable[SpendRow], month: str, at: datetime) -> None:
     """Every project's month-to-date cost per currency, from a budget check's rows."""
     totals: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for row in rows:
-        if row.project is not None:
-            totals[row.project, row.currency] += row.cost
+    with exact():
+        for row in rows:
+            if row.project is not None:
+                totals[row.project, row.currency] += row.cost
     for (project, currency), cost in totals.items():
         metrics.figures.cost(project, currency, month, cost, at)

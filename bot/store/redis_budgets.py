@@ -76,15 +76,7 @@ class RedisBudgetStore:
 
     async def list(self) -> builtins.list[Budget]:
         budget_keys = sorted(text(member) for member in await self._client.smembers(self._index))
-        if not budget_keys:
-            return []
-        keys = [self._key(key) for key in budget_keys]
-        values = await self._client.mget(keys)
-        return [
-            budget
-            for key, raw in zip(keys, values, strict=True)
-            if (budget := self._json.decode(key, raw)) is not None
-        ]
+        return await self._json.read_all(self._client, [self._key(key) for key in budget_keys])
 
     async def remove(self, key: str) -> bool:
         async with self._client.pipeline(transaction=True) as pipe:

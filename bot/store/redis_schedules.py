@@ -65,16 +65,8 @@ class RedisScheduleStore:
 
     async def list(self, channel: str | None = None) -> builtins.list[Schedule]:
         ids = sorted(text(member) for member in await self._client.smembers(self._index))
-        if not ids:
-            return []
-        keys = [self._key(schedule_id) for schedule_id in ids]
-        values = await self._client.mget(keys)
-        found = [
-            schedule
-            for key, raw in zip(keys, values, strict=True)
-            if (schedule := self._json.decode(key, raw)) is not None
-            and (channel is None or schedule.channel == channel)
-        ]
+        stored = await self._json.read_all(self._client, [self._key(i) for i in ids])
+        found = [s for s in stored if channel is None or s.channel == channel]
         return sorted(found, key=lambda s: (s.created_at, s.id))
 
     async def get(self, schedule_id: str) -> Schedule | None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Generic, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +83,14 @@ class SignedJson(Generic[M]):
             pass
         log.warning("ignored %s that is not signed by this bot or not valid", self._what)
         return None
+
+    async def read_all(self, client: Redis, keys: Sequence[str]) -> list[M]:
+        """The values under `keys` (one MGET) that verify, in the keys' order."""
+        if not keys:
+            return []
+        values = await client.mget(keys)
+        return [
+            value
+            for key, raw in zip(keys, values, strict=True)
+            if (value := self.decode(key, raw)) is not None
+        ]

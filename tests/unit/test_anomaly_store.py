@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +17,7 @@ from bot.store.redis_anomalies import RedisAnomalyStore
 from bot.store.signing import Signer
 from bot.store.sqlite_anomalies import SqliteAnomalyStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
+from tests.store_kinds import STORE_KINDS, StoreKinds, new_namespace
 
 KEY = b"k" * 32
 DAY = date(2026, 11, 20)
@@ -34,31 +34,21 @@ def anomaly(project: str = "web", day: date = DAY, cost: str = "500") -> Anomaly
     return Anomaly.of(finding, NOW, window_days=28)
 
 
-def _namespace() -> str:
-    return f"test-{secrets.token_hex(4)}:"
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=STORE_KINDS)
 async def store(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     redis_server: RedisServer,  # noqa: F811
 ) -> AsyncIterator[AnomalyStore]:
-    client: Redis | None = None
-    made: AnomalyStore
-    if request.param == "memory":
-        made = MemoryAnomalyStore()
-    elif request.param == "sqlite":
-        made = SqliteAnomalyStore(tmp_path / "bot.sqlite3")
-    else:
-        client = Redis.from_url(redis_server.url)
-        made = RedisAnomalyStore(client, signer=Signer(KEY), namespace=_namespace())
-    try:
+    kinds = StoreKinds[AnomalyStore](
+        memory=MemoryAnomalyStore,
+        sqlite=lambda: SqliteAnomalyStore(tmp_path / "bot.sqlite3"),
+        redis=lambda client: RedisAnomalyStore(
+            client, signer=Signer(KEY), namespace=new_namespace()
+        ),
+    )
+    async with kinds.store(request.param, redis_server.url) as made:
         yield made
-    finally:
-        await made.aclose()
-        if client is not None:
-            await client.aclose()
 
 
 async def test_one_open_anomaly_per_series(store: AnomalyStore) -> None:
@@ -134,7 +124,7 @@ async def _race(a: AnomalyStore, b: AnomalyStore) -> None:
 
 
 async def test_two_redis_stores_open_and_change_once(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client_a, client_b = Redis.from_url(redis_server.url), Redis.from_url(redis_server.url)
     try:
         await _race(
@@ -155,7 +145,7 @@ async def test_two_sqlite_stores_open_and_change_once(tmp_path: Path) -> None:
 
 
 async def test_redis_ignores_a_forged_anomaly(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client = Redis.from_url(redis_server.url)
     try:
         store = RedisAnomalyStore(client, signer=Signer(KEY), namespace=namespace)
@@ -164,5 +154,36 @@ async def test_redis_ignores_a_forged_anomaly(redis_server: RedisServer) -> None
         await client.set(f"{namespace}anomaly:{one.id}", one.model_dump_json())
         assert await store.get(one.id) is None
         assert await store.change(one.id, "e", lambda a: a) is None
+    finally:
+        await client.aclose()
+
+
+async def test_redis_ignores_a_forged_channel_and_day(redis_server: RedisServer) -> None:  # noqa: F811
+    """Where alerts go and which days were judged are read from Redis signed, like the
+    anomalies: a member or day written by anyone else is never trusted."""
+    namespace = new_namespace()
+    client = Redis.from_url(redis_server.url)
+    try:
+        store = RedisAnomalyStore(client, signer=Signer(KEY), namespace=namespace)
+        await store.set_channel("C1", True)
+        await client.sadd(f"{namespace}anomaly-channels", "C666")
+        assert await store.channels() == ["C1"]
+        other = RedisAnomalyStore(client, signer=Signer(b"o" * 32), namespace=namespace)
+        await other.set_channel("C777", True)
+        assert await store.channels() == ["C1"]
+        await client.set(f"{namespace}anomaly-judged", "2099-01-01")
+        assert await store.judged() is None
+        await store.set_judged(DAY)
+        assert await store.judged() == DAY
+        # pointers are only trusted as far as the signed anomaly they point to agrees
+        web, api = anomaly("web"), anomaly("api")
+        await store.open(web)
+        await store.open(api)
+        closed = await store.change(api.id, "closed", lambda a: a.closed(DAY, NOW))
+        assert closed is not None
+        await client.sadd(f"{namespace}anomalies-open", api.id)
+        assert [a.id for a in await store.list_open()] == [web.id]
+        await client.set(store._latest(web.series), api.id)
+        assert await store.latest(web.series) is None
     finally:
         await client.aclose()

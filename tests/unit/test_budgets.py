@@ -6,19 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 from redis.asyncio import Redis
 
-from bot.apis.contro.models import SummaryItem, UsageRecord, UsageSummary
+from bot.apis.contro.client import ControClient
+from bot.apis.contro.models import RecordsPage, SummaryItem, UsageRecord, UsageSummary
+from bot.core.billing import BillingService
+from bot.core.cache import MemoryCache
 from bot.core.language.commands import ScopeKind
-from bot.core.scheduled.budget_spend import BudgetMonth, SpendRow, contro_spend_rows
+from bot.core.scheduled.budget_spend import (
+    CONTRO_FORECAST_MAX_RECORDS,
+    BudgetMonth,
+    SpendRow,
+    contro_spend_rows,
+)
 from bot.core.scheduled.budgets import (
     AlertKind,
     Budget,
@@ -38,6 +46,7 @@ from bot.store.redis_budgets import RedisBudgetStore
 from bot.store.signing import Signer
 from bot.store.sqlite_budgets import SqliteBudgetStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
+from tests.store_kinds import STORE_KINDS, StoreKinds, new_namespace
 
 KEY = b"b" * 32
 SET_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -290,6 +299,50 @@ def test_a_contro_types_forecast_is_the_estimate_of_its_records_days() -> None:
     assert none.spend(cards).figures(cards, "2026-11").no_forecast == "too many"
 
 
+def test_a_contro_types_sums_are_exact_to_the_last_digit() -> None:
+    """Contro's amounts may carry up to `MAX_DIGITS` (50) digits, more than Python's default
+    decimal context (28) keeps: a budget's sums are made in `exact()`, never rounded."""
+    long = "12.5000000000000000000000000000001"  # 33 significant digits
+    summary = UsageSummary(
+        period="2026-11", items=[SummaryItem(type="card_issuance", total=D(long), count=1)]
+    )
+    cards = scoped(ScopeKind.CONTRO_TYPE, "card_issuance")
+    assert BudgetMonth(TODAY, contro=summary).spend(cards).totals.get("USD").amount == D(long)
+    at = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    records = [record("card_issuance", "1", at), record("card_issuance", "1e-30", at)]
+    (row,) = contro_spend_rows(records, frozenset({"card_issuance"}))
+    assert row.cost == D("1.000000000000000000000000000001")
+
+
+async def test_a_contro_forecast_reads_no_more_records_than_its_limit() -> None:
+    """The summary's count decides whether the records are read; a Contro that then sends
+    more than it counted is read no further than the limit (not up to the client's 100,000
+    pages every hour), and there is no estimate."""
+    pages: list[int] = []
+
+    class EndlessContro:
+        async def iter_pages(self, period: str) -> AsyncIterator[RecordsPage]:
+            for n in range(10_000):
+                pages.append(n)
+                at = datetime(2026, 11, 1, 9, tzinfo=UTC)
+                yield RecordsPage(records=[record("card_issuance", "1", at)] * 100)
+
+    service = BillingService(
+        mkio=None,
+        contro=cast(ControClient, EndlessContro()),
+        cache=MemoryCache(60),
+        clock=lambda: datetime(2026, 11, 4, 9, tzinfo=UTC),
+    )
+    summary = UsageSummary(
+        period="2026-11", items=[SummaryItem(type="card_issuance", total=D(5), count=5)]
+    )
+    month = await service._contro_days(BudgetMonth(TODAY), summary, frozenset({"card_issuance"}))
+    assert month.contro_days is None
+    assert month.contro_no_forecast is not None
+    assert "more than 1,000 records" in month.contro_no_forecast
+    assert len(pages) == CONTRO_FORECAST_MAX_RECORDS // 100 + 1
+
+
 def test_a_budget_whose_project_is_gone_or_whose_source_failed_fails_alone() -> None:
     month = BudgetMonth(TODAY, ROWS, frozenset({"api"}))
     with pytest.raises(CommandError, match="no project `web`"):
@@ -311,31 +364,21 @@ def test_keys_keep_a_projects_budget_where_version_1_had_it() -> None:
 # --- the stores -----------------------------------------------------------------------------
 
 
-def _namespace() -> str:
-    return f"test-{secrets.token_hex(4)}:"
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=STORE_KINDS)
 async def store(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     redis_server: RedisServer,  # noqa: F811
 ) -> AsyncIterator[BudgetStore]:
-    client: Redis | None = None
-    made: BudgetStore
-    if request.param == "memory":
-        made = MemoryBudgetStore()
-    elif request.param == "sqlite":
-        made = SqliteBudgetStore(tmp_path / "bot.sqlite3")
-    else:
-        client = Redis.from_url(redis_server.url)
-        made = RedisBudgetStore(client, signer=Signer(KEY), namespace=_namespace())
-    try:
+    kinds = StoreKinds[BudgetStore](
+        memory=MemoryBudgetStore,
+        sqlite=lambda: SqliteBudgetStore(tmp_path / "bot.sqlite3"),
+        redis=lambda client: RedisBudgetStore(
+            client, signer=Signer(KEY), namespace=new_namespace()
+        ),
+    )
+    async with kinds.store(request.param, redis_server.url) as made:
         yield made
-    finally:
-        await made.aclose()
-        if client is not None:
-            await client.aclose()
 
 
 async def test_set_get_list_remove(store: BudgetStore) -> None:
@@ -433,7 +476,7 @@ async def test_sqlite_budgets_survive_a_restart(tmp_path: Path) -> None:
 
 
 async def test_redis_ignores_forged_budgets(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client = Redis.from_url(redis_server.url)
     try:
         store = RedisBudgetStore(client, signer=Signer(KEY), namespace=namespace)
@@ -480,7 +523,7 @@ async def test_two_sqlite_stores_on_one_file_send_each_alert_once(tmp_path: Path
 
 
 async def test_two_redis_stores_send_each_alert_once(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client_a, client_b = Redis.from_url(redis_server.url), Redis.from_url(redis_server.url)
     try:
         await _race(
@@ -553,7 +596,7 @@ async def test_a_version_1_sqlite_budget_is_migrated_and_keeps_its_alerts(tmp_pa
 
 
 async def test_a_version_1_redis_budget_still_reads(redis_server: RedisServer) -> None:  # noqa: F811
-    namespace = _namespace()
+    namespace = new_namespace()
     client = Redis.from_url(redis_server.url)
     signer = Signer(KEY)
     try:

@@ -65,3 +65,11 @@ def test_the_state_is_shown_and_a_closed_alert_keeps_only_what_still_applies() -
     assert "anomaly_acknowledge" not in shown  # acknowledged already
     assert "anomaly_snooze_day" not in shown  # closed: nothing to snooze
     assert "anomaly_details" in shown
+
+
+def test_a_change_of_any_size_is_shown() -> None:
+    """Against a tiny median a change is a huge percentage: more digits than the default
+    decimal context keeps, still shown (and the alert still posted)."""
+    anomaly = hostile_anomaly().model_copy(update={"percent": Decimal("1E+34")})
+    text = json.dumps(render_alert(anomaly).to_slack())
+    assert "(+10,000,000,000,000,000,000,000,000,000,000,000%)" in text

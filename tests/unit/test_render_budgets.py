@@ -93,3 +93,10 @@ def test_typed_names_cannot_mention_or_format() -> None:
     shown = visible(render_budget_alert(sneaky, BudgetAlert(AlertKind.SPENT, 80), figures("800")))
     assert "<!channel>" not in shown
     assert "`&lt;!channel&gt;*bold*`" in shown
+
+
+def test_a_project_name_cannot_break_out_of_its_code_span() -> None:
+    sneaky = budget(name="web` *bold* <!here> `")
+    shown = visible(render_budget_alert(sneaky, BudgetAlert(AlertKind.SPENT, 80), figures("800")))
+    assert "`/billing usage webˋ *bold* &lt;!here&gt; ˋ`" in shown  # one code span
+    assert "<!here>" not in shown

@@ -148,3 +148,9 @@ def test_upstream_names_are_escaped() -> None:
     )
     assert HOSTILE not in out
     assert "&lt;!channel&gt;" in out
+
+
+def test_a_variance_of_any_size_is_shown_exactly() -> None:
+    """More digits than the default decimal context keeps (MK.IO's numbers may have 50)."""
+    shown = visible(render_reconciliation(answer(row("1E+30", "100"))))  # expected 2.100
+    assert f"exactly +{'9' * 29}7.90 USD" in shown

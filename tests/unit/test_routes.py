@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.language import commands as c
 from bot.slack.handlers.routes import (
+    ANOMALY_BUTTONS,
     CONTRO_EXPORT,
     ROUTES,
     Answered,
@@ -19,6 +20,7 @@ from bot.slack.handlers.routes import (
     Who,
     route_of,
 )
+from bot.slack.ids import ActionId
 
 TODAY = date(2026, 11, 21)
 COMMAND_TYPES = typing.get_args(c.Command)
@@ -91,3 +93,15 @@ def test_what_changes_billing_or_what_the_bot_posts_is_for_admins_by_slash_comma
 
 async def _never() -> typing.NoReturn:
     raise AssertionError("not called")
+
+
+def test_every_anomaly_button_has_its_row_and_silencing_is_for_admins() -> None:
+    """Who may press an alert's button is decided in the route table, as for commands."""
+    buttons = {a for a in ActionId if a.value.startswith("anomaly_")}
+    assert set(ANOMALY_BUTTONS) == buttons
+    admin = {a for a, who in ANOMALY_BUTTONS.items() if who is Who.ADMIN}
+    assert admin == {
+        ActionId.ANOMALY_EXPECTED,
+        ActionId.ANOMALY_SNOOZE_DAY,
+        ActionId.ANOMALY_SNOOZE_WEEK,
+    }

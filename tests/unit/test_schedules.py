@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import sqlite3
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from bot.store.redis_schedules import RedisScheduleStore
 from bot.store.signing import Signer
 from bot.store.sqlite_schedules import SqliteScheduleStore
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 - fixture
+from tests.store_kinds import STORE_KINDS, StoreKinds, new_namespace
 
 KEY = b"s" * 32
 CREATED = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # a Saturday
@@ -231,31 +231,21 @@ async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:  # no
         await client.aclose()
 
 
-def _namespace() -> str:
-    return f"test-{secrets.token_hex(4)}:"
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=STORE_KINDS)
 async def store(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     redis_server: RedisServer,  # noqa: F811
 ) -> AsyncIterator[ScheduleStore]:
-    client: Redis | None = None
-    made: ScheduleStore
-    if request.param == "memory":
-        made = MemoryScheduleStore()
-    elif request.param == "sqlite":
-        made = SqliteScheduleStore(tmp_path / "state" / "bot.sqlite3")
-    else:
-        client = Redis.from_url(redis_server.url)
-        made = RedisScheduleStore(client, signer=Signer(KEY), namespace=_namespace())
-    try:
+    kinds = StoreKinds[ScheduleStore](
+        memory=MemoryScheduleStore,
+        sqlite=lambda: SqliteScheduleStore(tmp_path / "state" / "bot.sqlite3"),
+        redis=lambda client: RedisScheduleStore(
+            client, signer=Signer(KEY), namespace=new_namespace()
+        ),
+    )
+    async with kinds.store(request.param, redis_server.url) as made:
         yield made
-    finally:
-        await made.aclose()
-        if client is not None:
-            await client.aclose()
 
 
 async def test_add_list_get_remove(store: ScheduleStore) -> None:
@@ -316,7 +306,7 @@ async def test_sqlite_keeps_schedules_across_restarts(tmp_path: Path) -> None:
 
 
 async def test_redis_ignores_forged_schedules(redis_client: Redis) -> None:
-    namespace = _namespace()
+    namespace = new_namespace()
     store = RedisScheduleStore(redis_client, signer=Signer(KEY), namespace=namespace)
     monthly = schedule()
     await store.add(monthly)
@@ -364,7 +354,7 @@ async def test_two_sqlite_stores_on_one_file_claim_each_run_once(tmp_path: Path)
 async def test_two_redis_stores_on_one_server_claim_each_run_once(
     redis_server: RedisServer,  # noqa: F811
 ) -> None:
-    namespace = _namespace()
+    namespace = new_namespace()
     client_a, client_b = Redis.from_url(redis_server.url), Redis.from_url(redis_server.url)
     try:
         a = RedisScheduleStore(client_a, signer=Signer(KEY), namespace=namespace)

@@ -252,6 +252,13 @@ class RatePrice(_Model):
     price: Decimal
     location_prices: list[LocationPrice] = Field([], alias="locationPrices")
 
+    def per(self, usage_unit: str | None) -> bool:
+        """Is the price per the unit usage is counted in? True when either side does not say
+        (nothing says otherwise); units compare case- and space-insensitively."""
+        if not self.unit or not usage_unit:
+            return True
+        return self.unit.strip().casefold() == usage_unit.strip().casefold()
+
 
 class RateCardEntry(_Model):
     family: str | None = None

@@ -331,12 +331,6 @@ class Reconciliation:
 # -- pricing --------------------------------------------------------------------------------
 
 
-def _same_unit(card_unit: str | None, usage_unit: str | None) -> bool:
-    if not card_unit or not usage_unit:
-        return True  # nothing says otherwise
-    return card_unit.strip().casefold() == usage_unit.strip().casefold()
-
-
 def _priced(
     key: _Key, line: _Line, method: str | None, cards: Mapping[str, RateCard | str]
 ) -> tuple[Money | None, Verdict | None, str | None]:
@@ -357,7 +351,7 @@ def _priced(
             Verdict.UNPRICED,
             f"rate card in {card.spec.currency}, billed in {key.currency}",
         )
-    if not _same_unit(price.unit, line.unit):
+    if not price.per(line.unit):
         return None, Verdict.UNPRICED, f"rate card per {price.unit}, usage in {line.unit}"
     return Money(price.price, card.spec.currency), None, None
 

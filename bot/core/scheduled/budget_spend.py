@@ -34,7 +34,7 @@ from bot.core.language.commands import ScopeKind
 from bot.core.reports.estimate import DailyCost, estimate_month_end
 from bot.core.scheduled.budgets import Budget, Forecast, MonthSpend
 from bot.errors import CommandError
-from bot.money import Money, Totals
+from bot.money import Money, Totals, exact, exact_sum
 
 __all__ = [
     "CONTRO_FORECAST_MAX_RECORDS",
@@ -79,9 +79,10 @@ def spend_rows(rows: Iterable[ReportRow]) -> list[SpendRow]:
 def contro_spend_rows(records: Iterable[UsageRecord], types: frozenset[str]) -> list[SpendRow]:
     """The records of `types` added up per type and UTC day of `createdAt` (one row each)."""
     days: defaultdict[tuple[str, date], Decimal] = defaultdict(Decimal)
-    for record in records:
-        if record.type in types and record.created_at is not None:
-            days[record.type, as_utc(record.created_at).date()] += record.amount
+    with exact():
+        for record in records:
+            if record.type in types and record.created_at is not None:
+                days[record.type, as_utc(record.created_at).date()] += record.amount
     return [
         SpendRow(day, None, kind, None, cost, CONTRO_CURRENCY)
         for (kind, day), cost in sorted(days.items())
@@ -153,7 +154,7 @@ class BudgetMonth:
     def _contro(self, usage_type: str) -> MonthSpend:
         if self.contro is None:
             raise RuntimeError("this check did not fetch Contro's summary")
-        total = sum((i.total for i in self.contro.items if i.type == usage_type), Decimal(0))
+        total = exact_sum(i.total for i in self.contro.items if i.type == usage_type)
         totals = Totals.of([Money(total, CONTRO_CURRENCY)])
         if self.contro_days is None:
             return MonthSpend(totals, no_forecast=self.contro_no_forecast)

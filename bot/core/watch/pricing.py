@@ -24,12 +24,6 @@ __all__ = ["rate_card_pricer"]
 log = logging.getLogger(__name__)
 
 
-def _same_unit(card_unit: str | None, usage_unit: str | None) -> bool:
-    if not card_unit or not usage_unit:
-        return True  # nothing says otherwise
-    return card_unit.strip().casefold() == usage_unit.strip().casefold()
-
-
 def rate_card_pricer(billing: BillingService) -> PriceAnomaly:
     async def price(anomaly: Anomaly) -> Anomaly:
         if anomaly.source is not Source.MKIO or anomaly.quantity_change is None:
@@ -68,6 +62,6 @@ async def _card_price(billing: BillingService, anomaly: Anomaly) -> tuple[Decima
         return f"the meter is not on the rate card of {name}"
     if card.spec.currency != anomaly.currency:
         return f"the rate card of {name} is in {card.spec.currency}"
-    if not _same_unit(price.unit, anomaly.unit):
+    if not price.per(anomaly.unit):
         return f"the rate card of {name} prices it per {price.unit}"
     return price.price, name

@@ -3,7 +3,6 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.handlers import (
-    anomalies,
     changes,
     commands,
     contro,
@@ -11,6 +10,7 @@ from bot.slack.handlers import (
     home,
     messages,
     report_form,
+    routes,
     share,
 )
 
@@ -20,7 +20,7 @@ def register_all(app: AsyncApp) -> None:
     messages.register(app)
     contro.register(app)
     changes.register(app)
-    anomalies.register(app)
+    routes.register_buttons(app)
     share.register(app)
     report_form.register(app)
     home.register(app)

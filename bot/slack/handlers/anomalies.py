@@ -1,9 +1,8 @@
 """Anomalies in Slack: the commands, the alerts the check posts, and the alert's buttons.
 
-Who may press what (as a production app would have it):
-- Acknowledge and Details: anyone in the channel, since seeing the alert is the point;
-- Expected until… and Snooze: billing admins (BILLING_ADMINS), since they silence the alert
-  for everyone; anyone else is told who can, and nothing changes.
+Who may press which button is decided by the route table (`routes.ANOMALY_BUTTONS`), which
+registers `on_action` behind it: Acknowledge and Details for anyone in the channel, Expected
+until… and Snooze for billing admins.
 
 Alerts are posted with `ChannelMessage` from a scheduler `Posting` (the one way an answer for a
 channel leaves), edited in place (chat.update) after each change, with notes and details in
@@ -17,7 +16,6 @@ import logging
 from datetime import date, timedelta
 from typing import Any, Final
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -50,12 +48,10 @@ from bot.slack.render.anomalies import (
     render_details,
     render_note,
 )
-from bot.slack.render.changes import render_not_admin
 from bot.slack.render.common import Message
 
 log = logging.getLogger(__name__)
 
-ANYONE_MAY: Final = frozenset({ActionId.ANOMALY_ACK, ActionId.ANOMALY_DETAILS})
 SNOOZE: Final = {
     ActionId.ANOMALY_SNOOZE_DAY: timedelta(days=1),
     ActionId.ANOMALY_SNOOZE_WEEK: timedelta(days=7),
@@ -231,9 +227,6 @@ async def on_action(
     action_id = str(action.get("action_id", ""))
     anomaly_id = str(action.get("value") or anomaly_of_block(str(action.get("block_id", ""))) or "")
     try:
-        if action_id not in ANYONE_MAY and not deps.is_admin(user):
-            await whisper(respond, render_not_admin(deps.settings.billing_admins))
-            return
         if action_id == ActionId.ANOMALY_DETAILS:
             await _details(body, anomaly_id, client, deps, respond)
             return
@@ -266,14 +259,3 @@ async def _details(
         return
     post = _posting(client, deps.guard).message(channel, thread_ts=ts)
     await post.post(render_details(posted))
-
-
-def register(app: AsyncApp) -> None:
-    for action_id in (
-        ActionId.ANOMALY_ACK,
-        ActionId.ANOMALY_EXPECTED,
-        ActionId.ANOMALY_SNOOZE_DAY,
-        ActionId.ANOMALY_SNOOZE_WEEK,
-        ActionId.ANOMALY_DETAILS,
-    ):
-        app.action(action_id.value)(on_action)

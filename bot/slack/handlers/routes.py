@@ -3,14 +3,21 @@ where its answer may go, whether it may be shared, and whether it is answered to
 or posted in the channel. Every listener that takes a command (the slash command, mentions
 and DMs, the share button, the report form, the Home tab, the scheduler) reads this table;
 none re-decides. The table is total: every command type has a row, and a row has no defaults.
+Who may press an anomaly alert's buttons is decided here too (`ANOMALY_BUTTONS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.language import commands as c
 from bot.observe import labels
@@ -31,6 +38,8 @@ from bot.slack.handlers import (
 )
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
+from bot.slack.handlers.reply import whisper
+from bot.slack.ids import ActionId
 from bot.slack.render.changes import render_not_admin
 from bot.slack.render.common import Message
 
@@ -146,6 +155,50 @@ ROUTES: Final[dict[type[c.Command], Route[Any]]] = {
 CONTRO_EXPORT: Final[Route[c.ControRecords]] = Route(
     Posted(contro.post_export), ANYONE, EVERYONE, shareable=False
 )
+
+
+# A button's listener: Bolt passes its arguments by these names.
+ButtonListener = Callable[
+    [AsyncAck, dict[str, Any], dict[str, Any], AsyncRespond, AsyncWebClient, AsyncBoltContext],
+    Awaitable[None],
+]
+
+# Who may press each button of an anomaly alert: acknowledging it and its details are for
+# anyone who sees the alert; silencing it for everyone is for billing admins.
+ANOMALY_BUTTONS: Final[Mapping[ActionId, Who]] = {
+    ActionId.ANOMALY_ACK: ANYONE,
+    ActionId.ANOMALY_DETAILS: ANYONE,
+    ActionId.ANOMALY_EXPECTED: ADMIN,
+    ActionId.ANOMALY_SNOOZE_DAY: ADMIN,
+    ActionId.ANOMALY_SNOOZE_WEEK: ADMIN,
+}
+
+
+def _button(who: Who, pressed: ButtonListener) -> ButtonListener:
+    """`pressed`, for those `who` may press it; anyone else is told who can, privately."""
+
+    async def listener(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        deps = Deps.of(context)
+        if who is Who.ADMIN and not deps.is_admin(str(body["user"]["id"])):
+            await ack()
+            await whisper(respond, render_not_admin(deps.settings.billing_admins))
+            return
+        await pressed(ack, body, action, respond, client, context)
+
+    return listener
+
+
+def register_buttons(app: AsyncApp) -> None:
+    """The anomaly alerts' buttons, each behind its row of `ANOMALY_BUTTONS`."""
+    for action_id, who in ANOMALY_BUTTONS.items():
+        app.action(action_id.value)(_button(who, anomalies.on_action))
 
 
 def route_of(command: c.Command) -> Route[Any]:

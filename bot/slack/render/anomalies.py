@@ -49,7 +49,9 @@ def _signed(amount: Decimal, currency: str) -> str:
 def _percent(percent: Decimal | None) -> str:
     if percent is None:
         return ""
-    return f" ({'+' if percent > 0 else ''}{percent.quantize(Decimal(1)):,f}%)"
+    with exact(rounds=True):  # a change against a tiny median may have more than 28 digits
+        whole = percent.quantize(Decimal(1))
+    return f" ({'+' if percent > 0 else ''}{whole:,f}%)"
 
 
 def title(anomaly: Anomaly) -> str:

@@ -246,7 +246,7 @@ def render_budget_alert(budget: Budget, alert: BudgetAlert, figures: BudgetFigur
             "are never added)."
         )
     usage = (
-        f" · `/billing usage {escape(budget.name)}`" if budget.scope is ScopeKind.PROJECT else ""
+        f" · {code(f'/billing usage {budget.name}')}" if budget.scope is ScopeKind.PROJECT else ""
     )
     blocks: list[Block] = [
         section("\n".join(lines)),

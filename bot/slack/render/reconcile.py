@@ -69,8 +69,8 @@ def _exact(money: Money) -> str:
     """The exact amount, every digit MK.IO's figures give: "26.0400 USD" stays "26.04"."""
     with exact():
         text = f"{money.amount.normalize():f}"
-    if len(text.partition(".")[2]) < 2:
-        text = f"{money.amount.quantize(Decimal('0.01')):f}"
+        if len(text.partition(".")[2]) < 2:
+            text = f"{money.amount.quantize(Decimal('0.01')):f}"
     sign = "+" if money.amount > 0 else ""
     return f"{sign}{text} {currency_label(money.currency)}"
 
