@@ -33,8 +33,9 @@ FIRST_WORDS = frozenset(spec.name.split()[0] for spec in COMMANDS)
 SHOWN_MISTAKES = frozenset(
     {"payment-method my-project aws-marketplace-contoso-media", "budget my-project 5k"}
 )
-# Not a command the parser reads: the Slack handler opens the report form for it.
-OPENS_THE_FORM = "/billing report"
+# Not commands the parser reads, but the report form: `/billing report` alone (the Slack handler
+# opens it) and the demo console's `report form` (the shortcut).
+OPENS_THE_FORM = frozenset({"/billing report", "/billing report form"})
 
 
 def readme() -> str:
@@ -72,7 +73,7 @@ def _commands_in(text: str) -> list[str]:
     words = flat.split()
     if not found and len(words) >= 2 and words[0] in FIRST_WORDS:
         found = [f"/billing {flat}"]
-    return [f for f in found if f not in ("/billing", "@billing", OPENS_THE_FORM)]
+    return [f for f in found if f not in {"/billing", "@billing", *OPENS_THE_FORM}]
 
 
 def _keep(found: list[str]) -> list[str]:
