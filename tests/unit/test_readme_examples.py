@@ -4,7 +4,8 @@ Examples are taken from code spans and fenced blocks: `/billing …` and `@billi
 they stand, and a span of two words or more that starts with a command (`budget list`). One with
 a placeholder (`<project>`, `[csv]`, `a|b`, `…`) is a form, not an example, and is skipped. A
 fenced example followed by a `→` line shows a refusal: it must be refused, and the command it
-suggests must be read; so must the mistakes the prose shows (`SHOWN_MISTAKES`).
+suggests must be read; so must the mistakes the prose shows (`SHOWN_MISTAKES`). And the
+Commands table lists every command `/billing help all` does.
 """
 
 from __future__ import annotations
@@ -133,3 +134,13 @@ def test_placeholders_are_skipped_and_wrapped_spans_joined() -> None:
         "/billing report 2026-01-01 2026-03-15 by hour",
         "/billing budget my-project 5k",
     ]
+
+
+def test_the_command_table_lists_every_command_the_help_does() -> None:
+    section = readme().split("\n## Commands\n", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    cells = [re.split(r"(?<!\\)\|", row)[1] for row in rows]
+    forms = [set(re.findall(r"[\w-]+", span)) for cell in cells for span in SPAN.findall(cell)]
+    for spec in COMMANDS:
+        words = set(spec.name.split())
+        assert any(words <= form for form in forms), f"`{spec.syntax}` is not in the table"
