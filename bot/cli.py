@@ -211,9 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="mode", metavar="{" + ",".join(MODES) + "}")
     serve = sub.add_parser(
         "serve",
-        help="HTTP mode: POST /slack/events, GET /healthz",
+        help="HTTP mode: POST /slack/events, GET /livez /readyz /healthz /metrics",
         description="Serve Slack's requests over HTTP: POST /slack/events (slash command, "
-        "events, interactivity), GET /healthz, /readyz, /livez. Put HTTPS in front of it.",
+        "events, interactivity), GET /livez, /readyz, /healthz and /metrics. Put HTTPS in front "
+        "of it.",
         epilog=_SLACK_HTTP + _BILLING,
         formatter_class=_Help,
     )

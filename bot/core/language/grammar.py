@@ -893,7 +893,7 @@ def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
         ctx.fail(
             f"`budget` needs a project (or `organization`, `payment-method <id>`, "
             f"`contro <type>`) and its monthly amount in {BUDGET_CURRENCY} "
-            "(`budget my-project 5000`); or `list`, or `remove <project>`.",
+            "(`budget my-project 5000`); or `list`, or `remove <scope>`.",
             listing,
         )
     low = word.lower()
@@ -902,7 +902,10 @@ def _parse_budget(ctx: _Ctx) -> SetBudget | ListBudgets | RemoveBudget:
         return ListBudgets()
     if low == "remove":
         if ctx.word(2) is None:
-            ctx.fail("`budget remove` needs the project whose budget to remove.", listing)
+            ctx.fail(
+                "`budget remove` needs what the budget is for: a project, `organization`, …",
+                listing,
+            )
         scope, stop = _budget_scope(ctx, 2)
         ctx.end(stop)
         return RemoveBudget(scope)
@@ -970,15 +973,6 @@ def _parse_anomalies(ctx: _Ctx) -> ListAnomalies | AnomalyAlerts | CheckAnomalie
         )
     ctx.end(2)
     return command
-    project = ctx.name(1, "project name")
-    if ctx.low(2) in ("remove", "delete", "cancel", "clear", "unset", "rm", "drop", "stop"):
-        ctx.fail(
-            "Say `remove` before the project: `budget remove <project>`.",
-            render_command(("budget", "remove", project)),
-        )
-    amount, stop = _amount_at(ctx, 2)
-    ctx.end(stop)
-    return SetBudget(project, amount)
 
 
 # --- The other commands ---------------------------------------------------------------------
