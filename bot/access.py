@@ -35,6 +35,7 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "mpim:read",
+    "users:read",
 )
 
 # What each feature needs of the MK.IO token, as MK.IO's document names the capability each

@@ -17,6 +17,10 @@ billing admin allowed it there (`/billing allow-external-channel`): every `Chann
 asks its `ChannelGuard` before its first post, so whoever posts (a report, a scheduled
 report, a budget or anomaly alert, a mention's answer) is held by the same rule. The share
 button asks the same guard before its in-channel response.
+
+No billing data goes by DM to a person from another organization either (a Slack Connect
+member named by a budget's `notify`): `PersonGuard` (the channel guard's `people`) is asked
+when the budget is set and before every alert DM.
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ class ChannelGuard:
         self.client = client
         self.allowed = allowed
         self._shared: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=ttl, timer=timer)
+        self.people = PersonGuard(client, ttl=ttl, timer=timer)  # the same rule for DMs
 
     def remember(self, channel: str, shared: bool) -> None:
         """What an event said (`is_ext_shared_channel`), saving a conversations.info call."""
@@ -141,6 +146,91 @@ class ChannelGuard:
             return
         log.info("refused to post billing data in %s (shared: %s)", channel, shared)
         raise ExternalChannel(channel, unknown=shared is None)
+
+
+class ExternalPerson(BillingBotError):
+    """The person belongs to another organization (Slack Connect), or that cannot be told:
+    no billing data goes to them by DM."""
+
+    def __init__(self, user: str, *, unknown: bool = False) -> None:
+        self.user = user
+        # The only asker who reads this is one naming people to notify: nothing is stored.
+        # (An error's words are shown inert, so the person is named by ID, not mentioned.)
+        if unknown:
+            said = (
+                f":lock: I could not check whether `{user}` belongs to this organization, so "
+                "I send them no billing data by direct message. Nothing was changed: try again."
+            )
+        else:
+            said = (
+                f":lock: `{user}` belongs to another organization (Slack Connect), so I send "
+                "them no billing data by direct message. Nothing was changed."
+            )
+        super().__init__(said)
+
+
+class PersonGuard:
+    """Whether billing data may go to a person by DM: only to a member of the bot's own
+    organization. users.info says: not a stranger (`is_stranger`), and the same enterprise
+    (`enterprise_user.enterprise_id`, when both are in one) or else the same workspace
+    (`team_id`) as the bot's (auth.test, asked once). Each answer is reused for
+    SHARED_MEMORY_SECONDS; a person whose membership cannot be read is refused."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl: float = SHARED_MEMORY_SECONDS,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self._home: tuple[str, str] | None = None  # (team_id, enterprise_id or "")
+        self._ours: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=ttl, timer=timer)
+
+    async def _home_team(self) -> tuple[str, str] | None:
+        if self._home is None:
+            try:
+                answer = await self.client.auth_test()
+            except SlackApiError as exc:
+                log.warning("could not tell the bot's own team: %s", _error_of(exc))
+                return None
+            team = str(answer.get("team_id") or "")
+            if not team:
+                return None
+            self._home = (team, str(answer.get("enterprise_id") or ""))
+        return self._home
+
+    async def is_ours(self, user: str) -> bool | None:
+        """Whether `user` belongs to the bot's organization; None when Slack won't say."""
+        if user in self._ours:
+            return self._ours[user]
+        home = await self._home_team()
+        if home is None:
+            return None
+        try:
+            response = await self.client.users_info(user=user)
+        except SlackApiError as exc:
+            log.warning("could not tell whether %s is external: %s", user, _error_of(exc))
+            return None
+        info = response.get("user") or {}
+        team, enterprise = home
+        theirs = str((info.get("enterprise_user") or {}).get("enterprise_id") or "")
+        if info.get("is_stranger"):
+            ours = False
+        elif enterprise and theirs:
+            ours = theirs == enterprise
+        else:
+            ours = str(info.get("team_id") or "") == team
+        self._ours[user] = ours
+        return ours
+
+    async def check(self, user: str) -> None:
+        """Raises `ExternalPerson` unless billing data may go to `user` by DM."""
+        ours = await self.is_ours(user)
+        if ours is True:
+            return
+        log.info("refused to send billing data to %s (ours: %s)", user, ours)
+        raise ExternalPerson(user, unknown=ours is None)
 
 
 class SlackRefused(BillingBotError):

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
+from bot.core.scheduled.budgets import Budget
 from bot.devtools.fakeslack import SlackCall
 from tests.e2e.stack import ADMIN, MEMBER, Stack, answer_to, seen
 
@@ -112,3 +114,34 @@ async def test_scheduled_reports_and_budget_alerts_skip_a_shared_channel_saying_
     said = [r.getMessage() for r in caplog.records]
     assert any("scheduled report" in m and "shared with another organization" in m for m in said)
     assert any("budget alert of video-platform" in m for m in said)
+
+
+async def test_a_budget_sends_no_dm_to_a_person_of_another_organization(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    inside, partner = "U_FINANCE", "U_PARTNER"
+    stack.slack.external_users.add(partner)
+    words = f"budget video-platform 500 notify <@{inside}|f> <@{partner}|p>"
+    _, refused = await stack.ask(words, user_id=ADMIN)
+    assert f"`{partner}` belongs to another organization" in seen(refused)
+    _, listed = await stack.ask("budget list", user_id=ADMIN)
+    assert "video-platform" not in seen(listed), "nothing stored"
+
+    # one kept from before the check (or the person moved organizations since)
+    kept = Budget(
+        name="video-platform",
+        amount=Decimal(500),
+        notify=(inside, partner),
+        channel="C_GENERAL",
+        set_by=ADMIN,
+        set_at=stack.clock.now,
+    )
+    await stack.bot.backends.budgets.set(kept)
+    caplog.set_level(logging.INFO)
+    await stack.bot.scheduler.check_budgets(stack.clock.now)  # video-platform is over 500
+    await stack.slack.wait_for(lambda c: c.method == "chat.postMessage", count=2)
+    await asyncio.sleep(0.2)
+    sent_to = [p.body["channel"] for p in stack.slack.api_calls("chat.postMessage")]
+    assert sorted(sent_to) == sorted(["C_GENERAL", inside]), "no DM to the partner"
+    said = [r.getMessage() for r in caplog.records]
+    assert any(partner in m and "not of this organization" in m for m in said)

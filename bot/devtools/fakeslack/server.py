@@ -93,6 +93,9 @@ class LocalSlack:
         self.external_channels: set[str] = set()
         """Channels shared with another organization (Slack Connect): conversations.info says
         `is_ext_shared`, and the sender's events `is_ext_shared_channel`."""
+        self.external_users: set[str] = set()
+        """People of another organization (Slack Connect): users.info gives their own
+        workspace's `team_id`."""
         self.calls: list[SlackCall] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
@@ -450,7 +453,7 @@ class LocalSlack:
         user = call.body.get("user")
         if not user:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user_object(str(user))}
+        return {"ok": True, "user": user_object(str(user), external=user in self.external_users)}
 
     def _views_open(self, call: SlackCall) -> dict[str, Any]:
         trigger = str(call.body.get("trigger_id") or "")

@@ -67,12 +67,13 @@ def channel_object(channel_id: str, *, ext_shared: bool = False) -> dict[str, An
     }
 
 
-def user_object(user_id: str) -> dict[str, Any]:
+def user_object(user_id: str, *, external: bool = False) -> dict[str, Any]:
     name = user_name(user_id)
     real_name = name.replace(".", " ").title()
+    team = "T_PARTNER" if external else "T0001"
     return {
         "id": user_id,
-        "team_id": "T0001",
+        "team_id": team,
         "name": name,
         "deleted": False,
         "real_name": real_name,
@@ -83,5 +84,5 @@ def user_object(user_id: str) -> dict[str, Any]:
         "is_owner": False,
         "is_bot": user_id == BOT_USER_ID,
         "is_app_user": False,
-        "profile": {"real_name": real_name, "display_name": name, "team": "T0001"},
+        "profile": {"real_name": real_name, "display_name": name, "team": team},
     }

@@ -43,6 +43,8 @@ async def _set(command: c.SetBudget, asker: Asker, deps: Deps) -> Message:
             _ = deps.billing.contro  # "not configured" unless it is
         case c.ScopeKind.ORGANIZATION:
             _ = deps.billing.mkio
+    for person in command.notify:
+        await deps.guard.people.check(person)  # ExternalPerson: no billing data by DM to them
     budget = Budget(
         scope=scope.kind,
         name=name,

@@ -11,7 +11,7 @@ from bot.core.language import commands as c
 from bot.core.scheduled.budgets import Budget, BudgetAlert, BudgetFigures, MonthSpend
 from bot.core.scheduled.scheduler import Scheduler
 from bot.core.scheduled.schedules import Schedule
-from bot.slack.delivery import ChannelMessage, ExternalChannel, Logged, Posting
+from bot.slack.delivery import ChannelMessage, ExternalChannel, ExternalPerson, Logged, Posting
 from bot.slack.handlers import routes
 from bot.slack.handlers.asker import Asker
 from bot.slack.handlers.deps import Deps
@@ -42,12 +42,20 @@ def make_scheduler(client: AsyncWebClient, deps: Deps) -> Scheduler:
 
     async def alert(budget: Budget, alert: BudgetAlert, figures: BudgetFigures) -> None:
         """In the budget's channel; then to each person it names, by DM (one failing DM is
-        logged and does not stop the others)."""
+        logged and does not stop the others; a person of another organization is skipped)."""
         message = render_budget_alert(budget, alert, figures)
         await post_unasked(budget.channel, message, f"budget alert of {budget.key}")
         for user in budget.notify:
             try:
+                await deps.guard.people.check(user)
                 await client.chat_postMessage(channel=user, **message.to_slack())
+            except ExternalPerson:
+                log.warning(
+                    "budget %s: no %s alert DM to %s, not of this organization",
+                    budget.key,
+                    alert,
+                    user,
+                )
             except Exception:
                 log.exception("budget %s: the %s alert could not be sent by DM", budget.key, alert)
 
